@@ -1,0 +1,257 @@
+"""The pipeline: workspace in, every published file staged on disk out (nothing is published here)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from briefings import audio
+from briefings.artwork import check_artwork
+from briefings.config import STATE_DIR, AudioSettings, Show, load_show
+from briefings.episode import Episode, episode_guid
+from briefings.errors import AudioError, Problem
+from briefings.feed import chapters_json, render_feed
+from briefings.runner import Runner
+from briefings.site import render_site
+from briefings.submission import Submission, load_submissions
+from briefings.tagging import Tags, duration, write_tags
+
+FEED_KEY = "feed.xml"
+# Bump when the audio processing changes, so cached encodes are redone.
+AUDIO_PIPELINE_VERSION = 1
+CONTENT_TYPES = {
+    ".mp3": "audio/mpeg",
+    ".xml": "application/rss+xml; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".vtt": "text/vtt; charset=utf-8",
+    ".srt": "application/x-subrip",
+    ".txt": "text/plain; charset=utf-8",
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
+}
+TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip", ".txt": "text/plain"}
+# Media never changes under a key (its name carries its hash); everything else may change at any publish.
+IMMUTABLE = "public, max-age=31536000, immutable"
+SHORT_LIVED = "public, max-age=300"
+# Upload order: media and side files, then pages, then feeds, so nothing published names a missing object.
+MEDIA, PAGES, FEEDS = 0, 1, 2
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file to publish: where it is staged and how to serve it."""
+
+    key: str
+    path: Path
+    sha256: str
+    size: int
+    stage: int
+
+    @property
+    def content_type(self) -> str:
+        """The MIME type to serve it with."""
+        return CONTENT_TYPES.get(Path(self.key).suffix, "application/octet-stream")
+
+    @property
+    def cache_control(self) -> str:
+        """How long browsers and CDNs may keep it."""
+        return IMMUTABLE if self.key.startswith("media/") or self.key.startswith("artwork-") else SHORT_LIVED
+
+
+@dataclass(frozen=True)
+class Build:
+    """Everything a build produced and found."""
+
+    show: Show
+    episodes: tuple[Episode, ...]
+    outputs: tuple[Output, ...]
+    problems: tuple[Problem, ...]
+    embargoed: tuple[tuple[str, datetime], ...]
+    withdrawn: tuple[str, ...]
+    encoded: int
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in chunks."""
+    with path.open("rb") as data:
+        return hashlib.file_digest(data, "sha256").hexdigest()
+
+
+def audio_cache_key(recording: Path, settings: AudioSettings) -> str:
+    """Cache key for a processed recording: its content and everything that changes the encode."""
+    recipe = json.dumps({"pipeline": AUDIO_PIPELINE_VERSION, **settings.model_dump()}, sort_keys=True)
+    return hashlib.sha256(f"{file_sha256(recording)}:{recipe}".encode()).hexdigest()
+
+
+class Stager:
+    """Writes build outputs into the staging folder and records them."""
+
+    def __init__(self, root: Path) -> None:
+        if root.exists():
+            shutil.rmtree(root)
+        root.mkdir(parents=True)
+        self.root = root
+        self.outputs: list[Output] = []
+
+    def add_bytes(self, key: str, data: bytes, stage: int) -> Output:
+        """Stage `data` under `key`."""
+        path = self.root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return self._record(key, path, hashlib.sha256(data).hexdigest(), stage)
+
+    def add_file(self, key: str, source: Path, stage: int) -> Output:
+        """Stage a copy of `source` under `key`."""
+        path = self.root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, path)
+        return self._record(key, path, file_sha256(path), stage)
+
+    def _record(self, key: str, path: Path, sha256: str, stage: int) -> Output:
+        output = Output(key, path, sha256, path.stat().st_size, stage)
+        self.outputs.append(output)
+        return output
+
+
+class AudioCache:
+    """Processed recordings kept between builds, so an unchanged recording is never encoded twice."""
+
+    def __init__(self, folder: Path, runner: Runner, settings: AudioSettings) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder, self.runner, self.settings = folder, runner, settings
+
+    def processed(self, recording: Path) -> tuple[Path, bool]:
+        """The normalised MP3 for `recording`, and whether it had to be encoded now."""
+        key = audio_cache_key(recording, self.settings)
+        cached = self.folder / f"{key}.mp3"
+        if cached.is_file():
+            return cached, False
+        partial = self.folder / f"{key}.partial.mp3"
+        try:
+            result = audio.normalise(self.runner, recording, partial, self.settings)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        (self.folder / f"{key}.json").write_text(
+            json.dumps({"source": str(result.source), "result": str(result.result), "gain": result.gain})
+        )
+        partial.replace(cached)
+        return cached, True
+
+
+def _stage_episode(
+    stager: Stager, show: Show, submission: Submission, processed: Path, artwork: tuple[bytes, str]
+) -> Episode:
+    briefing = submission.briefing
+    assert briefing is not None
+    slug = submission.slug
+    guid = episode_guid(show.id, slug)
+    page_key = f"briefings/{slug}/index.html"
+    tagged = stager.root / f".tagging-{slug}.mp3"
+    shutil.copyfile(processed, tagged)
+    tags = Tags(
+        title=briefing.title,
+        artist=briefing.author.name,
+        album=show.title,
+        year=briefing.review.published.year,
+        comment=briefing.summary,
+        url=show.url + page_key,
+        artwork=artwork[0],
+        artwork_mime=artwork[1],
+        chapters=tuple((chapter.start, chapter.title) for chapter in briefing.chapters),
+    )
+    write_tags(tagged, tags)
+    digest = file_sha256(tagged)
+    media = stager.add_file(f"media/{slug}-{digest[:8]}.mp3", tagged, MEDIA)
+    length = duration(tagged)
+    tagged.unlink()
+    chapters_key = transcript_key = transcript_type = None
+    if briefing.chapters:
+        chapters_key = f"briefings/{slug}/chapters.json"
+    transcript = submission.side_file(briefing.transcript)
+    if transcript is not None:
+        transcript_type = TRANSCRIPT_TYPES.get(transcript.suffix.lower(), "text/plain")
+        transcript_key = f"briefings/{slug}/transcript{transcript.suffix.lower()}"
+        stager.add_file(transcript_key, transcript, MEDIA)
+    episode = Episode(
+        slug, guid, briefing, media.key, media.size, length, page_key, chapters_key, transcript_key, transcript_type
+    )
+    if chapters_key:
+        stager.add_bytes(chapters_key, chapters_json(episode), MEDIA)
+    return episode
+
+
+def build(workspace: Path, runner: Runner, now: datetime, jobs: int = 1, progress: Progress | None = None) -> Build:
+    """Process every ready submission in `workspace` and stage the complete site for publishing."""
+    report = progress or (lambda message: None)
+    show = load_show(workspace)
+    artwork_path = workspace / show.artwork
+    artwork_type = check_artwork(artwork_path)
+    submissions = load_submissions(workspace, show)
+    problems = [problem for submission in submissions for problem in submission.problems]
+    embargoed: list[tuple[str, datetime]] = []
+    withdrawn: list[str] = []
+    ready: list[Submission] = []
+    for submission in submissions:
+        briefing = submission.briefing
+        if briefing is None or not submission.valid:
+            continue
+        if briefing.review.published > now:
+            embargoed.append((submission.slug, briefing.review.published))
+        elif briefing.withdraw_after is not None and briefing.withdraw_after <= now.date():
+            withdrawn.append(submission.slug)
+        else:
+            ready.append(submission)
+
+    cache = AudioCache(workspace / STATE_DIR / "cache" / "audio", runner, show.audio)
+
+    def process(submission: Submission) -> tuple[Submission, Path | AudioError, bool]:
+        try:
+            path, fresh = cache.processed(submission.recording)
+        except AudioError as error:
+            return submission, error, False
+        report(f"{'encoded' if fresh else 'unchanged'}: {submission.slug}")
+        return submission, path, fresh
+
+    report(f"processing {len(ready)} recording(s)")
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        results = list(pool.map(process, ready))
+
+    stager = Stager(workspace / STATE_DIR / "build")
+    artwork_bytes = artwork_path.read_bytes()
+    artwork = stager.add_bytes(
+        f"artwork-{hashlib.sha256(artwork_bytes).hexdigest()[:8]}{artwork_path.suffix.lower()}", artwork_bytes, MEDIA
+    )
+    episodes: list[Episode] = []
+    transcripts: dict[str, str] = {}
+    for submission, result, _ in results:
+        if isinstance(result, AudioError):
+            problems.append(result.problem)
+            continue
+        episode = _stage_episode(stager, show, submission, result, (artwork_bytes, artwork_type))
+        episodes.append(episode)
+        transcript = submission.side_file(submission.briefing.transcript if submission.briefing else None)
+        if transcript is not None:
+            transcripts[episode.slug] = transcript.read_text(encoding="utf-8", errors="replace")
+    for key, data in render_site(show, episodes, FEED_KEY, transcripts).items():
+        stager.add_bytes(key, data, PAGES)
+    stager.add_bytes(FEED_KEY, render_feed(show, episodes, artwork.key, FEED_KEY), FEEDS)
+    return Build(
+        show=show,
+        episodes=tuple(sorted(episodes, key=lambda episode: episode.published, reverse=True)),
+        outputs=tuple(sorted(stager.outputs, key=lambda output: (output.stage, output.key))),
+        problems=tuple(problems),
+        embargoed=tuple(embargoed),
+        withdrawn=tuple(withdrawn),
+        encoded=sum(1 for _, _, fresh in results if fresh),
+    )

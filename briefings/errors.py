@@ -1,0 +1,68 @@
+"""The errors the core raises; the CLI turns each into a one-line message and an exit code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+
+class BriefingsError(Exception):
+    """A problem the user can fix; the message names the file or field and the fix."""
+
+    exit_code = 1
+
+
+class UsageError(BriefingsError):
+    """The command was called wrongly (a bad option or argument)."""
+
+    exit_code = 2
+
+
+class ShowError(BriefingsError):
+    """The workspace's show.toml is missing or invalid."""
+
+
+class StorageError(BriefingsError):
+    """The publish destination could not be read or written."""
+
+
+class Severity(Enum):
+    """How serious a problem in a submission is: errors block publishing, warnings do not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a submission, located as precisely as the file format allows."""
+
+    file: str
+    message: str
+    fix: str
+    field: str = ""
+    line: int | None = None
+    severity: Severity = Severity.ERROR
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        field = f" {self.field}:" if self.field else ""
+        prefix = "warning: " if self.severity is Severity.WARNING else ""
+        return f"{prefix}{where}:{field} {self.message} (fix: {self.fix})"
+
+
+def shown(path: Path) -> str:
+    """A path as the user should see it: relative to the current directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+class AudioError(BriefingsError):
+    """A recording could not be read, measured or encoded."""
+
+    def __init__(self, path: Path, message: str, fix: str) -> None:
+        self.problem = Problem(shown(path), message, fix)
+        super().__init__(str(self.problem))

@@ -1,0 +1,89 @@
+"""Turn schema-library errors into problems an author can act on."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from briefings.errors import Problem
+
+LineLookup = Callable[[tuple[str | int, ...]], int | None]
+
+
+def field_path(location: Sequence[str | int]) -> str:
+    """Format a schema location as `review.published` or `key_lessons[2]` (1-based, as people count)."""
+    text = ""
+    for part in location:
+        if isinstance(part, int):
+            text += f"[{part + 1}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+def _known_fields(model: type[BaseModel], location: Sequence[str | int]) -> list[str]:
+    """The field names allowed at the parent of `location`, for suggesting what a typo meant."""
+    current: Any = model
+    for part in location[:-1]:
+        if isinstance(part, int) or current is None:
+            continue
+        field = current.model_fields.get(part)
+        annotation = field.annotation if field else None
+        current = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    return list(current.model_fields) if current is not None else []
+
+
+def explain(model: type[BaseModel], error: Any) -> tuple[str, str]:
+    """A plain-words message and fix for one pydantic error."""
+    kind = error["type"]
+    location = error["loc"]
+    name = str(location[-1]) if location else "value"
+    if kind == "missing":
+        return "is missing", f"add `{name}:`"
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(name, _known_fields(model, location), n=1)
+        if close:
+            return f"unknown field `{name}`", f"did you mean `{close[0]}`?"
+        known = ", ".join(_known_fields(model, location))
+        return f"unknown field `{name}`", f"remove it; the fields allowed here are: {known}"
+    if kind == "timezone_aware":
+        return "has no timezone", "add one, e.g. 2026-03-12T10:00:00+00:00 for 10am UK winter time"
+    if kind in ("datetime_type", "datetime_parsing", "datetime_from_date_parsing", "date_from_datetime_parsing"):
+        return "is not a valid date and time", "write it as YYYY-MM-DDTHH:MM:SS+00:00, e.g. 2026-03-12T10:00:00+00:00"
+    if kind in ("date_type", "date_parsing"):
+        return "is not a valid date", "write it as YYYY-MM-DD, e.g. 2027-03-12"
+    if kind.startswith("url"):
+        return "is not a web address", "give the full address starting with https://"
+    if kind in ("too_short", "too_long"):
+        return error["msg"].lower(), "see the template for what belongs here"
+    if kind == "literal_error":
+        return error["msg"].replace("Input should be", "must be"), "use one of the values listed"
+    if kind == "value_error":
+        message = str(error["ctx"]["error"]) if "ctx" in error else error["msg"]
+        text, _, fix = message.partition(" (fix: ")
+        return text, fix.removesuffix(")") or "see the template"
+    expected = error["msg"].replace("Input should be", "must be")
+    return expected, "see the template for the expected form"
+
+
+def problems_from(
+    model: type[BaseModel], error: ValidationError, file: str, line_of: LineLookup | None = None
+) -> list[Problem]:
+    """Every problem in a failed validation, each with its field, line (if known) and fix."""
+    found = []
+    for item in error.errors():
+        location = tuple(item["loc"])
+        message, fix = explain(model, item)
+        found.append(
+            Problem(
+                file=file,
+                field=field_path(location),
+                message=message,
+                fix=fix,
+                line=line_of(location) if line_of else None,
+            )
+        )
+    return found

@@ -1,0 +1,75 @@
+"""Shared fixtures: a copy of the example workspace, published once, and an independent loudness meter."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from briefings.cli import main
+from briefings.runner import find_ffmpeg
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def copy_example(destination: Path) -> Path:
+    """Copy the repository's example workspace (show.toml, artwork, episodes) to `destination`."""
+    destination.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "show.toml", destination / "show.toml")
+    shutil.copy(REPO / "artwork.jpg", destination / "artwork.jpg")
+    shutil.copytree(REPO / "episodes", destination / "episodes")
+    return destination
+
+
+def run(workspace: Path, *arguments: str, env: dict[str, str] | None = None) -> Result:
+    """Run the CLI in `workspace` the way a user would, and return what it printed and its exit code."""
+    return CliRunner().invoke(main, ["-C", str(workspace), *arguments], env=env, catch_exceptions=False)
+
+
+def run_json(workspace: Path, *arguments: str, env: dict[str, str] | None = None) -> tuple[Result, dict]:
+    """Run a command with --json and parse its summary."""
+    result = run(workspace, *arguments, "--json", env=env)
+    return result, json.loads(result.stdout)
+
+
+@dataclass(frozen=True)
+class Meter:
+    """Loudness as ffmpeg's ebur128 filter reports it, read here without any briefings code."""
+
+    integrated: float
+    true_peak: float
+
+
+def ebur128(path: Path) -> Meter:
+    """Measure a file with `ffmpeg -af ebur128=peak=true`."""
+    process = subprocess.run(
+        [find_ffmpeg(), "-nostats", "-hide_banner", "-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    summary = process.stderr[process.stderr.rindex("Summary:") :]
+    integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))  # type: ignore[union-attr]
+    peak = float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1))  # type: ignore[union-attr]
+    return Meter(integrated, peak)
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example workspace, published once to its feed/ folder (encoding is the slow part)."""
+    workspace = copy_example(tmp_path_factory.mktemp("published") / "workspace")
+    result = run(workspace, "publish")
+    assert result.exit_code == 0, result.output
+    return workspace
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, published: Path) -> Path:
+    """A private copy of the published workspace, audio cache included, for tests that change it."""
+    copy = tmp_path / "workspace"
+    shutil.copytree(published, copy, symlinks=True)
+    return copy

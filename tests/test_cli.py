@@ -1,0 +1,126 @@
+"""The command line as a user meets it: help, a new workspace, and clear errors for bad input."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from briefings.cli import main
+from tests.conftest import copy_example, run, run_json
+
+
+@pytest.mark.parametrize("command", sorted(main.commands))
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.output
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("briefings, version ")
+
+
+def test_init_makes_a_workspace_that_publishes_an_empty_show(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "new"), "--title", "Westmarsh Briefings"])
+    assert result.exit_code == 0, result.output
+    with Image.open(tmp_path / "new" / "artwork.jpg") as image:
+        assert (image.size, image.mode, image.format) == ((1400, 1400), "RGB", "JPEG")
+    assert (tmp_path / "new" / "episodes").is_dir()
+    assert 'title = "Westmarsh Briefings"' in (tmp_path / "new" / "show.toml").read_text()
+    published = run(tmp_path / "new", "publish")
+    assert published.exit_code == 0, published.output
+    assert "<title>Westmarsh Briefings</title>" in (tmp_path / "new" / "feed" / "feed.xml").read_text()
+    again = CliRunner().invoke(main, ["init", str(tmp_path / "new")])
+    assert again.exit_code == 1
+    assert (
+        again.stderr
+        == f"Error: {tmp_path / 'new' / 'show.toml'}: already exists (fix: choose a new folder, or edit it)\n"
+    )
+
+
+def test_missing_show_toml_is_one_clear_line(tmp_path: Path) -> None:
+    result = run(tmp_path, "publish")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {tmp_path / 'show.toml'}: no show.toml here "
+        f"(fix: run `briefings init {tmp_path}` or point at a workspace with -C DIR)\n"
+    )
+    assert not (tmp_path / "feed").exists()
+
+
+def test_invalid_show_toml_names_the_field(tmp_path: Path) -> None:
+    workspace = copy_example(tmp_path / "workspace")
+    show = workspace / "show.toml"
+    show.write_text(
+        show.read_text().replace('category = "Government"', 'category = "Goverment"').replace("title =", "titel =")
+    )
+    result = run(workspace, "publish")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert f"Error: {show}: titel: unknown field `titel` (fix: did you mean `title`?)" in lines
+    assert f"Error: {show}: title: is missing (fix: add `title:`)" in lines
+    assert any(line.startswith(f"Error: {show}: category: must be 'Arts', 'Business', ") for line in lines)
+    assert "Traceback" not in result.output
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    workspace = copy_example(tmp_path / "workspace")
+    assert run(workspace, "publish", "--jobs", "0").exit_code == 2
+    remote = run(workspace, "publish", "--to", "s3://bucket/prefix")
+    assert remote.exit_code == 2
+    assert "only folders are supported" in remote.stderr
+    assert not (workspace / "feed").exists()
+
+
+def test_bad_submissions_are_refused_and_the_rest_published(workspace: Path) -> None:
+    episodes = workspace / "episodes"
+    (episodes / "child-c").mkdir()
+    shutil.copy(
+        episodes / "child-a" / "briefing.yaml", episodes / "child-c" / "briefing.yaml"
+    )  # names recording.opus: absent
+    (episodes / "child-d").mkdir()
+    shutil.copy(episodes / "child-a" / "briefing.yaml", episodes / "child-d" / "briefing.yaml")
+    (episodes / "child-d" / "recording.opus").write_bytes(b"%PDF-1.4 this is a report, not a recording\n" * 50)
+    (episodes / "child-d" / "transcript.vtt").write_text("WEBVTT\n")
+    result, summary = run_json(workspace, "publish")
+    assert result.exit_code == 1
+    errors = result.stderr.splitlines()
+    assert (
+        "episodes/child-c/briefing.yaml: recording: `recording.opus` does not exist (fix: copy the file into episodes/child-c/ or correct the name)"
+        in [line.split(str(workspace) + "/")[-1] for line in errors]
+    )
+    unreadable = next(line for line in errors if "child-d/recording.opus" in line)
+    assert unreadable.endswith(
+        "not a readable audio recording (Invalid data found when processing input) (fix: export it again as WAV, FLAC, MP3 or M4A)"
+    )
+    assert sorted(summary["episodes"]) == ["child-a", "child-b"]
+    for path in (workspace / "feed").rglob("*"):
+        assert "child-c" not in str(path) and "child-d" not in str(path)
+    assert (episodes / "child-d" / "recording.opus").read_bytes().startswith(b"%PDF")
+
+
+def test_briefing_errors_give_the_line_and_fix(workspace: Path) -> None:
+    briefing = workspace / "episodes" / "child-b" / "briefing.yaml"
+    text = briefing.read_text()
+    text = text.replace("published: 2026-06-04T09:30:00+01:00", "published: 2026-06-04T09:30:00")
+    text = text.replace("  - voice of the child\n", "  - voice of the childe\n").replace("summary:", "sumary:")
+    briefing.write_text(text)
+    lines = run(workspace, "publish").stderr.splitlines()
+    shown = [line.split(str(workspace) + "/")[-1] for line in lines]
+    assert "episodes/child-b/briefing.yaml:3: sumary: unknown field `sumary` (fix: did you mean `summary`?)" in shown
+    assert "episodes/child-b/briefing.yaml:2: summary: is missing (fix: add `summary:`)" in shown
+    assert (
+        "episodes/child-b/briefing.yaml:13: review.published: has no timezone (fix: add one, e.g. 2026-03-12T10:00:00+00:00 for 10am UK winter time)"
+        in shown
+    )
+    assert any(
+        line.startswith(
+            "episodes/child-b/briefing.yaml:23: themes[2]: `voice of the childe` is not one of the show's themes"
+        )
+        for line in shown
+    )

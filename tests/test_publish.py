@@ -1,0 +1,183 @@
+"""End to end through the CLI: the example workspace becomes a feed real podcast parsers read."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+import feedparser
+import podcastparser
+import yaml
+from lxml import etree
+from mutagen.id3 import ID3
+
+from tests.conftest import REPO, ebur128, run_json
+
+ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+NAMESPACES = {
+    "itunes": ITUNES,
+    "podcast": "https://podcastindex.org/namespace/1.0",
+    "psc": "http://podlove.org/simple-chapters",
+}
+BASE = "https://briefings.example.org/"
+
+
+def local(output: Path, url: str) -> Path:
+    """The published file a feed URL names."""
+    assert url.startswith(BASE), url
+    return output / url.removeprefix(BASE)
+
+
+def parse_podcast(feed: Path) -> dict:
+    return podcastparser.parse(BASE + "feed.xml", io.BytesIO(feed.read_bytes()))
+
+
+def test_podcastparser_reads_every_briefing_with_exact_enclosures(published: Path) -> None:
+    output = published / "feed"
+    podcast = parse_podcast(output / "feed.xml")
+    assert podcast["title"] == "Safeguarding Practice Briefings"
+    assert [episode["title"] for episode in podcast["episodes"]] == [
+        "Child B: the voice of the child in a violent home",
+        "Child A: the baby nobody saw",
+    ]
+    for episode in podcast["episodes"]:
+        (enclosure,) = episode["enclosures"]
+        media = local(output, enclosure["url"])
+        assert enclosure["file_size"] == media.stat().st_size
+        assert enclosure["mime_type"] == "audio/mpeg"
+        assert 40 <= episode["total_time"] <= 50
+        titles = [chapter["title"] for chapter in episode["chapters"]]
+        assert len(titles) == 4 and titles[0] == "Introduction"
+        assert "Key lessons for all professionals" in episode["description"]
+
+
+def test_feedparser_reads_itunes_fields_guids_and_dates(published: Path) -> None:
+    feed = feedparser.parse((published / "feed" / "feed.xml").read_bytes())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.feed.language == "en-GB"
+    assert feed.feed.author_detail.email == "briefings@example.org"
+    assert feed.feed.image.href == BASE + "artwork-" + feed.feed.image.href.split("artwork-")[1]
+    guids = [entry.id for entry in feed.entries]
+    assert len(set(guids)) == 2
+    child_a = next(entry for entry in feed.entries if entry.title.startswith("Child A"))
+    assert child_a.published_parsed[:5] == (2026, 3, 12, 10, 0)
+    assert "Missed health appointments are information about the child" in child_a.summary
+    assert child_a.itunes_duration.isdigit()
+
+
+def test_channel_has_the_tags_apple_requires(published: Path) -> None:
+    channel = etree.parse(str(published / "feed" / "feed.xml")).getroot().find("channel")
+    for path in (
+        "title",
+        "description",
+        "language",
+        "link",
+        "itunes:image",
+        "itunes:category",
+        "itunes:explicit",
+        "itunes:owner/itunes:email",
+        "itunes:author",
+    ):
+        assert channel.find(path, NAMESPACES) is not None, path
+    assert channel.findtext("itunes:explicit", namespaces=NAMESPACES) == "false"
+    for item in channel.findall("item"):
+        assert item.find("guid").get("isPermaLink") == "false"
+        assert item.findtext("itunes:explicit", namespaces=NAMESPACES) == "false"
+        assert item.find("podcast:transcript", NAMESPACES).get("type") == "text/vtt"
+        assert len(item.findall("psc:chapters/psc:chapter", NAMESPACES)) == 4
+
+
+def test_every_episode_measures_podcast_loudness(published: Path) -> None:
+    media = sorted((published / "feed" / "media").glob("*.mp3"))
+    assert len(media) == 2
+    for path in media:
+        meter = ebur128(path)
+        assert abs(meter.integrated - -16.0) <= 1.0, (path.name, meter)
+        assert meter.true_peak <= -1.0, (path.name, meter)
+
+
+def test_episode_files_carry_id3_tags_art_and_chapters(published: Path) -> None:
+    path = next((published / "feed" / "media").glob("child-a-*.mp3"))
+    tags = ID3(path)
+    assert tags.version == (2, 3, 0)
+    assert str(tags["TIT2"]) == "Child A: the baby nobody saw"
+    assert str(tags["TPE1"]) == "Dr Helen Okafor"
+    assert str(tags["TALB"]) == "Safeguarding Practice Briefings"
+    assert str(tags["TCON"]) == "Podcast"
+    assert tags.getall("APIC")[0].data == (published / "artwork.jpg").read_bytes()
+    chapters = sorted(tags.getall("CHAP"), key=lambda frame: frame.start_time)
+    assert [frame.start_time for frame in chapters] == [0, 23000, 32000, 40000]
+    assert str(chapters[1].sub_frames["TIT2"]) == "Missed appointments are about the child"
+    assert tags.getall("CTOC")[0].child_element_ids == [frame.element_id for frame in chapters]
+
+
+def test_second_publish_encodes_and_writes_nothing(workspace: Path) -> None:
+    output = workspace / "feed"
+    before = {path: path.stat().st_mtime_ns for path in output.rglob("*") if path.is_file()}
+    result, summary = run_json(workspace, "publish")
+    assert result.exit_code == 0, result.output
+    assert summary["encoded"] == 0
+    assert summary["written"] == []
+    assert {path: path.stat().st_mtime_ns for path in output.rglob("*") if path.is_file()} == before
+
+
+def test_originals_are_never_changed(published: Path) -> None:
+    for recording in ("child-a/recording.opus", "child-b/recording.flac"):
+        original = hashlib.sha256((REPO / "episodes" / recording).read_bytes()).hexdigest()
+        assert hashlib.sha256((published / "episodes" / recording).read_bytes()).hexdigest() == original
+
+
+def test_metadata_edit_keeps_the_guid_and_replaces_the_old_media(workspace: Path) -> None:
+    feed = workspace / "feed" / "feed.xml"
+    guids_before = {entry.title[:7]: entry.id for entry in feedparser.parse(feed.read_bytes()).entries}
+    old_media = next((workspace / "feed" / "media").glob("child-a-*.mp3"))
+    briefing = workspace / "episodes" / "child-a" / "briefing.yaml"
+    briefing.write_text(
+        briefing.read_text().replace('title: "Child A: the baby nobody saw"', 'title: "Child A: the baby no one saw"')
+    )
+    result, summary = run_json(workspace, "publish")
+    assert result.exit_code == 0, result.output
+    assert summary["encoded"] == 0  # a title change re-tags, it does not re-encode
+    entries = feedparser.parse(feed.read_bytes()).entries
+    assert {entry.title[:7]: entry.id for entry in entries} == guids_before
+    assert "Child A: the baby no one saw" in [entry.title for entry in entries]
+    assert not old_media.exists()
+    assert old_media.name.removesuffix(".mp3") not in feed.read_text()
+
+
+def test_embargoed_briefing_leaves_no_trace_until_its_time(workspace: Path) -> None:
+    future = workspace / "episodes" / "child-z"
+    future.mkdir()
+    data = yaml.safe_load((workspace / "episodes" / "child-a" / "briefing.yaml").read_text())
+    data["title"] = "Child Z: embargoed until the press briefing"
+    data["review"]["published"] = "2099-01-01T09:00:00+00:00"
+    (future / "briefing.yaml").write_text(yaml.safe_dump(data))
+    for name in ("recording.opus", "transcript.vtt"):
+        (future / name).write_bytes((workspace / "episodes" / "child-a" / name).read_bytes())
+
+    result, summary = run_json(workspace, "publish")
+    assert result.exit_code == 0, result.output
+    assert summary["embargoed"] == {"child-z": "2099-01-01T09:00:00+00:00"}
+    for path in (workspace / "feed").rglob("*"):
+        assert "child-z" not in path.name
+        if path.is_file():
+            data = path.read_bytes()
+            assert b"Child Z" not in data and "Child Z".encode("utf-16-le") not in data, path
+
+    result, summary = run_json(workspace, "publish", env={"BRIEFINGS_NOW": "2099-01-01T09:00:00+00:00"})
+    assert result.exit_code == 0, result.output
+    assert "child-z" in summary["episodes"]
+    assert "Child Z: embargoed until the press briefing" in (workspace / "feed" / "feed.xml").read_text()
+
+
+def test_archive_index_lists_every_briefing_with_a_player(published: Path) -> None:
+    page = (published / "feed" / "index.html").read_text()
+    for slug, title in (
+        ("child-a", "Child A: the baby nobody saw"),
+        ("child-b", "Child B: the voice of the child in a violent home"),
+    ):
+        assert title in page
+        media = next((published / "feed" / "media").glob(f"{slug}-*.mp3"))
+        assert f'src="media/{media.name}"' in page
+    assert page.index("Child B") < page.index("Child A")  # newest first
