@@ -10,11 +10,19 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from briefings.config import Show
 from briefings.episode import Episode
-from briefings.feed import npt
 
 # Autoescape everything: author text is never trusted, a <script> in a title must show as text.
 _templates = Environment(loader=PackageLoader("briefings"), autoescape=select_autoescape(default=True))
-_templates.globals["npt"] = npt
+
+
+def clock(seconds: float) -> str:
+    """A time in a recording as people read it: 4:05, or 1:02:03 past the hour."""
+    whole = int(seconds)
+    hours, minutes, secs = whole // 3600, whole % 3600 // 60, whole % 60
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+_templates.globals["clock"] = clock
 
 CUE_TIME = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{3})\s+-->")
 
