@@ -13,6 +13,7 @@ from pathlib import Path
 
 from briefings import audio
 from briefings.artwork import check_artwork
+from briefings.check import check_all
 from briefings.config import STATE_DIR, AudioSettings, Show, load_show
 from briefings.episode import Episode, episode_guid
 from briefings.errors import AudioError, Problem
@@ -178,7 +179,7 @@ def _stage_episode(
     chapters_key = transcript_key = transcript_type = None
     if briefing.chapters:
         chapters_key = f"briefings/{slug}/chapters.json"
-    transcript = submission.side_file(briefing.transcript)
+    transcript = submission.transcript
     if transcript is not None:
         transcript_type = TRANSCRIPT_TYPES.get(transcript.suffix.lower(), "text/plain")
         transcript_key = f"briefings/{slug}/transcript{transcript.suffix.lower()}"
@@ -197,7 +198,9 @@ def build(workspace: Path, runner: Runner, now: datetime, jobs: int = 1, progres
     show = load_show(workspace)
     artwork_path = workspace / show.artwork
     artwork_type = check_artwork(artwork_path)
-    submissions = load_submissions(workspace, show)
+    submissions = check_all(
+        load_submissions(workspace, show), runner, workspace / STATE_DIR / "cache" / "analysis", jobs
+    )
     problems = [problem for submission in submissions for problem in submission.problems]
     embargoed: list[tuple[str, datetime]] = []
     withdrawn: list[str] = []
@@ -240,7 +243,7 @@ def build(workspace: Path, runner: Runner, now: datetime, jobs: int = 1, progres
             continue
         episode = _stage_episode(stager, show, submission, result, (artwork_bytes, artwork_type))
         episodes.append(episode)
-        transcript = submission.side_file(submission.briefing.transcript if submission.briefing else None)
+        transcript = submission.transcript
         if transcript is not None:
             transcripts[episode.slug] = transcript.read_text(encoding="utf-8", errors="replace")
     for key, data in render_site(show, episodes, FEED_KEY, transcripts).items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import socket
 import sys
 import uuid
@@ -19,12 +20,15 @@ import click
 from briefings import __version__
 from briefings.artwork import placeholder
 from briefings.build import FEED_KEY, Build, build
+from briefings.check import check_all
 from briefings.config import DEFAULT_OUTPUT, EPISODES_DIR, SHOW_FILE, STATE_DIR, Show, load_show
 from briefings.errors import BriefingsError, Severity, UsageError, shown
 from briefings.publish import apply, plan, read_manifest
+from briefings.recording import RecordingError, analyse, clock, pauses, suggest_chapters
 from briefings.runner import Runner
 from briefings.serve import PreviewServer
 from briefings.storage import LocalStorage
+from briefings.submission import BRIEFING_FILE, SLUG_PATTERN, load_submissions
 
 
 @dataclass(frozen=True)
@@ -236,6 +240,175 @@ def publish(options: Options, to: str | None, dry_run: bool, jobs: int | None, a
     if _errors(result):
         click.echo("Some briefings were refused; fix the errors above and publish again.", err=True)
         sys.exit(1)
+
+
+@main.command()
+@click.argument("slugs", nargs=-1, metavar="[SLUG]...")
+@jobs_option
+@json_option
+@click.pass_obj
+def check(options: Options, slugs: tuple[str, ...], jobs: int | None, as_json: bool) -> None:
+    """Check briefings (all, or the SLUGs given) and say exactly what to fix.
+
+    Checks the metadata in briefing.yaml, the recording (readable, long enough, level,
+    clipping, silences), chapters and transcript. Exits 1 if there is any error;
+    warnings are advice and do not fail.
+
+    Example:
+
+        briefings check child-a
+    """
+    show = load_show(options.workspace)
+    submissions = load_submissions(options.workspace, show)
+    known = {submission.slug for submission in submissions}
+    for slug in slugs:
+        if slug not in known:
+            folder = shown(options.workspace / EPISODES_DIR / slug)
+            raise UsageError(
+                f"{folder}: no such briefing (fix: choose one of: {', '.join(sorted(known)) or 'none yet'})"
+            )
+    chosen = [submission for submission in submissions if not slugs or submission.slug in slugs]
+    cache = options.workspace / STATE_DIR / "cache" / "analysis"
+    checked = check_all(chosen, Runner(), cache, jobs or os.cpu_count() or 1)
+    problems = [problem for submission in checked for problem in submission.problems]
+    errors = sum(problem.severity is Severity.ERROR for problem in problems)
+    if as_json:
+        report = [
+            {
+                "slug": submission.slug,
+                "valid": submission.valid,
+                "problems": [
+                    {
+                        "file": problem.file,
+                        "line": problem.line,
+                        "field": problem.field,
+                        "message": problem.message,
+                        "fix": problem.fix,
+                        "severity": problem.severity.value,
+                    }
+                    for problem in submission.problems
+                ],
+            }
+            for submission in checked
+        ]
+        click.echo(json.dumps(report, indent=2))
+    else:
+        for submission in checked:
+            if not submission.problems:
+                click.echo(f"{shown(submission.folder)}: ready")
+            for problem in submission.problems:
+                click.echo(str(problem))
+        warnings = len(problems) - errors
+        click.echo(f"Checked {len(checked)} briefing(s): {errors} error(s), {warnings} warning(s).")
+    if errors:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("slug")
+@click.option(
+    "--recording",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The author's recording (copied; the original is left as it is).",
+)
+@click.pass_obj
+def new(options: Options, slug: str, recording: Path) -> None:
+    """Start a briefing: create episodes/SLUG/ with the recording and a briefing.yaml to fill in.
+
+    The briefing.yaml is commented, notes the recording's length and suggests chapters at
+    its longest pauses.
+
+    Example:
+
+        briefings new child-d --recording ~/Recordings/child-d-briefing.m4a
+    """
+    show = load_show(options.workspace)
+    if not SLUG_PATTERN.match(slug):
+        raise UsageError(f"{slug}: a briefing's name must be lowercase letters, digits and hyphens (fix: e.g. child-d)")
+    episodes = options.workspace / EPISODES_DIR
+    folder = episodes / slug
+    if folder.exists():
+        raise BriefingsError(
+            f"{shown(folder)}: already exists (fix: choose another name, or edit {shown(folder / BRIEFING_FILE)})"
+        )
+    runner = Runner()
+    try:
+        facts = analyse(runner, recording)
+    except RecordingError as error:
+        raise BriefingsError(
+            f"{shown(recording)}: not a readable audio recording ({error}) (fix: export it again as WAV, FLAC, MP3 or M4A)"
+        ) from None
+    starts = suggest_chapters(pauses(runner, recording), facts.duration)
+    chapters = "".join(f'  - start: "{clock(start)}"\n    title: ""\n' for start in starts)
+    name = f"recording{recording.suffix.lower()}"
+    template = resources.files("briefings").joinpath("templates/briefing.yaml").read_text(encoding="utf-8")
+    text = (
+        template.replace("{slug}", slug)
+        .replace("{themes}", ", ".join(show.themes))
+        .replace("{duration}", clock(facts.duration))
+        .replace("{chapters}", chapters)
+        .replace("{recording}", name)
+    )
+    # Build the folder beside its final place and rename it in one step: never a half-made submission.
+    episodes.mkdir(parents=True, exist_ok=True)
+    staging = episodes / f".new-{slug}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        shutil.copyfile(recording, staging / name)
+        (staging / BRIEFING_FILE).write_text(text, encoding="utf-8")
+        staging.rename(folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    click.echo(f"Created {shown(folder)}/ with {name} ({clock(facts.duration)}) and {BRIEFING_FILE}.")
+    click.echo(f"Next: fill in {shown(folder / BRIEFING_FILE)}, then run `briefings check {slug}`.")
+
+
+@main.command()
+@click.argument("slug")
+@click.option("--force", is_flag=True, help="Replace an existing transcript.vtt.")
+@click.pass_obj
+def transcribe(options: Options, slug: str, force: bool) -> None:
+    """Draft a WebVTT transcript of a briefing's recording, offline, for the author to correct.
+
+    Needs the optional extra: pip install 'briefings[transcribe]'. Writes
+    episodes/SLUG/transcript.vtt marked as a draft; `briefings check` warns until the
+    author has corrected it and deleted the draft note.
+
+    Example:
+
+        briefings transcribe child-a
+    """
+    from briefings.transcribe import draft_vtt, recognise
+
+    show = load_show(options.workspace)
+    submission = next((item for item in load_submissions(options.workspace, show) if item.slug == slug), None)
+    if submission is None:
+        raise UsageError(
+            f"{shown(options.workspace / EPISODES_DIR / slug)}: no such briefing (fix: check the name with `briefings check`)"
+        )
+    briefing_file = submission.folder / BRIEFING_FILE
+    recording = submission.files.get("recording")
+    if recording is None:
+        raise BriefingsError(
+            f"{shown(briefing_file)}: no recording to transcribe (fix: run `briefings check {slug}` and fix `recording:`)"
+        )
+    target = submission.folder / "transcript.vtt"
+    if target.exists() and not force:
+        raise BriefingsError(f"{shown(target)}: already exists (fix: correct it by hand, or use --force to replace it)")
+    say(options, f"transcribing {shown(recording)} (about half as long as the recording)")
+    cues = recognise(Runner(), recording, progress=lambda seconds: say(options, f"  {clock(seconds)} done"))
+    target.write_text(draft_vtt(cues), encoding="utf-8")
+    # Name the transcript in briefing.yaml: uncomment the template's line, or add one.
+    text = briefing_file.read_text(encoding="utf-8")
+    line = "transcript: transcript.vtt"
+    if f"# {line}" in text:
+        briefing_file.write_text(text.replace(f"# {line}", line), encoding="utf-8")
+    elif submission.briefing is not None and submission.briefing.transcript is None:
+        briefing_file.write_text(text.rstrip("\n") + f"\n{line}\n", encoding="utf-8")
+    click.echo(f"Wrote a draft transcript to {shown(target)} ({len(cues)} cues).")
+    click.echo("Next: correct it against the recording and delete its `NOTE DRAFT` paragraph.")
 
 
 def _lan_address() -> str:

@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -42,10 +43,20 @@ class Runner:
 
     ffmpeg: str = field(default_factory=find_ffmpeg)
     runs: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def ffmpeg_run(self, arguments: Sequence[str]) -> subprocess.CompletedProcess[str]:
         """Run ffmpeg with `arguments`; return the finished process (stderr holds its report)."""
         argv = [self.ffmpeg, "-nostdin", "-hide_banner", "-nostats", *arguments]
         log.debug("running %s", subprocess.list2cmdline(argv))
-        self.runs += 1
+        with self._lock:
+            self.runs += 1
         return subprocess.run(argv, capture_output=True, text=True, errors="replace", check=False)
+
+    def ffmpeg_stream(self, arguments: Sequence[str]) -> subprocess.Popen[bytes]:
+        """Start ffmpeg with its output on a pipe, to read it as it is made (never whole)."""
+        argv = [self.ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", *arguments]
+        log.debug("running %s", subprocess.list2cmdline(argv))
+        with self._lock:
+            self.runs += 1
+        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -42,6 +42,8 @@ def _plain_text(value: str) -> str:
         raise ValueError("contains invisible control characters (fix: retype the text or paste it as plain text)")
     if MARKUP.search(value):
         raise ValueError("contains HTML markup (fix: write plain text; the archive and feed format it)")
+    if not value.strip():
+        raise ValueError("is empty (fix: fill it in)")
     return value.strip()
 
 
@@ -165,6 +167,9 @@ class Submission:
     folder: Path
     briefing: Briefing | None
     problems: tuple[Problem, ...] = field(default=())
+    # Files briefing.yaml names that exist inside the folder, known even when other fields are
+    # invalid, so a check can report on the recording and transcript at the same time.
+    files: dict[str, Path] = field(default_factory=dict)
 
     @property
     def valid(self) -> bool:
@@ -174,12 +179,12 @@ class Submission:
     @property
     def recording(self) -> Path:
         """The author's recording."""
-        assert self.briefing is not None
-        return self.folder / self.briefing.recording
+        return self.files["recording"]
 
-    def side_file(self, name: str | None) -> Path | None:
-        """A file named in the briefing, resolved inside the folder."""
-        return None if name is None else self.folder / name
+    @property
+    def transcript(self) -> Path | None:
+        """The transcript, if the briefing names one."""
+        return self.files.get("transcript")
 
 
 def line_index(text: str) -> LineLookup:
@@ -264,20 +269,22 @@ def load_submission(folder: Path, show: Show) -> Submission:
     if not isinstance(data, dict):
         problem = Problem(file, "does not describe a briefing", "start from the template: run `briefings new`")
         return Submission(slug, folder, None, (problem,))
+    problems: list[Problem] = []
+    briefing: Briefing | None = None
     try:
         briefing = Briefing.model_validate(data, context={"themes": show.themes})
     except ValidationError as error:
-        return Submission(slug, folder, None, tuple(problems_from(Briefing, error, file, line_index(text))))
-    problems = []
-    for field_name, name in (
-        ("recording", briefing.recording),
-        ("transcript", briefing.transcript),
-        ("artwork", briefing.artwork),
-    ):
-        missing = _file_problem(folder, slug, field_name, name) if name is not None else None
-        if missing is not None:
-            problems.append(missing)
-    return Submission(slug, folder, briefing if not problems else None, tuple(problems))
+        problems += problems_from(Briefing, error, file, line_index(text))
+    files = {}
+    for field_name in ("recording", "transcript", "artwork"):
+        name = data.get(field_name)
+        if isinstance(name, str) and name.strip():
+            missing = _file_problem(folder, slug, field_name, name.strip())
+            if missing is None:
+                files[field_name] = folder / name.strip()
+            else:
+                problems.append(missing)
+    return Submission(slug, folder, briefing if not problems else None, tuple(problems), files)
 
 
 def load_submissions(workspace: Path, show: Show) -> list[Submission]:

@@ -57,9 +57,15 @@ def explain(model: type[BaseModel], error: Any) -> tuple[str, str]:
         return "is not a valid date", "write it as YYYY-MM-DD, e.g. 2027-03-12"
     if kind.startswith("url"):
         return "is not a web address", "give the full address starting with https://"
-    if kind in ("too_short", "too_long"):
-        return error["msg"].lower(), "see the template for what belongs here"
-    if kind == "literal_error":
+    if kind == "string_too_short":
+        return "is empty", "fill it in (the comment above it in the template says what belongs there)"
+    if kind == "too_short":
+        return f"needs at least {error['ctx']['min_length']}", "add one (see the template)"
+    if kind == "too_long":
+        return f"has more than {error['ctx']['max_length']}", "keep only the most important ones"
+    if kind == "string_too_long":
+        return f"is longer than {error['ctx']['max_length']} characters", "shorten it"
+    if kind in ("literal_error", "enum"):
         return error["msg"].replace("Input should be", "must be"), "use one of the values listed"
     if kind == "value_error":
         message = str(error["ctx"]["error"]) if "ctx" in error else error["msg"]
