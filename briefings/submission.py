@@ -21,7 +21,6 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from briefings.config import EPISODES_DIR, Show
@@ -32,8 +31,9 @@ BRIEFING_FILE = "briefing.yaml"
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # A briefing.yaml is a page of text; anything bigger is a mistake, and parsing it would waste minutes.
 MAX_YAML_BYTES = 256 * 1024
-# Characters XML 1.0 cannot carry (the feed would be unreadable), other than tab and newlines.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Control characters: XML 1.0 cannot carry most C0 ones (the feed would be unreadable); the rest, and C1,
+# are invisible and never meant (feed readers even turn C1 into cp1252 letters).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 MARKUP = re.compile(r"<\s*[a-zA-Z!/]")
 
 
@@ -42,9 +42,12 @@ def _plain_text(value: str) -> str:
         raise ValueError("contains invisible control characters (fix: retype the text or paste it as plain text)")
     if MARKUP.search(value):
         raise ValueError("contains HTML markup (fix: write plain text; the archive and feed format it)")
-    if not value.strip():
+    # Line breaks and runs of spaces come from YAML wrapping and editors, not meaning: one space each,
+    # so every app shows the same text.
+    text = " ".join(value.split())
+    if not text:
         raise ValueError("is empty (fix: fill it in)")
-    return value.strip()
+    return text
 
 
 Text = Annotated[str, AfterValidator(_plain_text), Field(min_length=1)]
@@ -58,6 +61,33 @@ def _known_theme(theme: str, info: ValidationInfo) -> str:
             f"(fix: use one of: {', '.join(vocabulary)}; or ask the producer to add it to show.toml)"
         )
     return theme
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML as authors write it: dates stay text for the schema to check, and a key given twice is an error."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise _DuplicateKeyError(str(key), key_node.start_mark.line + 1)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+# PyYAML turns 2026-02-30 into a crash and 2026-03-12T10:00:00 into a naive datetime; leave dates as text so
+# the schema reports them with the field's name and line.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class _DuplicateKeyError(Exception):
+    def __init__(self, key: str, line: int) -> None:
+        super().__init__(key)
+        self.key, self.line = key, line
 
 
 class ReviewType(Enum):
@@ -150,13 +180,13 @@ class Briefing(Strict):
             raise ValueError("are not in order of start time (fix: list chapters from the start of the recording)")
         return chapters
 
-    @model_validator(mode="after")
-    def _withdraw_after_publication(self) -> Briefing:
-        if self.withdraw_after is not None and self.withdraw_after <= self.review.published.date():
-            raise ValueError(
-                "withdraw_after is on or before the publication date (fix: give a later date or remove it)"
-            )
-        return self
+    @field_validator("withdraw_after")
+    @classmethod
+    def _after_publication(cls, value: date | None, info: ValidationInfo) -> date | None:
+        review = info.data.get("review")
+        if value is not None and review is not None and value <= review.published.date():
+            raise ValueError("is on or before the publication date (fix: give a later date, or remove it)")
+        return value
 
 
 @dataclass(frozen=True)
@@ -244,10 +274,11 @@ def load_submission(folder: Path, show: Show) -> Submission:
             file, "no briefing.yaml in this episode folder", f"run `briefings new {slug} --recording FILE`"
         )
         return Submission(slug, folder, None, (problem,))
-    if path.stat().st_size > MAX_YAML_BYTES:
+    size = path.stat().st_size
+    if size > MAX_YAML_BYTES:
         problem = Problem(
             file,
-            f"is {path.stat().st_size // 1024} KiB, far too big for a briefing",
+            f"is {f'{size / 2**20:.0f} MiB' if size >= 2**20 else f'{size // 1024} KiB'}, far too big for a briefing",
             "keep only the briefing's metadata in it",
         )
         return Submission(slug, folder, None, (problem,))
@@ -257,13 +288,26 @@ def load_submission(folder: Path, show: Show) -> Submission:
         problem = Problem(file, "is not UTF-8 text", "save it as UTF-8 (in most editors: Save As, encoding UTF-8)")
         return Submission(slug, folder, None, (problem,))
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader: builds only plain data
+    except _DuplicateKeyError as error:
+        problem = Problem(file, f"`{error.key}` is given twice", f"keep only one `{error.key}:`", line=error.line)
+        return Submission(slug, folder, None, (problem,))
+    except yaml.reader.ReaderError as error:
+        problem = Problem(
+            file,
+            "contains invisible control characters",
+            "retype the text or paste it as plain text",
+            line=text.count("\n", 0, error.position) + 1,
+        )
+        return Submission(slug, folder, None, (problem,))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         reason = getattr(error, "problem", None) or "invalid YAML"
-        line = mark.line + 1 if mark is not None else None
         problem = Problem(
-            file, f"YAML syntax error: {reason}", "check the indentation and quote text containing a colon", line=line
+            file,
+            f"YAML syntax error: {reason}",
+            "check the indentation and quote text containing a colon",
+            line=mark.line + 1 if mark is not None else None,
         )
         return Submission(slug, folder, None, (problem,))
     if not isinstance(data, dict):

@@ -60,7 +60,13 @@ def explain(model: type[BaseModel], error: Any) -> tuple[str, str]:
     if kind == "string_too_short":
         return "is empty", "fill it in (the comment above it in the template says what belongs there)"
     if kind == "too_short":
-        return f"needs at least {error['ctx']['min_length']}", "add one (see the template)"
+        return "is empty", "add at least one item, each on its own line starting with `- `"
+    if kind == "list_type":
+        return "must be a list", "write each item on its own line starting with `- `"
+    if kind == "bool_parsing" or kind == "bool_type":
+        return "must be true or false", "write true or false"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "must be a whole number", "write a number such as 12"
     if kind == "too_long":
         return f"has more than {error['ctx']['max_length']}", "keep only the most important ones"
     if kind == "string_too_long":

@@ -26,8 +26,9 @@ def lavfi(target: Path, source: str, *encoding: str) -> Path:
 
 def speech_like(seconds: int, amplitude: float) -> str:
     """A tone with syllable-rate bursts and pauses: peaky like speech, not a constant sine."""
-    envelope = "(0.5+0.5*sin(2*PI*4*t))*gt(sin(2*PI*0.4*t),-0.3)"
-    return f"aevalsrc=exprs='{amplitude}*sin(2*PI*180*t)*{envelope}':s=48000:d={seconds}"
+    # The sine source plays at 1/8 of full scale: scale by 8 so `amplitude` is relative to full scale.
+    envelope = f"{amplitude * 8}*(0.5+0.5*sin(2*PI*4*t))*gt(sin(2*PI*0.4*t),-0.3)"
+    return f"sine=frequency=180:sample_rate=48000:duration={seconds},volume=eval=frame:volume='{envelope}'"
 
 
 @pytest.fixture(scope="module")
