@@ -103,7 +103,9 @@ def main(ctx: click.Context, workspace: Path, verbose: bool, quiet: bool) -> Non
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--title", default="Safeguarding Practice Briefings", show_default=True, help="The show's title.")
 def init(directory: Path, title: str) -> None:
-    """Create a new workspace in DIRECTORY: show.toml, placeholder artwork, episodes/.
+    """Create a new workspace.
+
+    Writes DIRECTORY/show.toml (commented), a placeholder artwork.jpg and episodes/.
 
     Example:
 
@@ -166,8 +168,9 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print a JSON
 @json_option
 @click.pass_obj
 def build_command(options: Options, jobs: int | None, as_json: bool) -> None:
-    """Process every ready briefing and stage the feed and pages, without publishing.
+    """Process ready briefings into a staged build.
 
+    Publishes nothing.
     Use it to check that every recording encodes; `briefings publish` builds too.
 
     Example:
@@ -201,8 +204,9 @@ def _destination(options: Options, show: Show, to: str | None) -> Path:
 @json_option
 @click.pass_obj
 def publish(options: Options, to: str | None, dry_run: bool, jobs: int | None, as_json: bool) -> None:
-    """Build every ready briefing and publish the changes: audio, pages, then the feed.
+    """Build, then publish only what changed.
 
+    Writes audio, then pages, then the feed.
     Briefings with errors are refused (and listed); the rest are published. Briefings whose
     `published` time is still ahead stay embargoed: nothing about them is written.
 
@@ -248,8 +252,9 @@ def publish(options: Options, to: str | None, dry_run: bool, jobs: int | None, a
 @json_option
 @click.pass_obj
 def check(options: Options, slugs: tuple[str, ...], jobs: int | None, as_json: bool) -> None:
-    """Check briefings (all, or the SLUGs given) and say exactly what to fix.
+    """Check briefings and say exactly what to fix.
 
+    Checks every briefing, or the SLUGs given.
     Checks the metadata in briefing.yaml, the recording (readable, long enough, level,
     clipping, silences), chapters and transcript. Exits 1 if there is any error;
     warnings are advice and do not fail.
@@ -314,8 +319,9 @@ def check(options: Options, slugs: tuple[str, ...], jobs: int | None, as_json: b
 )
 @click.pass_obj
 def new(options: Options, slug: str, recording: Path) -> None:
-    """Start a briefing: create episodes/SLUG/ with the recording and a briefing.yaml to fill in.
+    """Start a briefing from a recording.
 
+    Creates episodes/SLUG/ with a copy of the recording and a briefing.yaml to fill in.
     The briefing.yaml is commented, notes the recording's length and suggests chapters at
     its longest pauses.
 
@@ -370,8 +376,9 @@ def new(options: Options, slug: str, recording: Path) -> None:
 @click.option("--force", is_flag=True, help="Replace an existing transcript.vtt.")
 @click.pass_obj
 def transcribe(options: Options, slug: str, force: bool) -> None:
-    """Draft a WebVTT transcript of a briefing's recording, offline, for the author to correct.
+    """Draft a transcript for the author to correct.
 
+    Recognises the speech in the briefing's recording, offline.
     Needs the optional extra: pip install 'briefings[transcribe]'. Writes
     episodes/SLUG/transcript.vtt marked as a draft; `briefings check` warns until the
     author has corrected it and deleted the draft note.
@@ -444,8 +451,9 @@ def _lan_address() -> str:
 )
 @click.pass_obj
 def serve(options: Options, host: str, port: int, folder: Path | None) -> None:
-    """Serve the published folder over HTTP to preview it in a browser or podcast app.
+    """Preview the published folder over HTTP.
 
+    For a browser or a podcast app.
     The feed is served with this server's address in its links, so apps play from it.
 
     Example:
