@@ -43,6 +43,15 @@ def as_html_reads(value: str) -> str:
     return re.sub(r"\r\n?", "\n", value)
 
 
+def mojibake(value: str) -> bool:
+    """Text feedparser "repairs": all Latin-1, yet valid UTF-8 as bytes (feedparser mixin.py re-decodes it as
+    UTF-8, taking it for double-encoded text). Such text is mojibake already and cannot round-trip there."""
+    try:
+        return value.encode("latin-1").decode("utf-8") != value
+    except UnicodeError:
+        return False
+
+
 def valid(model: type[pydantic.BaseModel], data: dict[str, Any], **context: Any) -> Any:
     """The model, or a rejected example when the schema refuses the text (as it would refuse the file)."""
     try:
@@ -103,47 +112,66 @@ def test_any_accepted_text_round_trips_through_feedparser_and_podcastparser(draw
     theme_key = theme_feed_key(show.themes[0])
     assert set(feeds) == {"feed.xml", theme_key, "feeds/review-type/serious-case-review.xml", "feeds.opml"}
     description = plain_description(item)
+    texts = [
+        *(str(value) for value in (show.title, show.description, show.author, show.owner.name, show.copyright)),
+        *show.themes,
+        briefing.title,
+        briefing.summary,
+        briefing.review.subject,
+        briefing.review.partnership,
+        briefing.review.region,
+        briefing.author.name,
+        briefing.author.role,
+        *briefing.key_lessons,
+        *(chapter.title for chapter in briefing.chapters),
+    ]
     for key in ("feed.xml", theme_key):
         data = feeds[key]
         etree.fromstring(data)  # well-formed XML whatever the text
-
-        parsed = feedparser.parse(data)
-        assert not parsed.bozo, parsed.get("bozo_exception")
-        entry = parsed.entries[0]
-        channel_title = (
-            show.title if key == "feed.xml" else f"{show.title}: {show.themes[0][:1].upper()}{show.themes[0][1:]}"
-        )
-        assert parsed.feed.title == channel_title
-        assert parsed.feed.get("rights", "") == show.copyright
-        assert parsed.feed.author_detail.name == show.owner.name
-        assert entry.title == briefing.title
-        assert entry.author == briefing.author.name
-        assert entry.podcast_person == briefing.author.name
-        # feedparser hands descriptions over as HTML (type text/html): unescaped, they are the text again.
-        assert html.fromstring(f"<div>{entry.summary}</div>").text_content() == as_html_reads(description)
-        content = html.fromstring(entry.content[0].value)
-        words = content.text_content()
-        for part in (
-            briefing.review.subject,
-            briefing.review.partnership,
-            briefing.review.region,
-            briefing.author.name,
-            briefing.author.role,
-        ):
-            assert as_html_reads(part) in words
-        assert [li.text_content() for li in content.iter("li")] == [as_html_reads(x) for x in briefing.key_lessons]
-        chapters = entry.get("psc_chapters", {}).get("chapters", [])
-        assert [chapter["title"] for chapter in chapters] == [chapter.title for chapter in briefing.chapters]
-
-        podcast = podcastparser.parse(show.url + key, io.BytesIO(data))
-        assert podcast["title"] == squashed(channel_title)
-        assert podcast["itunes_owner"]["name"] == squashed(show.owner.name)
-        (parsed_episode,) = podcast["episodes"]
-        assert parsed_episode["title"] == squashed(briefing.title)
-        assert parsed_episode["itunes_author"] == squashed(briefing.author.name)
-        assert parsed_episode["description"] == squashed_not_newlines(description)
-        titles = [chapter["title"] for chapter in parsed_episode.get("chapters", [])]
-        assert titles == [chapter.title for chapter in briefing.chapters]  # chapter titles are kept as they are
+        if not any(mojibake(value) for value in texts):
+            check_feedparser(data, key, show, briefing, description)
+        check_podcastparser(data, key, show, briefing, description)
     if len((briefing.summary + "".join(briefing.key_lessons)).encode()) < 3000:
         # Nothing needed shortening: the summary and every lesson are in the description whole.
         assert briefing.summary in description and all(lesson in description for lesson in briefing.key_lessons)
+
+
+def channel_title(show: Show, key: str) -> str:
+    theme = show.themes[0]
+    return show.title if key == "feed.xml" else f"{show.title}: {theme[:1].upper()}{theme[1:]}"
+
+
+def check_feedparser(data: bytes, key: str, show: Show, briefing: Briefing, description: str) -> None:
+    """feedparser gives back every text exactly (descriptions as HTML, which it declares them to be)."""
+    parsed = feedparser.parse(data)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    entry = parsed.entries[0]
+    assert parsed.feed.title == channel_title(show, key)
+    assert parsed.feed.get("rights", "") == show.copyright
+    assert parsed.feed.author_detail.name == show.owner.name
+    assert entry.title == briefing.title
+    assert entry.author == briefing.author.name
+    assert entry.podcast_person == briefing.author.name
+    # feedparser hands descriptions over as HTML (type text/html): as HTML reads, they are the text again.
+    assert html.fromstring(f"<div>{entry.summary}</div>").text_content() == as_html_reads(description)
+    content = html.fromstring(entry.content[0].value)
+    words = content.text_content()
+    review, author = briefing.review, briefing.author
+    for part in (review.subject, review.partnership, review.region, author.name, author.role):
+        assert as_html_reads(part) in words
+    assert [li.text_content() for li in content.iter("li")] == [as_html_reads(x) for x in briefing.key_lessons]
+    chapters = entry.get("psc_chapters", {}).get("chapters", [])
+    assert [chapter["title"] for chapter in chapters] == [chapter.title for chapter in briefing.chapters]
+
+
+def check_podcastparser(data: bytes, key: str, show: Show, briefing: Briefing, description: str) -> None:
+    """podcastparser gives back every text, with its documented whitespace squashing."""
+    podcast = podcastparser.parse(show.url + key, io.BytesIO(data))
+    assert podcast["title"] == squashed(channel_title(show, key))
+    assert podcast["itunes_owner"]["name"] == squashed(show.owner.name)
+    (parsed_episode,) = podcast["episodes"]
+    assert parsed_episode["title"] == squashed(briefing.title)
+    assert parsed_episode["itunes_author"] == squashed(briefing.author.name)
+    assert parsed_episode["description"] == squashed_not_newlines(description)
+    titles = [chapter["title"] for chapter in parsed_episode.get("chapters", [])]
+    assert titles == [chapter.title for chapter in briefing.chapters]  # chapter titles are kept as they are
