@@ -225,8 +225,8 @@ def publish(options: Options, to: str | None, dry_run: bool, jobs: int | None, a
     if not dry_run:
         apply(changes, storage, progress=lambda message: say(options, message) if options.verbose else None)
         # And check what is now in the destination, as a directory would find it.
-        keys = [output.key for output in result.outputs if is_feed_key(output.key)]
-        feed_reports = check_feeds(result.show, storage, keys, changes.manifest, now())
+        feed_keys = [output.key for output in result.outputs if is_feed_key(output.key)]
+        feed_reports = check_feeds(result.show, storage, feed_keys, changes.manifest, now())
         _report_feeds(feed_reports)
         if _feed_errors(feed_reports):
             raise BriefingsError(
@@ -238,7 +238,7 @@ def publish(options: Options, to: str | None, dry_run: bool, jobs: int | None, a
         "written": [output.key for output in changes.writes],
         "unchanged": len(changes.unchanged),
         "deleted": list(changes.delete),
-        "feeds": [result.show.url + report.feed.removeprefix(storage.describe()) for report in feed_reports],
+        "feeds": [result.show.url + output.key for output in result.outputs if is_feed_key(output.key)],
         "feed_problems": [str(problem) for report in feed_reports for problem in report.problems],
     }
     if as_json:
