@@ -49,8 +49,12 @@ def test_a_file_that_is_not_an_image(tmp_path: Path) -> None:
     assert result.stderr == f"Error: {workspace / 'artwork.jpg'}: artwork is not an image Pillow can read {FIX}\n"
 
 
-def test_artwork_at_the_limits_is_accepted(tmp_path: Path) -> None:
-    workspace = copy_example(tmp_path / "workspace")
+def test_artwork_at_the_limits_is_accepted(workspace: Path) -> None:
+    (before,) = (workspace / "feed").glob("artwork-*.jpg")
     make(workspace / "artwork.jpg", "RGB", (3000, 3000), "JPEG")
-    result = run(workspace, "build", "--json")
+    result = run(workspace, "publish")
     assert result.exit_code == 0, result.output
+    (artwork,) = (workspace / "feed").glob("artwork-*.jpg")
+    assert artwork.name != before.name  # renamed when it changes, as Apple asks
+    with Image.open(artwork) as image:
+        assert image.size == (3000, 3000)
