@@ -15,23 +15,55 @@ MIN_SIDE, MAX_SIDE = 1400, 3000
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
 
 
-def check_artwork(path: Path) -> str:
-    """Raise ShowError unless `path` meets Apple's artwork rules; return its MIME type."""
-    fix = "use a square RGB JPEG or PNG of 1400 to 3000 pixels"
-    if not path.is_file():
-        raise ShowError(f"{shown(path)}: artwork not found (fix: add it, or set `artwork` in show.toml)")
+FIX = "use a square RGB JPEG or PNG of 1400x1400 to 3000x3000 pixels"
+# Pillow's colour modes, in words, for the modes people meet when exporting artwork.
+MODES = {
+    "RGBA": "has an alpha channel (transparency)",
+    "LA": "is greyscale with an alpha channel (transparency)",
+    "P": "uses a colour palette",
+    "PA": "uses a colour palette with transparency",
+    "L": "is greyscale",
+    "1": "is black and white (1 bit)",
+    "CMYK": "is in CMYK colour (for print)",
+    "I;16": "is 16-bit greyscale",
+}
+
+
+def artwork_problem(data: bytes) -> str | None:
+    """What breaks Apple's artwork rules in this image, with the fix; None when it meets them."""
     try:
-        with Image.open(path) as image:
+        with Image.open(io.BytesIO(data)) as image:
             kind, mode, (width, height) = image.format, image.mode, image.size
     except (UnidentifiedImageError, OSError):
-        raise ShowError(f"{shown(path)}: not an image (fix: {fix})") from None
+        return f"artwork is not an image Pillow can read (fix: {FIX})"
     if kind not in FORMATS:
-        raise ShowError(f"{shown(path)}: artwork is {kind}, not JPEG or PNG (fix: {fix})")
-    if width != height or not MIN_SIDE <= width <= MAX_SIDE:
-        raise ShowError(f"{shown(path)}: artwork is {width}x{height} pixels (fix: {fix})")
+        return f"artwork is {kind or 'an unknown format'}; Apple Podcasts accepts only JPEG or PNG (fix: {FIX})"
+    if width != height:
+        return f"artwork is {width}x{height} pixels; Apple Podcasts requires a square image (fix: {FIX})"
+    if not MIN_SIDE <= width <= MAX_SIDE:
+        limit = "smaller than the minimum" if width < MIN_SIDE else "larger than the maximum"
+        return f"artwork is {width}x{height} pixels, {limit} Apple Podcasts allows (fix: {FIX})"
     if mode != "RGB":
-        raise ShowError(f"{shown(path)}: artwork is in {mode} colour mode (fix: {fix}, without transparency)")
-    return FORMATS[kind]
+        described = MODES.get(mode, f"is in {mode} colour mode")
+        return f"artwork {described}; Apple Podcasts requires RGB without transparency (fix: save it as RGB: {FIX})"
+    return None
+
+
+def artwork_type(data: bytes) -> str:
+    """The MIME type of artwork that meets the rules (check `artwork_problem` first)."""
+    with Image.open(io.BytesIO(data)) as image:
+        return FORMATS[str(image.format)]
+
+
+def check_artwork(path: Path) -> str:
+    """Raise ShowError unless `path` meets Apple's artwork rules; return its MIME type."""
+    if not path.is_file():
+        raise ShowError(f"{shown(path)}: artwork not found (fix: add it, or set `artwork` in show.toml)")
+    data = path.read_bytes()
+    problem = artwork_problem(data)
+    if problem is not None:
+        raise ShowError(f"{shown(path)}: {problem}")
+    return artwork_type(data)
 
 
 def placeholder(title: str) -> bytes:

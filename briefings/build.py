@@ -17,11 +17,12 @@ from briefings.check import check_all
 from briefings.config import STATE_DIR, AudioSettings, Show, load_show
 from briefings.episode import Episode, episode_guid
 from briefings.errors import AudioError, Problem
-from briefings.feed import chapters_json, render_feed
+from briefings.feed import chapters_json, render_feeds
 from briefings.runner import Runner
 from briefings.site import render_site
 from briefings.submission import Submission, load_submissions
 from briefings.tagging import Tags, duration, write_tags
+from briefings.transcript import TranscriptError, html_transcript
 
 FEED_KEY = "feed.xml"
 # Bump when the audio processing changes, so cached encodes are redone.
@@ -37,6 +38,7 @@ CONTENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
     ".jpg": "image/jpeg",
     ".png": "image/png",
+    ".opml": "text/x-opml; charset=utf-8",
 }
 TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip", ".txt": "text/plain"}
 # Media never changes under a key (its name carries its hash); everything else may change at any publish.
@@ -151,7 +153,12 @@ class AudioCache:
 
 
 def _stage_episode(
-    stager: Stager, show: Show, submission: Submission, processed: Path, artwork: tuple[bytes, str]
+    stager: Stager,
+    show: Show,
+    submission: Submission,
+    processed: Path,
+    artwork: tuple[bytes, str],
+    transcript_html: bytes | None = None,
 ) -> Episode:
     briefing = submission.briefing
     assert briefing is not None
@@ -184,8 +191,22 @@ def _stage_episode(
         transcript_type = TRANSCRIPT_TYPES.get(transcript.suffix.lower(), "text/plain")
         transcript_key = f"briefings/{slug}/transcript{transcript.suffix.lower()}"
         stager.add_file(transcript_key, transcript, MEDIA)
+    transcript_html_key = None
+    if transcript_html is not None:
+        transcript_html_key = f"briefings/{slug}/transcript.html"
+        stager.add_bytes(transcript_html_key, transcript_html, MEDIA)
     episode = Episode(
-        slug, guid, briefing, media.key, media.size, length, page_key, chapters_key, transcript_key, transcript_type
+        slug,
+        guid,
+        briefing,
+        media.key,
+        media.size,
+        length,
+        page_key,
+        chapters_key,
+        transcript_key,
+        transcript_type,
+        transcript_html_key,
     )
     if chapters_key:
         stager.add_bytes(chapters_key, chapters_json(episode), MEDIA)
@@ -241,14 +262,23 @@ def build(workspace: Path, runner: Runner, now: datetime, jobs: int = 1, progres
         if isinstance(result, AudioError):
             problems.append(result.problem)
             continue
-        episode = _stage_episode(stager, show, submission, result, (artwork_bytes, artwork_type))
-        episodes.append(episode)
         transcript = submission.transcript
+        html = None
+        if transcript is not None and submission.briefing is not None:
+            # Read before staging anything, so a refused briefing leaves no file behind.
+            try:
+                html = html_transcript(transcript, submission.briefing.title, show.language)
+            except TranscriptError as error:
+                problems.append(error.problem)
+                continue
+        episode = _stage_episode(stager, show, submission, result, (artwork_bytes, artwork_type), html)
+        episodes.append(episode)
         if transcript is not None:
             transcripts[episode.slug] = transcript.read_text(encoding="utf-8", errors="replace")
     for key, data in render_site(show, episodes, FEED_KEY, transcripts).items():
         stager.add_bytes(key, data, PAGES)
-    stager.add_bytes(FEED_KEY, render_feed(show, episodes, artwork.key, FEED_KEY), FEEDS)
+    for key, data in render_feeds(show, episodes, artwork.key).items():
+        stager.add_bytes(key, data, FEEDS)
     return Build(
         show=show,
         episodes=tuple(sorted(episodes, key=lambda episode: episode.published, reverse=True)),

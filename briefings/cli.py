@@ -23,6 +23,9 @@ from briefings.build import FEED_KEY, Build, build
 from briefings.check import check_all
 from briefings.config import DEFAULT_OUTPUT, EPISODES_DIR, SHOW_FILE, STATE_DIR, Show, load_show
 from briefings.errors import BriefingsError, Severity, UsageError, shown
+from briefings.feed import OPML_KEY
+from briefings.feed_validation import FeedReport, check_feeds, check_staged, is_feed_key
+from briefings.feed_validation import validate_target as validate_feeds
 from briefings.publish import apply, plan, read_manifest
 from briefings.recording import RecordingError, analyse, clock, pauses, suggest_chapters
 from briefings.runner import Runner
@@ -219,14 +222,32 @@ def publish(options: Options, to: str | None, dry_run: bool, jobs: int | None, a
     result = _build(options, jobs)
     _report_problems(result)
     changes = plan(result, read_manifest(storage), storage.sizes(), now())
+    # Directories reject a bad feed, and apps never forget a GUID: check the new feeds against the
+    # staged files before anything is written, and stop the publish if any would be invalid.
+    feed_reports = check_staged(result, changes.manifest, now())
+    _report_feeds(feed_reports)
+    if _feed_errors(feed_reports):
+        raise BriefingsError(
+            "the new feeds would be invalid, so nothing was published (fix: correct the problems above and publish again)"
+        )
     if not dry_run:
         apply(changes, storage, progress=lambda message: say(options, message) if options.verbose else None)
+        # And check what is now in the destination, as a directory would find it.
+        feed_keys = [output.key for output in result.outputs if is_feed_key(output.key)]
+        feed_reports = check_feeds(result.show, storage, feed_keys, changes.manifest, now())
+        _report_feeds(feed_reports)
+        if _feed_errors(feed_reports):
+            raise BriefingsError(
+                f"the published feeds in {storage.describe()} are invalid (fix: correct the problems above and publish again)"
+            )
     summary = _summary(result) | {
         "destination": storage.describe(),
         "dry_run": dry_run,
         "written": [output.key for output in changes.writes],
         "unchanged": len(changes.unchanged),
         "deleted": list(changes.delete),
+        "feeds": [result.show.url + output.key for output in result.outputs if is_feed_key(output.key)],
+        "feed_problems": [str(problem) for report in feed_reports for problem in report.problems],
     }
     if as_json:
         click.echo(json.dumps(summary, indent=2))
@@ -239,6 +260,7 @@ def publish(options: Options, to: str | None, dry_run: bool, jobs: int | None, a
         for slug, moment in result.embargoed:
             click.echo(f"Embargoed until {moment.isoformat()}: {slug}")
         click.echo(f"Feed: {summary['feed_url']}")
+        click.echo(f"Feeds by theme and review type: {result.show.url}{OPML_KEY}")
         if to is None:
             click.echo("Preview it: briefings serve")
     if _errors(result):
@@ -305,6 +327,61 @@ def check(options: Options, slugs: tuple[str, ...], jobs: int | None, as_json: b
                 click.echo(str(problem))
         warnings = len(problems) - errors
         click.echo(f"Checked {len(checked)} briefing(s): {errors} error(s), {warnings} warning(s).")
+    if errors:
+        sys.exit(1)
+
+
+def _report_feeds(reports: list[FeedReport]) -> None:
+    for report in reports:
+        for problem in report.problems:
+            click.echo(str(problem), err=True)
+
+
+def _feed_errors(reports: list[FeedReport]) -> int:
+    return sum(report.errors for report in reports)
+
+
+@main.command()
+@click.argument("feed", required=False)
+@json_option
+@click.pass_obj
+def validate(options: Options, feed: str | None, as_json: bool) -> None:
+    """Check feeds the way Apple Podcasts, Spotify and Podcast Index do; exit 1 if any has errors.
+
+    FEED is a feed's URL or file. URLs in a feed are checked over the network (HEAD for audio and
+    artwork, GET for chapters and transcripts), except for a feed in the workspace's publish folder,
+    whose URLs are answered from that folder. Without FEED, every feed in the publish folder is
+    checked. For the workspace's own feeds, every GUID is compared with the publish manifest.
+
+    Example:
+
+        briefings validate https://briefings.example.org/feed.xml
+    """
+    reports = validate_feeds(options.workspace, feed, now(), progress=lambda message: say(options, message))
+    _report_feeds(reports)
+    errors = _feed_errors(reports)
+    warnings = sum(len(report.problems) for report in reports) - errors
+    if as_json:
+        document = {
+            "valid": errors == 0,
+            "feeds": [
+                {
+                    "feed": report.feed,
+                    "items": report.items,
+                    "errors": report.errors,
+                    "warnings": len(report.problems) - report.errors,
+                    "problems": [str(problem) for problem in report.problems],
+                }
+                for report in reports
+            ],
+        }
+        click.echo(json.dumps(document, indent=2))
+    else:
+        verdict = "valid" if not errors else "invalid"
+        click.echo(
+            f"{len(reports)} feed(s) {verdict}: {sum(report.items for report in reports)} item(s), "
+            f"{errors} error(s), {warnings} warning(s)."
+        )
     if errors:
         sys.exit(1)
 

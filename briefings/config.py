@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import tomllib
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
 
 from briefings.errors import ShowError, shown
 from briefings.validation import problems_from
@@ -25,7 +28,36 @@ AppleCategory = Literal[
     "Society & Culture", "Sports", "Technology", "True Crime", "TV & Film",
 ]  # fmt: skip
 
-Text = Annotated[str, Field(min_length=1)]
+# Characters XML 1.0 cannot carry (section 2.2), which would stop the feed being written at all, and the
+# C1 controls it discourages, which feedparser turns into other characters (it reads them as cp1252).
+XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _clean(value: str) -> str:
+    if XML_INVALID.search(value):
+        raise ValueError("contains an invisible control character (fix: delete it and retype the text)")
+    return value.strip()
+
+
+def _not_blank(value: str) -> str:
+    if not value:
+        raise ValueError("is blank (fix: write the text, or remove the setting to use the default)")
+    return value
+
+
+Text = Annotated[str, Field(min_length=1), AfterValidator(_clean), AfterValidator(_not_blank)]
+# Apple Podcasts: a show's description may be at most 4000 bytes.
+MAX_DESCRIPTION_BYTES = 4000
+# The main feed's default length: enough for years of briefings, small enough for apps to load quickly.
+DEFAULT_MAIN_FEED_ITEMS = 300
+
+
+def url_slug(text: str) -> str:
+    """A name as an ASCII URL path segment: `Domestic abuse` -> `domestic-abuse` (Apple: ASCII URLs only)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    # A name with no Latin letters or digits still needs a stable address: derive one from the name.
+    return slug or "theme-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
 
 
 class Strict(BaseModel):
@@ -57,12 +89,20 @@ class PublishSettings(Strict):
     to: Text = DEFAULT_OUTPUT
 
 
+class FeedSettings(Strict):
+    """How the feeds are cut: the main feed keeps the newest briefings; theme and review-type feeds keep all."""
+
+    main_feed_items: Annotated[int, Field(ge=1)] = DEFAULT_MAIN_FEED_ITEMS
+
+
 class Show(Strict):
     """A podcast show: the settings in show.toml."""
 
     id: UUID
     title: Text
-    description: Annotated[str, Field(min_length=1, max_length=4000)]
+    description: Annotated[
+        str, Field(min_length=1, max_length=4000), AfterValidator(_clean), AfterValidator(_not_blank)
+    ]
     author: Text
     owner: Owner
     language: Text = "en-GB"
@@ -70,10 +110,36 @@ class Show(Strict):
     explicit: bool = False
     artwork: Text = "artwork.jpg"
     base_url: HttpUrl
-    copyright: str = ""
+    copyright: Annotated[str, AfterValidator(_clean)] = ""
     themes: list[Text] = Field(min_length=1)
     audio: AudioSettings = AudioSettings()
     publish: PublishSettings = PublishSettings()
+    feeds: FeedSettings = FeedSettings()
+
+    @field_validator("description")
+    @classmethod
+    def _fits_apple_limit(cls, value: str) -> str:
+        # Apple counts bytes, not characters: 4000 characters of accented text can be 8000 bytes.
+        size = len(value.encode("utf-8"))
+        if size > MAX_DESCRIPTION_BYTES:
+            raise ValueError(
+                f"is {size} bytes in UTF-8; Apple Podcasts allows at most {MAX_DESCRIPTION_BYTES} (fix: shorten it)"
+            )
+        return value
+
+    @field_validator("themes")
+    @classmethod
+    def _distinct_feed_addresses(cls, themes: list[str]) -> list[str]:
+        # Each theme gets a feed at feeds/<slug>.xml; two themes with one slug would share a feed.
+        seen: dict[str, str] = {}
+        for theme in themes:
+            other = seen.setdefault(url_slug(theme), theme)
+            if other != theme:
+                raise ValueError(
+                    f"`{other}` and `{theme}` would share the feed feeds/{url_slug(theme)}.xml "
+                    "(fix: merge them or rename one)"
+                )
+        return themes
 
     @field_validator("base_url")
     @classmethod

@@ -23,6 +23,8 @@ class Episode:
     chapters_key: str | None = None
     transcript_key: str | None = None
     transcript_type: str | None = None
+    # An HTML rendering of a timed (VTT or SRT) transcript, for apps that show text rather than captions.
+    transcript_html_key: str | None = None
 
     @property
     def published(self) -> datetime:

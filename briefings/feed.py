@@ -1,25 +1,32 @@
-"""Render the podcast feed: RSS 2.0 with Apple's itunes tags, Podcasting 2.0 and Podlove chapters."""
+"""Render the podcast feeds: RSS 2.0 with Apple's itunes tags, Podcasting 2.0 and Podlove chapters (pure)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 from jinja2 import Environment, PackageLoader, select_autoescape
+from lxml import etree
 
 from briefings import __version__
-from briefings.config import Show
+from briefings.config import MAX_DESCRIPTION_BYTES, Show, url_slug
 from briefings.episode import Episode, podcast_guid
+from briefings.submission import ReviewType
+from briefings.transcript import HTML_TYPE, TIMED_TYPES
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 PSC_NS = "http://podlove.org/simple-chapters"
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
-# Apple's limit for channel and item descriptions.
-MAX_DESCRIPTION_BYTES = 4000
+MAIN_FEED_KEY = "feed.xml"
+OPML_KEY = "feeds.opml"
+ELLIPSIS = "\u2026"
+# When a description is too long, the summary is shortened first, but not below this many bytes.
+FIRST_FLOOR_BYTES = 400
 
 _templates = Environment(loader=PackageLoader("briefings"), autoescape=select_autoescape(default=True))
 
@@ -36,12 +43,18 @@ class ShowExtension(BaseExtension):  # type: ignore[misc]
         self.explicit = False
         self.guid = ""
         self.locked_owner = ""
+        self.undated = False
 
     def extend_ns(self) -> dict[str, str]:
         return {"podcast": PODCAST_NS, "psc": PSC_NS}
 
     def extend_rss(self, feed: Any) -> Any:
         channel = feed[0]
+        if self.undated:
+            # feedgen stamps lastBuildDate with the current time; a feed without briefings has no date of its
+            # own, and leaving it out (it is optional in RSS 2.0) keeps the feed byte-identical between runs.
+            for element in channel.findall("lastBuildDate"):
+                channel.remove(element)
         xml_elem(f"{{{ITUNES_NS}}}explicit", channel).text = _true_false(self.explicit)
         xml_elem(f"{{{PODCAST_NS}}}guid", channel).text = self.guid
         # podcast:locked asks other hosts not to import the show; owner is the email that may unlock it.
@@ -56,21 +69,22 @@ class EpisodeExtension(BaseEntryExtension):  # type: ignore[misc]
         self.explicit = False
         self.chapters: Sequence[tuple[float, str]] = ()
         self.chapters_url = ""
-        self.transcript: tuple[str, str] | None = None
+        self.transcripts: list[tuple[str, str]] = []
         self.person = ""
 
     def extend_rss(self, entry: Any) -> Any:
         xml_elem(f"{{{ITUNES_NS}}}explicit", entry).text = _true_false(self.explicit)
-        if self.transcript:
-            url, kind = self.transcript
+        for url, kind in self.transcripts:
             attributes = {"url": url, "type": kind}
-            if kind in ("text/vtt", "application/x-subrip"):
+            # Podcasting 2.0 transcript tag: rel="captions" marks timed text apps can show as captions.
+            if kind in TIMED_TYPES:
                 attributes["rel"] = "captions"
             xml_elem(f"{{{PODCAST_NS}}}transcript", entry, **attributes)
         if self.chapters_url:
             xml_elem(f"{{{PODCAST_NS}}}chapters", entry, url=self.chapters_url, type="application/json+chapters")
-        # The author presents the briefing: "host" in the Podcasting 2.0 person taxonomy.
-        xml_elem(f"{{{PODCAST_NS}}}person", entry, role="host", group="cast").text = self.person
+        # The author presents the briefing. The spec's defaults (role "host", group "cast") say exactly that,
+        # and without attributes feedparser keeps the name (it drops the text of tags that have attributes).
+        xml_elem(f"{{{PODCAST_NS}}}person", entry).text = self.person
         if self.chapters:
             # Podlove Simple Chapters: what gPodder and podcastparser read.
             psc = xml_elem(f"{{{PSC_NS}}}chapters", entry, version="1.2")
@@ -83,18 +97,99 @@ def npt(seconds: float) -> str:
     """A Normal Play Time (hh:mm:ss.mmm) as Podlove Simple Chapters use."""
     whole = int(seconds)
     millis = round((seconds - whole) * 1000)
+    if millis == 1000:
+        whole, millis = whole + 1, 0
     return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}.{millis:03d}"
+
+
+def shorten(text: str, max_bytes: int) -> str:
+    """`text` cut to at most `max_bytes` of UTF-8, ending in an ellipsis when cut."""
+    encoded = text.encode("utf-8")
+    if len(encoded) <= max_bytes:
+        return text
+    room = max_bytes - len(ELLIPSIS.encode("utf-8"))
+    if room <= 0:
+        return ""
+    return encoded[:room].decode("utf-8", errors="ignore").rstrip() + ELLIPSIS
+
+
+def _capped(parts: Sequence[str], cap: int, which: Collection[int]) -> list[str]:
+    return [shorten(part, cap) if index in which else part for index, part in enumerate(parts)]
+
+
+def _largest_cap(
+    parts: Sequence[str], render: Callable[[list[str]], str], limit: int, which: Collection[int], floor: int
+) -> list[str]:
+    """`parts` with those in `which` cut to the largest common size (at least `floor` bytes) that fits."""
+    low, high = floor, max((len(parts[index].encode("utf-8")) for index in which), default=floor)
+    if len(render(_capped(parts, low, which)).encode("utf-8")) > limit:
+        return _capped(parts, low, which)
+    while low < high:  # binary search: the rendered size only grows with the cap
+        middle = (low + high + 1) // 2
+        if len(render(_capped(parts, middle, which)).encode("utf-8")) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return _capped(parts, low, which)
+
+
+def fit(
+    texts: Sequence[str],
+    render: Callable[[list[str]], str],
+    limit: int = MAX_DESCRIPTION_BYTES,
+    first: Collection[int] = (),
+) -> str:
+    """`render(texts)` within `limit` UTF-8 bytes (Apple's limit), shortening texts until it fits.
+
+    The texts at the indexes in `first` (the summary) are shortened first, down to a few sentences;
+    then every text is cut to one common length, so each key lesson keeps its beginning.
+    """
+    parts = list(texts)
+    if len(render(parts).encode("utf-8")) <= limit:
+        return render(parts)
+    if first:
+        parts = _largest_cap(parts, render, limit, first, FIRST_FLOOR_BYTES)
+        if len(render(parts).encode("utf-8")) <= limit:
+            return render(parts)
+    # If even empty texts do not fit, this returns the shortest possible; `briefings validate` reports it.
+    return render(_largest_cap(parts, render, limit, range(len(parts)), 0))
 
 
 def plain_description(episode: Episode) -> str:
     """The summary and key lessons as plain text, within Apple's 4000-byte limit."""
     briefing = episode.briefing
-    lessons = "\n".join(f"{number}. {lesson}" for number, lesson in enumerate(briefing.key_lessons, 1))
-    text = f"{briefing.summary}\n\nKey lessons for all professionals:\n{lessons}\n\nFull report: {briefing.review.report_url}"
-    encoded = text.encode("utf-8")
-    if len(encoded) <= MAX_DESCRIPTION_BYTES:
-        return text
-    return encoded[: MAX_DESCRIPTION_BYTES - 3].decode("utf-8", errors="ignore") + "..."
+    report = str(briefing.review.report_url)
+
+    def render(parts: list[str]) -> str:
+        summary, *lessons = parts
+        numbered = "\n".join(f"{number}. {lesson}" for number, lesson in enumerate(lessons, 1))
+        return f"{summary}\n\nKey lessons for all professionals:\n{numbered}\n\nFull report: {report}"
+
+    return fit([briefing.summary, *briefing.key_lessons], render, first=[0])
+
+
+def html_description(episode: Episode) -> str:
+    """The `content:encoded` HTML: summary, key lessons as a list, the review's details and the report link."""
+    briefing, review = episode.briefing, episode.briefing.review
+    template = _templates.get_template("feed_item.html")
+    lessons = len(briefing.key_lessons)
+
+    def render(parts: list[str]) -> str:
+        summary, subject, partnership, region, author_name, author_role = parts[:6]
+        return template.render(
+            summary=summary,
+            lessons=parts[6 : 6 + lessons],
+            review_type=review.type.value,
+            subject=subject,
+            partnership=partnership,
+            region=region,
+            author_name=author_name,
+            author_role=author_role,
+            report_url=str(review.report_url),
+        )
+
+    texts = [briefing.summary, review.subject, review.partnership, review.region]
+    return fit([*texts, briefing.author.name, briefing.author.role, *briefing.key_lessons], render, first=[0])
 
 
 def chapters_json(episode: Episode) -> bytes:
@@ -103,15 +198,76 @@ def chapters_json(episode: Episode) -> bytes:
     return json.dumps({"version": "1.2.0", "chapters": chapters}, ensure_ascii=False, indent=2).encode("utf-8")
 
 
-def render_feed(show: Show, episodes: Sequence[Episode], artwork_key: str, feed_key: str = "feed.xml") -> bytes:
-    """The RSS feed of `episodes` (newest first) as UTF-8 bytes."""
+@dataclass(frozen=True)
+class FeedSpec:
+    """One feed to publish: where it goes, what it is called, and its briefings (newest first)."""
+
+    key: str
+    title: str
+    description: str
+    episodes: tuple[Episode, ...]
+
+
+def theme_feed_key(theme: str) -> str:
+    """Where a theme's feed is published, e.g. `feeds/domestic-abuse.xml`."""
+    return f"feeds/{url_slug(theme)}.xml"
+
+
+def review_type_feed_key(review_type: ReviewType) -> str:
+    """Where a review type's feed is published, e.g. `feeds/review-type/serious-case-review.xml`."""
+    return f"feeds/review-type/{url_slug(review_type.value)}.xml"
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def feed_specs(show: Show, episodes: Sequence[Episode]) -> list[FeedSpec]:
+    """Every feed of the show: the main feed, one per theme, and one per review type in use.
+
+    The main feed keeps only the newest `feeds.main_feed_items` briefings so that apps load it quickly;
+    the theme and review-type feeds keep every briefing, like the archive.
+    """
+    ordered = tuple(sorted(episodes, key=lambda episode: episode.published, reverse=True))
+    specs = [FeedSpec(MAIN_FEED_KEY, show.title, show.description, ordered[: show.feeds.main_feed_items])]
+
+    def described(what: str) -> str:
+        return fit([what, show.description], lambda parts: f"{parts[0]} {parts[1]}", first=[1])
+
+    # One feed for every theme in show.toml, even before its first briefing, so its address is stable.
+    for theme in show.themes:
+        chosen = tuple(episode for episode in ordered if theme in episode.briefing.themes)
+        title = f"{show.title}: {_capitalised(theme)}"
+        what = f"Briefings on the theme \u201c{theme}\u201d from {show.title}."
+        specs.append(FeedSpec(theme_feed_key(theme), title, described(what), chosen))
+    for review_type in ReviewType:
+        chosen = tuple(episode for episode in ordered if episode.briefing.review.type is review_type)
+        if chosen:
+            title = f"{show.title}: {_capitalised(review_type.value)}s"
+            what = f"Briefings on every {review_type.value} from {show.title}."
+            specs.append(FeedSpec(review_type_feed_key(review_type), title, described(what), chosen))
+    return specs
+
+
+def render_feed(
+    show: Show,
+    episodes: Sequence[Episode],
+    artwork_key: str,
+    feed_key: str = MAIN_FEED_KEY,
+    *,
+    title: str | None = None,
+    description: str | None = None,
+) -> bytes:
+    """The RSS feed of `episodes` (newest first) as UTF-8 bytes; a complete podcast of its own."""
     base = show.url
     feed_url = base + feed_key
+    title = title or show.title
+    description = description or show.description
     generator = FeedGenerator()
     generator.load_extension("podcast")
     generator.register_extension("briefings", ShowExtension, EpisodeExtension)
-    generator.title(show.title)
-    generator.description(show.description)
+    generator.title(title)
+    generator.description(description)
     # feedgen uses the last non-self link as the channel's <link>: the archive's home page.
     generator.link(href=feed_url, rel="self")
     generator.link(href=base, rel="alternate")
@@ -119,14 +275,15 @@ def render_feed(show: Show, episodes: Sequence[Episode], artwork_key: str, feed_
     generator.generator("briefings", __version__)
     if show.copyright:
         generator.copyright(show.copyright)
-    generator.image(base + artwork_key, title=show.title, link=base)
+    generator.image(base + artwork_key, title=title, link=base)
     generator.podcast.itunes_image(base + artwork_key)
     generator.podcast.itunes_author(show.author)
     generator.podcast.itunes_category(show.category)
     generator.podcast.itunes_owner(name=show.owner.name, email=show.owner.email)
     generator.podcast.itunes_type("episodic")
-    generator.podcast.itunes_summary(show.description)
+    generator.podcast.itunes_summary(description)
     generator.briefings.explicit = show.explicit
+    # Each feed is its own podcast: its podcast:guid derives from its own address (Podcasting 2.0 guid tag).
     generator.briefings.guid = podcast_guid(feed_url)
     generator.briefings.locked_owner = show.owner.email
     ordered = sorted(episodes, key=lambda episode: episode.published, reverse=True)
@@ -134,6 +291,7 @@ def render_feed(show: Show, episodes: Sequence[Episode], artwork_key: str, feed_
     # publishing nothing new uploads nothing.
     if ordered:
         generator.lastBuildDate(ordered[0].published)
+    generator.briefings.undated = not ordered
     # feedgen adds entries to the top, so add oldest first to get newest first.
     for episode in reversed(ordered):
         briefing = episode.briefing
@@ -141,8 +299,9 @@ def render_feed(show: Show, episodes: Sequence[Episode], artwork_key: str, feed_
         entry.guid(episode.guid, permalink=False)
         entry.title(briefing.title)
         entry.link(href=base + episode.page_key)
-        entry.description(plain_description(episode))
-        entry.content(_templates.get_template("feed_item.html").render(episode=episode), type="CDATA")
+        description_text = plain_description(episode)
+        entry.description(description_text)
+        entry.content(html_description(episode), type="CDATA")
         entry.enclosure(base + episode.media_key, str(episode.media_size), "audio/mpeg")
         entry.pubDate(episode.published)
         entry.podcast.itunes_duration(round(episode.duration))
@@ -150,12 +309,43 @@ def render_feed(show: Show, episodes: Sequence[Episode], artwork_key: str, feed_
         entry.podcast.itunes_episode_type("full")
         if briefing.episode:
             entry.podcast.itunes_episode(briefing.episode)
-        entry.podcast.itunes_summary(plain_description(episode))
+        entry.podcast.itunes_summary(description_text)
         extension = entry.briefings
         extension.explicit = briefing.explicit
         extension.chapters = episode.chapter_list
         extension.chapters_url = base + episode.chapters_key if episode.chapters_key else ""
+        transcripts = []
         if episode.transcript_key and episode.transcript_type:
-            extension.transcript = (base + episode.transcript_key, episode.transcript_type)
+            transcripts.append((base + episode.transcript_key, episode.transcript_type))
+        if episode.transcript_html_key:
+            transcripts.append((base + episode.transcript_html_key, HTML_TYPE))
+        extension.transcripts = transcripts
         extension.person = briefing.author.name
     return bytes(generator.rss_str(pretty=True))
+
+
+def render_opml(show: Show, specs: Sequence[FeedSpec]) -> bytes:
+    """An OPML 2.0 subscription list of every feed, which podcast apps import in one step."""
+    opml = etree.Element("opml", version="2.0")
+    head = etree.SubElement(opml, "head")
+    etree.SubElement(head, "title").text = f"{show.title}: every feed"
+    etree.SubElement(head, "ownerName").text = show.owner.name
+    etree.SubElement(head, "ownerEmail").text = show.owner.email
+    body = etree.SubElement(opml, "body")
+    for spec in specs:
+        attributes = {"type": "rss", "text": spec.title, "title": spec.title, "xmlUrl": show.url + spec.key}
+        etree.SubElement(body, "outline", {**attributes, "htmlUrl": show.url})
+    return bytes(etree.tostring(opml, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def render_feeds(show: Show, episodes: Sequence[Episode], artwork_key: str) -> dict[str, bytes]:
+    """Every feed of the show and the OPML list of them, keyed by their path in the output."""
+    specs = feed_specs(show, episodes)
+    rendered = {
+        spec.key: render_feed(
+            show, spec.episodes, artwork_key, spec.key, title=spec.title, description=spec.description
+        )
+        for spec in specs
+    }
+    rendered[OPML_KEY] = render_opml(show, specs)
+    return rendered

@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 from briefings.build import CONTENT_TYPES
 
 # Text files whose absolute URLs name the public base URL; served with the preview's address instead.
-REWRITTEN = {".xml", ".html", ".json"}
+REWRITTEN = {".xml", ".html", ".json", ".opml"}
 SAFE_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 

@@ -31,8 +31,8 @@ BRIEFING_FILE = "briefing.yaml"
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # A briefing.yaml is a page of text; anything bigger is a mistake, and parsing it would waste minutes.
 MAX_YAML_BYTES = 256 * 1024
-# Control characters: XML 1.0 cannot carry most C0 ones (the feed would be unreadable); the rest, and C1,
-# are invisible and never meant (feed readers even turn C1 into cp1252 letters).
+# Characters XML 1.0 cannot carry (the feed would be unreadable), other than tab and newlines, and the C1
+# controls XML 1.0 discourages (section 2.2), which feedparser turns into other characters.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 MARKUP = re.compile(r"<\s*[a-zA-Z!/]")
 

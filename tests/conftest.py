@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
 import subprocess
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,3 +76,20 @@ def workspace(tmp_path: Path, published: Path) -> Path:
     copy = tmp_path / "workspace"
     shutil.copytree(published, copy, symlinks=True)
     return copy
+
+
+@contextlib.contextmanager
+def serving(workspace: Path) -> Iterator[str]:
+    """`briefings serve --port 0` on a workspace's publish folder, as a user runs it; yields its base URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "briefings", "-C", str(workspace), "serve", "--port", "0"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("Serving "), first
+        yield first.rsplit(" at ", 1)[1].strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

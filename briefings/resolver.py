@@ -1,0 +1,158 @@
+"""Fetch what a feed names: over HTTP as a directory would, or from storage for files not yet online."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import requests
+
+from briefings import __version__
+from briefings.build import Output
+from briefings.errors import StorageError, shown
+
+# Side files (artwork, chapters, transcripts) are small; a bigger answer is a wrong URL, not a side file.
+MAX_SIDE_FILE_BYTES = 32 * 1024 * 1024
+TIMEOUT_SECONDS = 30
+
+
+class UnreachableError(Exception):
+    """A URL could not be fetched; the message says why, in words for the feed's producer."""
+
+
+@dataclass(frozen=True)
+class Head:
+    """What a HEAD request tells about a file: its size (None when no Content-Length came) and type."""
+
+    size: int | None
+    content_type: str | None
+
+
+class Resolver(Protocol):
+    """Answers HEAD and GET for the URLs a feed names."""
+
+    def head(self, url: str) -> Head:
+        """The file's size and type; raises UnreachableError."""
+        ...
+
+    def get(self, url: str) -> bytes:
+        """The file's bytes; raises UnreachableError."""
+        ...
+
+
+class HttpResolver:
+    """The web, as podcast directories see it: HEAD for media and artwork, GET for side files."""
+
+    def __init__(self, session: requests.Session | None = None, max_bytes: int = MAX_SIDE_FILE_BYTES) -> None:
+        self.session = session or requests.Session()
+        self.max_bytes = max_bytes
+        self.session.headers["User-Agent"] = f"briefings/{__version__} (feed validator)"
+
+    def head(self, url: str) -> Head:
+        try:
+            response = self.session.head(url, allow_redirects=True, timeout=TIMEOUT_SECONDS)
+        except requests.RequestException as error:
+            raise UnreachableError(f"cannot be reached ({_reason(error)})") from None
+        if response.status_code != 200:
+            raise UnreachableError(f"answers HEAD with HTTP {response.status_code}, not 200")
+        length = response.headers.get("Content-Length")
+        size = int(length) if length is not None and length.isdigit() else None
+        return Head(size, response.headers.get("Content-Type"))
+
+    def get(self, url: str) -> bytes:
+        try:
+            with self.session.get(url, timeout=TIMEOUT_SECONDS, stream=True) as response:
+                if response.status_code != 200:
+                    raise UnreachableError(f"answers GET with HTTP {response.status_code}, not 200")
+                data = bytearray()
+                for chunk in response.iter_content(256 * 1024):
+                    data += chunk
+                    if len(data) > self.max_bytes:
+                        raise UnreachableError(f"is larger than {self.max_bytes // (1024 * 1024)} MiB")
+                return bytes(data)
+        except requests.RequestException as error:
+            raise UnreachableError(f"cannot be reached ({_reason(error)})") from None
+
+
+def _reason(error: requests.RequestException) -> str:
+    if isinstance(error, requests.Timeout):
+        return f"no answer within {TIMEOUT_SECONDS} seconds"
+    if isinstance(error, requests.ConnectionError):
+        return "connection failed"
+    return type(error).__name__
+
+
+class ReadableStorage(Protocol):
+    """The reading half of a Storage: enough to check what it holds."""
+
+    def describe(self) -> str:
+        """Where this storage is, for messages."""
+        ...
+
+    def read(self, key: str) -> bytes | None:
+        """The object's bytes, or None if there is none."""
+        ...
+
+    def sizes(self) -> dict[str, int]:
+        """Every object's key and size."""
+        ...
+
+
+class StagedFiles:
+    """The files a build staged, read like a storage: exactly what the publish will put online."""
+
+    def __init__(self, outputs: Sequence[Output]) -> None:
+        self.outputs = {output.key: output for output in outputs}
+
+    def describe(self) -> str:
+        if not self.outputs:
+            return "the staged build/"
+        output = next(iter(self.outputs.values()))
+        root = output.path.parents[len(output.key.split("/")) - 1]
+        return shown(root) + "/"
+
+    def read(self, key: str) -> bytes | None:
+        output = self.outputs.get(key)
+        return output.path.read_bytes() if output is not None else None
+
+    def sizes(self) -> dict[str, int]:
+        return {key: output.size for key, output in self.outputs.items()}
+
+
+class StorageResolver:
+    """URLs under the show's base URL answered from a storage: the staged build or the publish destination.
+
+    Lets a publish check its feeds before they go online, and a folder be checked before it is served.
+    """
+
+    def __init__(self, base_url: str, storage: ReadableStorage) -> None:
+        self.base_url = base_url
+        self.storage = storage
+        self._sizes: dict[str, int] | None = None
+        self._lock = threading.Lock()
+
+    def _key(self, url: str) -> str:
+        if not url.startswith(self.base_url):
+            raise UnreachableError(f"is not under base_url {self.base_url}, so it is not one of the show's files")
+        return url.removeprefix(self.base_url).split("#", 1)[0].split("?", 1)[0]
+
+    def head(self, url: str) -> Head:
+        key = self._key(url)
+        with self._lock:
+            if self._sizes is None:
+                self._sizes = self.storage.sizes()  # one listing answers every HEAD
+            sizes = self._sizes
+        if key not in sizes:
+            raise UnreachableError(f"is not in {self.storage.describe()}")
+        return Head(sizes[key], None)
+
+    def get(self, url: str) -> bytes:
+        try:
+            data = self.storage.read(self._key(url))
+        except StorageError as error:
+            raise UnreachableError(str(error)) from None
+        if data is None:
+            raise UnreachableError(f"is not in {self.storage.describe()}")
+        return data

@@ -1,0 +1,59 @@
+"""Transcripts: VTT or SRT as captions, and an HTML version for apps that show text."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import feedparser
+from lxml import etree, html
+
+from briefings.transcript import Cue, read_cues
+from tests.conftest import run_json
+
+BASE = "https://briefings.example.org/"
+PODCAST = {"podcast": "https://podcastindex.org/namespace/1.0"}
+
+
+def test_each_briefing_gets_captions_and_an_html_transcript(published: Path) -> None:
+    output = published / "feed"
+    channel = etree.parse(str(output / "feed.xml")).getroot().find("channel")
+    assert channel is not None
+    for item in channel.findall("item"):
+        tags = [
+            (tag.get("type"), tag.get("rel"), tag.get("url")) for tag in item.findall("podcast:transcript", PODCAST)
+        ]
+        assert [(kind, rel) for kind, rel, _ in tags] == [("text/vtt", "captions"), ("text/html", None)]
+        vtt, page = (output / url.removeprefix(BASE) for _, _, url in tags)
+        assert vtt.read_text().startswith("WEBVTT")
+        document = html.parse(io.BytesIO(page.read_bytes())).getroot()
+        title = item.findtext("title")
+        assert document.findtext("head/title") == f"Transcript: {title}"
+        cues = read_cues(vtt.read_text(), "text/vtt")
+        assert [p.text_content() for p in document.iter("p")] == [cue.text for cue in cues]
+        assert document.xpath("//time/text()")[:2] == ["0:00", "0:23"]
+    # feedparser keeps only the last transcript tag: the HTML one, readable as text.
+    entry = feedparser.parse((output / "feed.xml").read_bytes()).entries[0]
+    assert entry.podcast_transcript["type"] == "text/html"
+
+
+def test_srt_and_vtt_cues_with_speakers_and_entities() -> None:
+    srt = "1\n00:00:01,500 --> 00:00:04,000\nHello &amp; welcome\n\n2\n01:02:03,000 --> 01:02:05,000\nBye\n"
+    assert read_cues(srt, "application/x-subrip") == [Cue(1.5, None, "Hello & welcome"), Cue(3723.0, None, "Bye")]
+    vtt = "WEBVTT\n\n00:00.000 --> 00:02.000\n<v Dr Okafor>Ask <i>why</i>.\n"
+    assert read_cues(vtt, "text/vtt") == [Cue(0.0, "Dr Okafor", "Ask why.")]
+
+
+def test_an_unreadable_transcript_refuses_only_its_briefing(workspace: Path) -> None:
+    (workspace / "episodes" / "child-b" / "transcript.vtt").write_text("Child B transcript, typed as notes.\n")
+    result, summary = run_json(workspace, "publish")
+    assert result.exit_code == 1
+    assert (
+        f"{workspace}/episodes/child-b/transcript.vtt: does not start with WEBVTT "
+        "(fix: make `WEBVTT` the first line (a WebVTT file must start with it))"
+    ) in result.stderr.splitlines()
+    assert summary["episodes"] == ["child-a"]
+    feed = (workspace / "feed" / "feed.xml").read_text()
+    assert "Child A" in feed and "Child B" not in feed
+    assert not (workspace / "feed" / "briefings" / "child-b").exists()
+    assert not list((workspace / "feed" / "media").glob("child-b-*"))
