@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -150,12 +150,11 @@ class AudioCache:
 
 
 def _stage_episode(
-    stager: Stager, show: Show, submission: Submission, processed: Path, artwork: tuple[bytes, str]
+    stager: Stager, show: Show, submission: Submission, processed: Path, artwork: tuple[bytes, str], guid: str
 ) -> Episode:
     briefing = submission.briefing
     assert briefing is not None
     slug = submission.slug
-    guid = episode_guid(show.id, slug)
     page_key = f"briefings/{slug}/index.html"
     tagged = stager.root / f".tagging-{slug}.mp3"
     shutil.copyfile(processed, tagged)
@@ -191,22 +190,39 @@ def _stage_episode(
     return episode
 
 
-def build(workspace: Path, runner: Runner, now: datetime, jobs: int = 1, progress: Progress | None = None) -> Build:
-    """Process every ready submission in `workspace` and stage the complete site for publishing."""
+def build(
+    workspace: Path,
+    runner: Runner,
+    now: datetime,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    exclude: Collection[str] = (),
+    guids: Mapping[str, str] | None = None,
+) -> Build:
+    """Process every ready submission in `workspace` and stage the complete site for publishing.
+
+    Slugs in `exclude` (briefings taken down with `briefings withdraw`) are left out and listed as withdrawn;
+    `guids` are the GUIDs already published, which a briefing keeps for life.
+    """
     report = progress or (lambda message: None)
     show = load_show(workspace)
     artwork_path = workspace / show.artwork
     artwork_type = check_artwork(artwork_path)
     submissions = load_submissions(workspace, show)
-    problems = [problem for submission in submissions for problem in submission.problems]
+    # A withdrawn briefing is not published, so its problems do not matter.
+    problems = [
+        problem for submission in submissions if submission.slug not in exclude for problem in submission.problems
+    ]
     embargoed: list[tuple[str, datetime]] = []
     withdrawn: list[str] = []
     ready: list[Submission] = []
     for submission in submissions:
         briefing = submission.briefing
-        if briefing is None or not submission.valid:
+        if submission.slug in exclude:
+            withdrawn.append(submission.slug)
+        elif briefing is None or not submission.valid:
             continue
-        if briefing.review.published > now:
+        elif briefing.review.published > now:
             embargoed.append((submission.slug, briefing.review.published))
         elif briefing.withdraw_after is not None and briefing.withdraw_after <= now.date():
             withdrawn.append(submission.slug)
@@ -238,7 +254,10 @@ def build(workspace: Path, runner: Runner, now: datetime, jobs: int = 1, progres
         if isinstance(result, AudioError):
             problems.append(result.problem)
             continue
-        episode = _stage_episode(stager, show, submission, result, (artwork_bytes, artwork_type))
+        # A GUID, once published, never changes (apps would list the briefing twice): the destination's
+        # record wins over the one derived from the show id and slug.
+        guid = (guids or {}).get(submission.slug) or episode_guid(show.id, submission.slug)
+        episode = _stage_episode(stager, show, submission, result, (artwork_bytes, artwork_type), guid)
         episodes.append(episode)
         transcript = submission.side_file(submission.briefing.transcript if submission.briefing else None)
         if transcript is not None:
