@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import threading
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -129,10 +130,20 @@ class AudioCache:
     def __init__(self, folder: Path, runner: Runner, settings: AudioSettings) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder, self.runner, self.settings = folder, runner, settings
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
 
     def processed(self, recording: Path) -> tuple[Path, bool]:
         """The normalised MP3 for `recording`, and whether it had to be encoded now."""
         key = audio_cache_key(recording, self.settings)
+        # Briefings sharing one recording share one cache entry: encode it once, not in parallel into
+        # the same partial file.
+        with self._locks_lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            return self._processed(recording, key)
+
+    def _processed(self, recording: Path, key: str) -> tuple[Path, bool]:
         cached = self.folder / f"{key}.mp3"
         if cached.is_file():
             return cached, False

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,14 @@ from briefings.artwork import placeholder
 from briefings.build import FEED_KEY, Build, build
 from briefings.config import DEFAULT_OUTPUT, EPISODES_DIR, SHOW_FILE, STATE_DIR, Show, load_show
 from briefings.errors import BriefingsError, Severity, StorageError, UsageError, shown
+from briefings.inputs import (
+    DigestCache,
+    read_published,
+    still_current,
+    submission_fingerprint,
+    workspace_fingerprint,
+    write_published,
+)
 from briefings.public import check_public
 from briefings.publish import (
     BY_COMMAND,
@@ -42,7 +50,7 @@ from briefings.publish import (
 )
 from briefings.runner import Runner
 from briefings.serve import PreviewServer
-from briefings.status import briefing_states, fingerprint
+from briefings.status import briefing_states
 from briefings.storage import LocalStorage, S3Storage, Storage
 from briefings.submission import load_submissions
 
@@ -364,6 +372,36 @@ def _plan_lines(changes: Plan) -> list[str]:
     return lines
 
 
+@dataclass(frozen=True)
+class PublishRun:
+    """What a publish (or withdraw) did, for the command to print."""
+
+    storage: Storage
+    summary: dict[str, Any]
+    plan_lines: list[str]
+    refused: bool
+
+
+def _identity(storage: Storage) -> str:
+    """A destination's full address: a folder's absolute path, or a bucket's endpoint and prefix."""
+    if isinstance(storage, S3Storage):
+        return f"{storage.client.meta.endpoint_url} {storage.describe()}"
+    if isinstance(storage, LocalStorage):
+        return str(storage.root.resolve())
+    return storage.describe()
+
+
+def _valid_until(result: Build, moment: datetime) -> str | None:
+    """When the clock next changes what a publish would do: an embargo lifting or a withdraw_after date."""
+    times = [release for _, release in result.embargoed]
+    times += [
+        datetime.combine(episode.briefing.withdraw_after, time(0), tzinfo=moment.tzinfo)
+        for episode in result.episodes
+        if episode.briefing.withdraw_after is not None
+    ]
+    return min(times).isoformat() if times else None
+
+
 def _publish_run(
     options: Options,
     destination: Destination,
@@ -373,7 +411,7 @@ def _publish_run(
     withdraw: tuple[str, ...] = (),
     restore: tuple[str, ...] = (),
     check: Callable[[Manifest, Storage], None] | None = None,
-) -> tuple[Build, Storage, Plan, dict[str, Any]]:
+) -> PublishRun:
     """Build, plan against the destination, and (unless a dry run) apply; return what happened."""
     show = load_show(options.workspace)
     counter = RequestCounter()
@@ -384,28 +422,60 @@ def _publish_run(
     holder = claim_holder(previous, datetime.now(UTC))
     if holder is not None and not dry_run:
         raise StorageError(in_progress_message(storage, holder))  # before building: fail fast
-    guids = {slug: str(record["guid"]) for slug, record in previous.withdrawn.items() if record.get("guid")}
-    guids |= {slug: str(record["guid"]) for slug, record in previous.episodes.items() if record.get("guid")}
+    moment = now()
+    digests = DigestCache(options.workspace)
+    inputs = workspace_fingerprint(options.workspace, show, digests)
+    digests.save()
+
+    def requests() -> dict[str, Any]:
+        return {
+            "write_requests": counter.writes if isinstance(storage, S3Storage) else getattr(storage, "writes", 0),
+            "requests": dict(sorted(counter.counts.items())),
+        }
+
+    def public_check(feed_sha256: str) -> dict[str, Any]:
+        if dry_run or not isinstance(storage, S3Storage):
+            return {"public_check": None}
+        warning = check_public(show.url + FEED_KEY, feed_sha256)
+        if warning:
+            click.echo(f"Warning: {warning}", err=True)
+        return {"public_check": warning or "ok"}
+
+    # Nothing in the workspace, at the destination or on the clock changed since the last complete
+    # publish from here: check that every object is still there (one listing) and stop, without building.
+    record = read_published(options.workspace, _identity(storage))
+    if not dry_run and not withdraw and not restore and record and still_current(record, inputs, tag, moment):
+        existing = storage.sizes()
+        if all(existing.get(key) == item.get("size") for key, item in previous.objects.items()):
+            say(options, "nothing changed since the last publish")
+            summary = dict(record["summary"]) | {
+                "encoded": 0,
+                "written": [],
+                "upload": [],
+                "replace": [],
+                "unchanged": len(previous.objects),
+                "deleted": [],
+                "withdrawn_now": [],
+            }
+            summary |= requests() | public_check(str(previous.objects.get(FEED_KEY, {}).get("sha256", "")))
+            return PublishRun(storage, summary, [], refused=False)
+
+    guids = {slug: str(entry["guid"]) for slug, entry in previous.withdrawn.items() if entry.get("guid")}
+    guids |= {slug: str(entry["guid"]) for slug, entry in previous.episodes.items() if entry.get("guid")}
     result = _build(options, jobs, (excluded(previous) | set(withdraw)) - set(restore), guids)
     _report_problems(result)
-    built = {episode.slug for episode in result.episodes}
-    sources = {
-        submission.slug: fingerprint(submission)
-        for submission in load_submissions(options.workspace, show)
-        if submission.slug in built
-    }
+    episodes = options.workspace / EPISODES_DIR
+    sources = {episode.slug: submission_fingerprint(episodes / episode.slug, digests) for episode in result.episodes}
+    digests.save()
     changes = plan(
-        result, previous, storage.sizes(), now(), tag=tag, sources=sources, withdraw=withdraw, restore=restore
+        result, previous, storage.sizes(), moment, tag=tag, sources=sources, withdraw=withdraw, restore=restore
     )
     if dry_run:
         if holder is not None:
             say(options, "Note: " + in_progress_message(storage, holder))
     else:
-        apply(changes, storage, progress=lambda message: say(options, message) if options.verbose else None)
-    warning = None
-    if not dry_run and isinstance(storage, S3Storage):
-        feed = next(output for output in result.outputs if output.key == FEED_KEY)
-        warning = check_public(show.url + FEED_KEY, feed.sha256)
+        tag = apply(changes, storage, progress=lambda message: say(options, message) if options.verbose else None)
+    feed = next(output for output in result.outputs if output.key == FEED_KEY)
     summary = _summary(result) | {
         "destination": storage.describe(),
         "dry_run": dry_run,
@@ -415,13 +485,25 @@ def _publish_run(
         "unchanged": len(changes.unchanged),
         "deleted": list(changes.delete),
         "withdrawn_now": list(changes.newly_withdrawn),
-        "write_requests": counter.writes if isinstance(storage, S3Storage) else getattr(storage, "writes", 0),
-        "requests": dict(sorted(counter.counts.items())),
-        "public_check": warning or "ok" if isinstance(storage, S3Storage) and not dry_run else None,
     }
-    if warning:
-        click.echo(f"Warning: {warning}", err=True)
-    return result, storage, changes, summary
+    summary |= requests() | public_check(feed.sha256)
+    if not dry_run and not result.problems:
+        # Only a clean publish is remembered: refused briefings must be reported again next time.
+        write_published(
+            options.workspace,
+            _identity(storage),
+            {
+                "inputs": inputs,
+                "tag": tag,
+                "valid_from": moment.isoformat(),
+                "valid_until": _valid_until(result, moment),
+                "summary": {
+                    key: summary[key]
+                    for key in ("episodes", "embargoed", "withdrawn", "problems", "feed_url", "destination", "dry_run")
+                },
+            },
+        )
+    return PublishRun(storage, summary, _plan_lines(changes), refused=_errors(result))
 
 
 @main.command()
@@ -455,27 +537,29 @@ def publish(
         briefings publish --to s3://westmarsh-briefings/podcast --dry-run
     """
     destination = _destination(to, profile, endpoint_url, region, acl)
-    result, storage, changes, summary = _publish_run(options, destination, dry_run=dry_run, jobs=jobs)
+    done = _publish_run(options, destination, dry_run=dry_run, jobs=jobs)
+    summary = done.summary
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
         if dry_run:
-            click.echo(f"Plan for {storage.describe()} (dry run: nothing is written):")
-            for line in _plan_lines(changes):
+            click.echo(f"Plan for {done.storage.describe()} (dry run: nothing is written):")
+            for line in done.plan_lines:
                 click.echo(line)
         verb = "Would publish" if dry_run else "Published"
         click.echo(
-            f"{verb} {len(result.episodes)} briefing(s) to {storage.describe()}: {len(changes.writes)} file(s) "
-            f"written, {len(changes.delete)} deleted, {len(changes.unchanged)} unchanged."
+            f"{verb} {len(summary['episodes'])} briefing(s) to {done.storage.describe()}: "
+            f"{len(summary['written'])} file(s) written, {len(summary['deleted'])} deleted, "
+            f"{summary['unchanged']} unchanged."
         )
-        for slug, moment in result.embargoed:
-            click.echo(f"Embargoed until {moment.isoformat()}: {slug}")
-        for slug in changes.newly_withdrawn:
+        for slug, moment in summary["embargoed"].items():
+            click.echo(f"Embargoed until {moment}: {slug}")
+        for slug in summary["withdrawn_now"]:
             click.echo(f"Withdrawn: {slug}")
         click.echo(f"Feed: {summary['feed_url']}")
-        if to is None and isinstance(storage, LocalStorage):
+        if to is None and isinstance(done.storage, LocalStorage):
             click.echo("Preview it: briefings serve")
-    if _errors(result):
+    if done.refused:
         click.echo("Some briefings were refused; fix the errors above and publish again.", err=True)
         sys.exit(1)
 
@@ -526,7 +610,7 @@ def withdraw(
             )
 
     destination = _destination(to, profile, endpoint_url, region, acl)
-    result, storage, changes, summary = _publish_run(
+    done = _publish_run(
         options,
         destination,
         dry_run=dry_run,
@@ -535,22 +619,24 @@ def withdraw(
         restore=(slug,) if undo else (),
         check=known,
     )
+    summary, where = done.summary, done.storage.describe()
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
         if dry_run:
-            click.echo(f"Plan for {storage.describe()} (dry run: nothing is written):")
-            for line in _plan_lines(changes):
+            click.echo(f"Plan for {where} (dry run: nothing is written):")
+            for line in done.plan_lines:
                 click.echo(line)
-        would = "Would " if dry_run else ""
         if undo:
-            click.echo(f"{would}{'restore' if dry_run else 'Restored'} {slug} at {storage.describe()}: "
-                       f"{len(changes.writes)} file(s) written.")  # fmt: skip
+            verb = "Would restore" if dry_run else "Restored"
+            click.echo(f"{verb} {slug} at {where}: {len(summary['written'])} file(s) written.")
         else:
-            click.echo(f"{would}{'withdraw' if dry_run else 'Withdrew'} {slug} from {storage.describe()}: feed and "
-                       f"pages rewritten, {len(changes.delete)} file(s) deleted. "
-                       f"To publish it again: briefings withdraw --undo {slug}")  # fmt: skip
-    if _errors(result):
+            verb = "Would withdraw" if dry_run else "Withdrew"
+            click.echo(
+                f"{verb} {slug} from {where}: feed and pages rewritten, {len(summary['deleted'])} file(s) deleted. "
+                f"To publish it again: briefings withdraw --undo {slug}"
+            )
+    if done.refused:
         click.echo("Some briefings were refused; fix the errors above and publish again.", err=True)
         sys.exit(1)
 
@@ -581,7 +667,11 @@ def status(
     counter = RequestCounter()
     storage = _open_storage(options, show, _destination(to, profile, endpoint_url, region, acl), counter)
     manifest, _ = read_manifest_tagged(storage)
-    states = briefing_states(load_submissions(options.workspace, show), manifest, now())
+    digests = DigestCache(options.workspace)
+    submissions = load_submissions(options.workspace, show)
+    fingerprints = {submission.slug: submission_fingerprint(submission.folder, digests) for submission in submissions}
+    digests.save()
+    states = briefing_states(submissions, manifest, now(), fingerprints)
     holder = claim_holder(manifest, datetime.now(UTC))
     subscribe = show.url + FEED_KEY
     if as_json:

@@ -279,15 +279,16 @@ def apply(
     storage: Storage,
     progress: Progress | None = None,
     clock: Callable[[], datetime] = _utc_now,
-) -> None:
+) -> str | None:
     """Carry out `plan`: write media, pages, feeds, then the manifest; delete stale objects last.
 
     Every manifest write is conditional on the version the plan was made from, so two publishes at
     once cannot overwrite each other: the second stops with a ConflictError before writing anything.
+    Returns the version tag of the manifest now in the destination.
     """
     report = progress or (lambda message: None)
     if plan.empty:
-        return  # nothing changed: not a single write request
+        return plan.tag  # nothing changed: not a single write request
     holder = claim_holder(plan.previous, clock())
     if holder is not None:
         raise StorageError(in_progress_message(storage, holder))
@@ -325,6 +326,7 @@ def apply(
             _release(claim)
             raise
     claim.write(plan.manifest)
+    return claim.tag
 
 
 def _release(claim: _Claim) -> None:

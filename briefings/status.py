@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
 from briefings.publish import BY_COMMAND, Manifest
-from briefings.submission import BRIEFING_FILE, Submission
+from briefings.submission import Submission
 
 
 class State(Enum):
@@ -32,27 +31,13 @@ class BriefingState:
     detail: str = ""
 
 
-def fingerprint(submission: Submission) -> str:
-    """SHA-256 over the files a briefing is made from, to tell whether it changed since it was published."""
-    digest = hashlib.sha256()
-    names = [BRIEFING_FILE]
-    if submission.briefing is not None:
-        names += [
-            name
-            for name in (submission.briefing.recording, submission.briefing.transcript, submission.briefing.artwork)
-            if name
-        ]
-    for name in names:
-        path = submission.folder / name
-        digest.update(name.encode("utf-8") + b"\0")
-        if path.is_file():
-            with path.open("rb") as data:
-                digest.update(hashlib.file_digest(data, "sha256").digest())
-    return digest.hexdigest()
+def briefing_states(
+    submissions: Sequence[Submission], manifest: Manifest, now: datetime, fingerprints: Mapping[str, str]
+) -> list[BriefingState]:
+    """The state of every briefing in the workspace or the destination, sorted by slug.
 
-
-def briefing_states(submissions: Sequence[Submission], manifest: Manifest, now: datetime) -> list[BriefingState]:
-    """The state of every briefing in the workspace or the destination, sorted by slug."""
+    `fingerprints` maps slugs to their submission's fingerprint now, to compare with the one published.
+    """
     states = []
     for submission in submissions:
         slug, briefing = submission.slug, submission.briefing
@@ -74,7 +59,7 @@ def briefing_states(submissions: Sequence[Submission], manifest: Manifest, now: 
             )
         elif published is None:
             states.append(BriefingState(slug, State.DRAFT, "not published yet: the next publish releases it"))
-        elif published.get("source") != fingerprint(submission):
+        elif published.get("source") != fingerprints.get(slug):
             states.append(BriefingState(slug, State.CHANGED, "the next publish updates it"))
         else:
             states.append(BriefingState(slug, State.PUBLISHED, f"since {published.get('first_published')}"))

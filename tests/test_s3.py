@@ -231,6 +231,14 @@ def test_republish_with_nothing_changed_makes_zero_write_requests(
     # The plan reads the manifest and one listing: no HEAD per object.
     assert sorted(seen.method for seen in proxy.seen) == ["GET", "GET"]
     assert any("list-type=2" in seen.path for seen in proxy.seen)
+    # That run knew from its local record that nothing changed; without the record it builds and
+    # compares everything, and still writes nothing.
+    (s3ws / ".briefings" / "published.json").unlink()
+    proxy.reset()
+    result, summary = publish(s3ws, proxy.url, bucket)
+    assert result.exit_code == 0, result.output
+    assert proxy.writes() == [] and summary["unchanged"] == len(manifest(moto, bucket)["objects"])
+    assert sorted(seen.method for seen in proxy.seen) == ["GET", "GET"]
 
 
 def test_changed_recording_replaces_exactly_one_media_object(
