@@ -177,11 +177,12 @@ def plan(
 
     episodes = {}
     for episode in build.episodes:
-        before = previous.episodes.get(episode.slug, {})
+        # A briefing published again after a withdrawal keeps its GUID and first publication time.
+        before = previous.episodes.get(episode.slug) or previous.withdrawn.get(episode.slug) or {}
         entry: dict[str, Any] = {
             # The GUID recorded at first publication wins: podcast apps treat a new GUID as a new episode.
-            "guid": str(before.get("guid", episode.guid)),
-            "first_published": str(before.get("first_published", stamp)),
+            "guid": str(before.get("guid") or episode.guid),
+            "first_published": str(before.get("first_published") or stamp),
             "media": episode.media_key,
             "duration": round(episode.duration, 3),
         }

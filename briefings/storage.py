@@ -320,6 +320,11 @@ class S3Storage:
                 f"{where}: access denied (fix: the credentials' policy must allow {PERMISSIONS} on "
                 f"arn:aws:s3:::{self.bucket}/*; with --acl public-read also s3:PutObjectAcl)"
             )
+        if code == "AccessControlListNotSupported":
+            return (
+                f"{where}: this bucket does not use ACLs (fix: leave out --acl and `acl` in show.toml; make the "
+                "prefix public with a bucket policy or a CDN instead, see README)"
+            )
         message = str(details.get("Message", "")).splitlines()[0] if details.get("Message") else ""
         reason = f"{code}: {message}" if message else code or f"HTTP {status}"
         return f"{where}: the store refused the request ({reason}) (fix: run the command again; if it persists, check the store's status)"

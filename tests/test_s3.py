@@ -338,6 +338,7 @@ def test_withdraw_removes_everywhere_in_order_stays_withdrawn_and_can_be_undone(
     assert publish(s3ws, moto, bucket)[0].exit_code == 0
     client(moto).put_object(Bucket=bucket, Key=f"{PREFIX}/notes/not-ours.txt", Body=b"keep me")  # type: ignore[attr-defined]
     guid = manifest(moto, bucket)["episodes"]["child-a"]["guid"]
+    first_published = manifest(moto, bucket)["episodes"]["child-a"]["first_published"]
     owned = [key for key in keys(moto, bucket) if "child-a" in key]
     proxy.reset()
     result = run(s3ws, "withdraw", "child-a", "--to", f"s3://{bucket}/{PREFIX}", env=aws_env(proxy.url))
@@ -375,6 +376,7 @@ def test_withdraw_removes_everywhere_in_order_stays_withdrawn_and_can_be_undone(
     assert undo.exit_code == 0, undo.output
     assert "Child A: the baby nobody saw" in assert_live_feed_consistent(moto, bucket)
     assert manifest(moto, bucket)["episodes"]["child-a"]["guid"] == guid
+    assert manifest(moto, bucket)["episodes"]["child-a"]["first_published"] == first_published
     assert "child-a" not in manifest(moto, bucket)["withdrawn"]
 
 
