@@ -7,6 +7,7 @@ import json
 import os
 import socket
 from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -280,6 +281,7 @@ def apply(
     storage: Storage,
     progress: Progress | None = None,
     clock: Callable[[], datetime] = _utc_now,
+    concurrency: int = 8,
 ) -> str | None:
     """Carry out `plan`: write media, pages, feeds, then the manifest; delete stale objects last.
 
@@ -303,11 +305,30 @@ def apply(
         pending = Manifest(owned, plan.previous.episodes, plan.previous.withdrawn, claim.record())
         claim.write(pending)
         try:
-            for number, output in enumerate(writes, 1):
-                report(f"[{number}/{len(writes)}] {output.key}")
-                storage.write(output.key, output.path, output.content_type, output.cache_control)
-                if claim.due():
-                    claim.write(Manifest(owned, plan.previous.episodes, plan.previous.withdrawn, claim.record()))
+            done = 0
+            # One stage at a time (media and side files, then pages, then feeds), its objects uploaded
+            # in parallel: a stage starts only when every object of the one before is in place.
+            for stage in sorted({output.stage for output in writes}):
+                batch = [output for output in writes if output.stage == stage]
+                with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+                    futures = {
+                        pool.submit(
+                            storage.write, output.key, output.path, output.content_type, output.cache_control
+                        ): output
+                        for output in batch
+                    }
+                    try:
+                        for future in as_completed(futures):
+                            future.result()
+                            done += 1
+                            report(f"[{done}/{len(writes)}] {futures[future].key}")
+                            if claim.due():
+                                claim.write(
+                                    Manifest(owned, plan.previous.episodes, plan.previous.withdrawn, claim.record())
+                                )
+                    except BaseException:
+                        pool.shutdown(wait=True, cancel_futures=True)
+                        raise
             # The feeds now name only the new objects: record that before deleting anything, keeping the
             # stale objects owned until they are gone.
             stale = {key: {"sha256": "", "size": 0} for key in plan.delete}

@@ -8,6 +8,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -69,6 +70,7 @@ class LocalStorage:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.writes = 0
+        self._count_lock = threading.Lock()
 
     def describe(self) -> str:
         return shown(self.root) + "/"
@@ -110,12 +112,14 @@ class LocalStorage:
             raise StorageError(
                 f"{shown(path)}: cannot write ({error.strerror}) (fix: check the folder's permissions and free space)"
             ) from None
-        self.writes += 1
+        with self._count_lock:
+            self.writes += 1
 
     def delete(self, key: str) -> None:
         path = self._path(key)
         path.unlink(missing_ok=True)
-        self.writes += 1
+        with self._count_lock:
+            self.writes += 1
         # Remove folders the delete left empty, up to the root.
         for parent in path.parents:
             if parent == self.root.resolve() or not parent.is_relative_to(self.root.resolve()) or any(parent.iterdir()):
@@ -175,6 +179,10 @@ class S3Storage:
         )
         self.transfer_progress = transfer_progress
         self.writes = 0
+        self._count_lock = threading.Lock()
+        # One large upload at a time: the transfer manager already sends its parts in parallel, and
+        # progress bars for several files at once would overwrite each other.
+        self._large_lock = threading.Lock()
 
     def describe(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}/" if self.prefix else f"s3://{self.bucket}/"
@@ -218,8 +226,13 @@ class S3Storage:
                 body = source if isinstance(source, bytes) else source.read_bytes()
                 self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body, **headers)
             else:
-                self._upload_large(key, source, headers)
-        self.writes += 1
+                with self._large_lock:
+                    self._upload_large(key, source, headers)
+        self._counted()
+
+    def _counted(self) -> None:
+        with self._count_lock:
+            self.writes += 1
 
     def _upload_large(self, key: str, source: Path, headers: dict[str, str]) -> None:
         # boto3's transfer manager: multipart upload, parts in parallel, each part retried.
@@ -257,13 +270,13 @@ class S3Storage:
                 if code in ("PreconditionFailed", "ConditionalRequestConflict") or status in (409, 412):
                     raise ConflictError(f"{self.describe()}{key}: changed by another run") from None
                 raise
-        self.writes += 1
+        self._counted()
         return str(response["ETag"])
 
     def delete(self, key: str) -> None:
         with self._translated(key):
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
-        self.writes += 1
+        self._counted()
 
     @contextlib.contextmanager
     def _translated(self, key: str) -> Iterator[None]:
