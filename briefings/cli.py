@@ -448,6 +448,8 @@ def _publish_run(
         existing = storage.sizes()
         if all(existing.get(key) == item.get("size") for key, item in previous.objects.items()):
             say(options, "nothing changed since the last publish")
+            for problem in record["summary"].get("problems", []):
+                click.echo(problem, err=True)  # warnings from that publish still apply
             summary = dict(record["summary"]) | {
                 "encoded": 0,
                 "written": [],
@@ -487,8 +489,8 @@ def _publish_run(
         "withdrawn_now": list(changes.newly_withdrawn),
     }
     summary |= requests() | public_check(feed.sha256)
-    if not dry_run and not result.problems:
-        # Only a clean publish is remembered: refused briefings must be reported again next time.
+    if not dry_run and not _errors(result):
+        # Only a publish that refused nothing is remembered: refused briefings are rebuilt and reported each time.
         write_published(
             options.workspace,
             _identity(storage),
