@@ -569,6 +569,75 @@ def test_a_publish_in_progress_elsewhere_is_not_overrun(s3ws: Path, moto: str, b
     )
 
 
+def test_a_lapsed_claim_from_another_machine_does_not_block(s3ws: Path, moto: str, bucket: str) -> None:
+    assert publish(s3ws, moto, bucket)[0].exit_code == 0
+    state = manifest(moto, bucket)
+    state["publishing"] = {
+        "host": "producer-laptop",
+        "pid": 4242,
+        "started": "2026-01-01T10:00:00+00:00",
+        "expires": "2026-01-01T10:30:00+00:00",
+    }
+    client(moto).put_object(Bucket=bucket, Key=f"{PREFIX}/.briefings/manifest.json", Body=json.dumps(state).encode())  # type: ignore[attr-defined]
+    briefing = s3ws / "episodes" / "child-a" / "briefing.yaml"
+    briefing.write_text(briefing.read_text().replace("the baby nobody saw", "the baby nobody heard"))
+    result, _ = publish(s3ws, moto, bucket)
+    assert result.exit_code == 0, result.output
+    assert "publishing" not in manifest(moto, bucket)
+    assert "Child A: the baby nobody heard" in assert_live_feed_consistent(moto, bucket)
+
+
+def test_a_long_publish_renews_its_claim() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from briefings.build import Build, Output
+    from briefings.config import load_show
+    from briefings.publish import Manifest, apply, plan
+
+    class Recording:
+        """A storage that only records what is written."""
+
+        def __init__(self) -> None:
+            self.manifests: list[dict] = []
+            self.objects: list[str] = []
+
+        def describe(self) -> str:
+            return "memory/"
+
+        def write(self, key: str, source: object, content_type: str, cache_control: str) -> None:
+            self.objects.append(key)
+
+        def write_if(self, key: str, data: bytes, content_type: str, cache_control: str, tag: str | None) -> str:
+            self.manifests.append(json.loads(data))
+            return f"v{len(self.manifests)}"
+
+    outputs = tuple(Output(f"media/file-{number}.mp3", REPO / "show.toml", "0" * 64, 1, 0) for number in range(4))
+    build = Build(load_show(REPO), (), outputs, (), (), (), 0)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    ticks = iter(start + timedelta(minutes=11 * number) for number in range(100))
+    storage = Recording()
+    apply(plan(build, Manifest(), {}, start), storage, clock=lambda: next(ticks), concurrency=1)  # type: ignore[arg-type]
+    claims = [document["publishing"] for document in storage.manifests if "publishing" in document]
+    # Claimed once, renewed as the lease ran down (every 10 minutes of a 30-minute lease), then released.
+    assert len(claims) >= 4 and len({claim["expires"] for claim in claims}) == len(claims)
+    assert "publishing" not in storage.manifests[-1] and sorted(storage.objects) == [o.key for o in outputs]
+
+
+def test_a_published_briefing_now_refused_stops_the_publish(workspace: Path) -> None:
+    feed = workspace / "feed"
+    before = {path: path.stat().st_mtime_ns for path in feed.rglob("*") if path.is_file()}
+    briefing = workspace / "episodes" / "child-b" / "briefing.yaml"
+    briefing.write_text(briefing.read_text().replace("summary:", "sumary:"))
+    result = run(workspace, "-q", "publish")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        "Error: child-b: published at this destination, but not in this build (its folder is missing here, it was "
+        "refused above, or its embargo moved later) (fix: restore episodes/child-b/ as it was published, or take it "
+        "down with `briefings withdraw child-b`); nothing was published"
+    )
+    assert {path: path.stat().st_mtime_ns for path in feed.rglob("*") if path.is_file()} == before
+
+
 def test_clear_one_line_errors(s3ws: Path, moto: str, bucket: str, proxy: FaultProxy) -> None:
     destination = f"s3://{bucket}/{PREFIX}"
     no_keys = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}
