@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -27,27 +27,19 @@ from briefings import __version__
 from briefings.artwork import placeholder
 from briefings.build import FEED_KEY, Build, build
 from briefings.config import DEFAULT_OUTPUT, EPISODES_DIR, SHOW_FILE, STATE_DIR, Show, load_show
-from briefings.errors import BriefingsError, Severity, StorageError, UsageError, shown
+from briefings.errors import BriefingsError, UsageError, shown
 from briefings.inputs import (
     DigestCache,
-    read_published,
-    still_current,
     submission_fingerprint,
-    workspace_fingerprint,
-    write_published,
 )
-from briefings.public import check_public
 from briefings.publish import (
     BY_COMMAND,
     Manifest,
-    Plan,
-    apply,
     claim_holder,
-    excluded,
     in_progress_message,
-    plan,
     read_manifest_tagged,
 )
+from briefings.release import Release, build_summary, refused, release
 from briefings.runner import Runner
 from briefings.serve import PreviewServer
 from briefings.status import briefing_states
@@ -173,18 +165,11 @@ def _report_problems(result: Build) -> None:
 
 
 def _summary(result: Build) -> dict[str, Any]:
-    return {
-        "episodes": [episode.slug for episode in result.episodes],
-        "encoded": result.encoded,
-        "embargoed": {slug: moment.isoformat() for slug, moment in result.embargoed},
-        "withdrawn": list(result.withdrawn),
-        "problems": [str(problem) for problem in result.problems],
-        "feed_url": result.show.url + FEED_KEY,
-    }
+    return build_summary(result)
 
 
 def _errors(result: Build) -> bool:
-    return any(problem.severity is Severity.ERROR for problem in result.problems)
+    return refused(result)
 
 
 jobs_option = click.option(
@@ -364,44 +349,6 @@ def _destination(to: str | None, profile: str | None, endpoint_url: str | None, 
     return Destination(to, profile, endpoint_url, region, acl)
 
 
-def _plan_lines(changes: Plan) -> list[str]:
-    lines = [f"  upload    {output.key}" for output in changes.upload]
-    lines += [f"  replace   {output.key}" for output in changes.replace]
-    lines += [f"  delete    {key}" for key in changes.delete]
-    lines.append(f"  unchanged {len(changes.unchanged)} file(s)")
-    return lines
-
-
-@dataclass(frozen=True)
-class PublishRun:
-    """What a publish (or withdraw) did, for the command to print."""
-
-    storage: Storage
-    summary: dict[str, Any]
-    plan_lines: list[str]
-    refused: bool
-
-
-def _identity(storage: Storage) -> str:
-    """A destination's full address: a folder's absolute path, or a bucket's endpoint and prefix."""
-    if isinstance(storage, S3Storage):
-        return f"{storage.client.meta.endpoint_url} {storage.describe()}"
-    if isinstance(storage, LocalStorage):
-        return str(storage.root.resolve())
-    return storage.describe()
-
-
-def _valid_until(result: Build, moment: datetime) -> str | None:
-    """When the clock next changes what a publish would do: an embargo lifting or a withdraw_after date."""
-    times = [release for _, release in result.embargoed]
-    times += [
-        datetime.combine(episode.briefing.withdraw_after, time(0), tzinfo=moment.tzinfo)
-        for episode in result.episodes
-        if episode.briefing.withdraw_after is not None
-    ]
-    return min(times).isoformat() if times else None
-
-
 def _publish_run(
     options: Options,
     destination: Destination,
@@ -411,101 +358,38 @@ def _publish_run(
     withdraw: tuple[str, ...] = (),
     restore: tuple[str, ...] = (),
     check: Callable[[Manifest, Storage], None] | None = None,
-) -> PublishRun:
-    """Build, plan against the destination, and (unless a dry run) apply; return what happened."""
+) -> tuple[Storage, Release]:
+    """Open the destination and publish to it (see briefings.release); print problems and warnings."""
     show = load_show(options.workspace)
     counter = RequestCounter()
     storage = _open_storage(options, show, destination, counter)
-    previous, tag = read_manifest_tagged(storage)
-    if check is not None:
-        check(previous, storage)
-    holder = claim_holder(previous, datetime.now(UTC))
-    if holder is not None and not dry_run:
-        raise StorageError(in_progress_message(storage, holder))  # before building: fail fast
-    moment = now()
-    digests = DigestCache(options.workspace)
-    inputs = workspace_fingerprint(options.workspace, show, digests)
-    digests.save()
 
-    def requests() -> dict[str, Any]:
-        return {
-            "write_requests": counter.writes if isinstance(storage, S3Storage) else getattr(storage, "writes", 0),
-            "requests": dict(sorted(counter.counts.items())),
-        }
+    def make_build(exclude: set[str], guids: dict[str, str]) -> Build:
+        result = _build(options, jobs, exclude, guids)
+        _report_problems(result)
+        return result
 
-    def public_check(feed_sha256: str) -> dict[str, Any]:
-        if dry_run or not isinstance(storage, S3Storage):
-            return {"public_check": None}
-        warning = check_public(show.url + FEED_KEY, feed_sha256)
-        if warning:
-            click.echo(f"Warning: {warning}", err=True)
-        return {"public_check": warning or "ok"}
-
-    # Nothing in the workspace, at the destination or on the clock changed since the last complete
-    # publish from here: check that every object is still there (one listing) and stop, without building.
-    record = read_published(options.workspace, _identity(storage))
-    if not dry_run and not withdraw and not restore and record and still_current(record, inputs, tag, moment):
-        existing = storage.sizes()
-        if all(existing.get(key) == item.get("size") for key, item in previous.objects.items()):
-            say(options, "nothing changed since the last publish")
-            for problem in record["summary"].get("problems", []):
-                click.echo(problem, err=True)  # warnings from that publish still apply
-            summary = dict(record["summary"]) | {
-                "encoded": 0,
-                "written": [],
-                "upload": [],
-                "replace": [],
-                "unchanged": len(previous.objects),
-                "deleted": [],
-                "withdrawn_now": [],
-            }
-            summary |= requests() | public_check(str(previous.objects.get(FEED_KEY, {}).get("sha256", "")))
-            return PublishRun(storage, summary, [], refused=False)
-
-    guids = {slug: str(entry["guid"]) for slug, entry in previous.withdrawn.items() if entry.get("guid")}
-    guids |= {slug: str(entry["guid"]) for slug, entry in previous.episodes.items() if entry.get("guid")}
-    result = _build(options, jobs, (excluded(previous) | set(withdraw)) - set(restore), guids)
-    _report_problems(result)
-    episodes = options.workspace / EPISODES_DIR
-    sources = {episode.slug: submission_fingerprint(episodes / episode.slug, digests) for episode in result.episodes}
-    digests.save()
-    changes = plan(
-        result, previous, storage.sizes(), moment, tag=tag, sources=sources, withdraw=withdraw, restore=restore
+    done = release(
+        options.workspace,
+        show,
+        storage,
+        make_build,
+        now(),
+        dry_run=dry_run,
+        withdraw=withdraw,
+        restore=restore,
+        check=check,
+        progress=lambda message: say(options, message) if options.verbose else None,
+        note=lambda message: say(options, message),
     )
-    if dry_run:
-        if holder is not None:
-            say(options, "Note: " + in_progress_message(storage, holder))
-    else:
-        tag = apply(changes, storage, progress=lambda message: say(options, message) if options.verbose else None)
-    feed = next(output for output in result.outputs if output.key == FEED_KEY)
-    summary = _summary(result) | {
-        "destination": storage.describe(),
-        "dry_run": dry_run,
-        "written": [output.key for output in changes.writes],
-        "upload": [output.key for output in changes.upload],
-        "replace": [output.key for output in changes.replace],
-        "unchanged": len(changes.unchanged),
-        "deleted": list(changes.delete),
-        "withdrawn_now": list(changes.newly_withdrawn),
-    }
-    summary |= requests() | public_check(feed.sha256)
-    if not dry_run and not _errors(result):
-        # Only a publish that refused nothing is remembered: refused briefings are rebuilt and reported each time.
-        write_published(
-            options.workspace,
-            _identity(storage),
-            {
-                "inputs": inputs,
-                "tag": tag,
-                "valid_from": moment.isoformat(),
-                "valid_until": _valid_until(result, moment),
-                "summary": {
-                    key: summary[key]
-                    for key in ("episodes", "embargoed", "withdrawn", "problems", "feed_url", "destination", "dry_run")
-                },
-            },
-        )
-    return PublishRun(storage, summary, _plan_lines(changes), refused=_errors(result))
+    if done.skipped:
+        for problem in done.summary.get("problems", []):
+            click.echo(problem, err=True)  # warnings from the last publish still apply
+    if done.warning:
+        click.echo(f"Warning: {done.warning}", err=True)
+    done.summary["write_requests"] = counter.writes if isinstance(storage, S3Storage) else getattr(storage, "writes", 0)
+    done.summary["requests"] = dict(sorted(counter.counts.items()))
+    return storage, done
 
 
 @main.command()
@@ -539,18 +423,18 @@ def publish(
         briefings publish --to s3://westmarsh-briefings/podcast --dry-run
     """
     destination = _destination(to, profile, endpoint_url, region, acl)
-    done = _publish_run(options, destination, dry_run=dry_run, jobs=jobs)
+    storage, done = _publish_run(options, destination, dry_run=dry_run, jobs=jobs)
     summary = done.summary
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
         if dry_run:
-            click.echo(f"Plan for {done.storage.describe()} (dry run: nothing is written):")
+            click.echo(f"Plan for {storage.describe()} (dry run: nothing is written):")
             for line in done.plan_lines:
                 click.echo(line)
         verb = "Would publish" if dry_run else "Published"
         click.echo(
-            f"{verb} {len(summary['episodes'])} briefing(s) to {done.storage.describe()}: "
+            f"{verb} {len(summary['episodes'])} briefing(s) to {storage.describe()}: "
             f"{len(summary['written'])} file(s) written, {len(summary['deleted'])} deleted, "
             f"{summary['unchanged']} unchanged."
         )
@@ -559,7 +443,7 @@ def publish(
         for slug in summary["withdrawn_now"]:
             click.echo(f"Withdrawn: {slug}")
         click.echo(f"Feed: {summary['feed_url']}")
-        if to is None and isinstance(done.storage, LocalStorage):
+        if to is None and isinstance(storage, LocalStorage):
             click.echo("Preview it: briefings serve")
     if done.refused:
         click.echo("Some briefings were refused; fix the errors above and publish again.", err=True)
@@ -612,7 +496,7 @@ def withdraw(
             )
 
     destination = _destination(to, profile, endpoint_url, region, acl)
-    done = _publish_run(
+    storage, done = _publish_run(
         options,
         destination,
         dry_run=dry_run,
@@ -621,7 +505,7 @@ def withdraw(
         restore=(slug,) if undo else (),
         check=known,
     )
-    summary, where = done.summary, done.storage.describe()
+    summary, where = done.summary, storage.describe()
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
