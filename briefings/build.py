@@ -5,18 +5,20 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from briefings import audio
 from briefings.artwork import check_artwork
 from briefings.check import check_all
-from briefings.config import STATE_DIR, AudioSettings, Show, load_show
-from briefings.episode import Episode, episode_guid
-from briefings.errors import AudioError, Problem
+from briefings.config import EPISODES_DIR, STATE_DIR, AudioSettings, Show, load_show
+from briefings.episode import Episode, episode_guid, from_record
+from briefings.errors import AudioError, Problem, Severity, shown
 from briefings.feed import chapters_json, render_feeds
 from briefings.runner import Runner
 from briefings.site import render_site
@@ -82,6 +84,15 @@ class Build:
     embargoed: tuple[tuple[str, datetime], ...]
     withdrawn: tuple[str, ...]
     encoded: int
+    # Published briefings missing from this workspace or refused: rendered from their last published
+    # record, their files left as they are.
+    kept: tuple[str, ...] = ()
+
+    @property
+    def retained(self) -> tuple[str, ...]:
+        """Keys of published files the kept briefings still use."""
+        kept = set(self.kept)
+        return tuple(key for episode in self.episodes if episode.slug in kept for key in episode.files)
 
 
 def file_sha256(path: Path) -> str:
@@ -132,10 +143,20 @@ class AudioCache:
     def __init__(self, folder: Path, runner: Runner, settings: AudioSettings) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder, self.runner, self.settings = folder, runner, settings
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
 
     def processed(self, recording: Path) -> tuple[Path, bool]:
         """The normalised MP3 for `recording`, and whether it had to be encoded now."""
         key = audio_cache_key(recording, self.settings)
+        # Briefings sharing one recording share one cache entry: encode it once, not in parallel into
+        # the same partial file.
+        with self._locks_lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            return self._processed(recording, key)
+
+    def _processed(self, recording: Path, key: str) -> tuple[Path, bool]:
         cached = self.folder / f"{key}.mp3"
         if cached.is_file():
             return cached, False
@@ -158,12 +179,12 @@ def _stage_episode(
     submission: Submission,
     processed: Path,
     artwork: tuple[bytes, str],
+    guid: str,
     transcript_html: bytes | None = None,
 ) -> Episode:
     briefing = submission.briefing
     assert briefing is not None
     slug = submission.slug
-    guid = episode_guid(show.id, slug)
     page_key = f"briefings/{slug}/index.html"
     tagged = stager.root / f".tagging-{slug}.mp3"
     shutil.copyfile(processed, tagged)
@@ -213,8 +234,24 @@ def _stage_episode(
     return episode
 
 
-def build(workspace: Path, runner: Runner, now: datetime, jobs: int = 1, progress: Progress | None = None) -> Build:
-    """Process every ready submission in `workspace` and stage the complete site for publishing."""
+def build(
+    workspace: Path,
+    runner: Runner,
+    now: datetime,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    exclude: Collection[str] = (),
+    guids: Mapping[str, str] | None = None,
+    published: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Build:
+    """Process every ready submission in `workspace` and stage the complete site for publishing.
+
+    Slugs in `exclude` (briefings taken down with `briefings withdraw`) are left out and listed as withdrawn;
+    `guids` are the GUIDs already published, which a briefing keeps for life. `published` are the episodes
+    the destination's manifest records: one this build cannot publish (its folder is not here, it was
+    refused, its embargo moved later) stays live as last published; only `briefings withdraw` or its
+    `withdraw_after` date takes a published briefing down.
+    """
     report = progress or (lambda message: None)
     show = load_show(workspace)
     artwork_path = workspace / show.artwork
@@ -222,15 +259,20 @@ def build(workspace: Path, runner: Runner, now: datetime, jobs: int = 1, progres
     submissions = check_all(
         load_submissions(workspace, show), runner, workspace / STATE_DIR / "cache" / "analysis", jobs
     )
-    problems = [problem for submission in submissions for problem in submission.problems]
+    # A withdrawn briefing is not published, so its problems do not matter.
+    problems = [
+        problem for submission in submissions if submission.slug not in exclude for problem in submission.problems
+    ]
     embargoed: list[tuple[str, datetime]] = []
     withdrawn: list[str] = []
     ready: list[Submission] = []
     for submission in submissions:
         briefing = submission.briefing
-        if briefing is None or not submission.valid:
+        if submission.slug in exclude:
+            withdrawn.append(submission.slug)
+        elif briefing is None or not submission.valid:
             continue
-        if briefing.review.published > now:
+        elif briefing.review.published > now:
             embargoed.append((submission.slug, briefing.review.published))
         elif briefing.withdraw_after is not None and briefing.withdraw_after <= now.date():
             withdrawn.append(submission.slug)
@@ -271,10 +313,31 @@ def build(workspace: Path, runner: Runner, now: datetime, jobs: int = 1, progres
             except TranscriptError as error:
                 problems.append(error.problem)
                 continue
-        episode = _stage_episode(stager, show, submission, result, (artwork_bytes, artwork_type), html)
+        # A GUID, once published, never changes (apps would list the briefing twice): the destination's
+        # record wins over the one derived from the show id and slug.
+        guid = (guids or {}).get(submission.slug) or episode_guid(show.id, submission.slug)
+        episode = _stage_episode(stager, show, submission, result, (artwork_bytes, artwork_type), guid, html)
         episodes.append(episode)
         if transcript is not None:
             transcripts[episode.slug] = transcript.read_text(encoding="utf-8", errors="replace")
+    kept: list[str] = []
+    built = {episode.slug for episode in episodes}
+    for slug, record in (published or {}).items():
+        if slug in built or slug in exclude or slug in withdrawn:
+            continue
+        last = from_record(slug, record)
+        if last is None:
+            continue  # recorded before episodes were kept in full: the plan stops the publish instead
+        episodes.append(last)
+        kept.append(slug)
+        problems.append(
+            Problem(
+                shown(workspace / EPISODES_DIR / slug),
+                "not published from this workspace now, so its last published version stays live",
+                f"correct the problems above and publish again, or take it down with `briefings withdraw {slug}`",
+                severity=Severity.WARNING,
+            )
+        )
     for key, data in render_site(show, episodes, FEED_KEY, transcripts).items():
         stager.add_bytes(key, data, PAGES)
     for key, data in render_feeds(show, episodes, artwork.key).items():
@@ -287,4 +350,5 @@ def build(workspace: Path, runner: Runner, now: datetime, jobs: int = 1, progres
         embargoed=tuple(embargoed),
         withdrawn=tuple(withdrawn),
         encoded=sum(1 for _, _, fresh in results if fresh),
+        kept=tuple(kept),
     )

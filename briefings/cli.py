@@ -5,17 +5,24 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import socket
 import sys
+import threading
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import boto3
 import click
+from botocore.config import Config as BotocoreConfig
+from botocore.exceptions import ProfileNotFound
 
 from briefings import __version__
 from briefings.artwork import placeholder
@@ -24,13 +31,25 @@ from briefings.check import check_all
 from briefings.config import DEFAULT_OUTPUT, EPISODES_DIR, SHOW_FILE, STATE_DIR, Show, load_show
 from briefings.errors import BriefingsError, Severity, UsageError, shown
 from briefings.feed import OPML_KEY
-from briefings.feed_validation import FeedReport, check_feeds, check_staged, is_feed_key
+from briefings.feed_validation import FeedReport
 from briefings.feed_validation import validate_target as validate_feeds
-from briefings.publish import apply, plan, read_manifest
+from briefings.inputs import (
+    DigestCache,
+    submission_fingerprint,
+)
+from briefings.publish import (
+    BY_COMMAND,
+    Manifest,
+    claim_holder,
+    in_progress_message,
+    read_manifest_tagged,
+)
 from briefings.recording import RecordingError, analyse, clock, pauses, suggest_chapters
+from briefings.release import Release, build_summary, refused, release
 from briefings.runner import Runner
 from briefings.serve import PreviewServer
-from briefings.storage import LocalStorage
+from briefings.status import briefing_states
+from briefings.storage import LocalStorage, S3Storage, Storage
 from briefings.submission import BRIEFING_FILE, SLUG_PATTERN, load_submissions
 
 
@@ -99,6 +118,10 @@ def main(ctx: click.Context, workspace: Path, verbose: bool, quiet: bool) -> Non
         briefings publish && briefings serve
     """
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(message)s")
+    # botocore's debug log prints signed request headers (the access key id, session tokens): keep the
+    # AWS libraries quiet even with -v, so credentials never reach a terminal or a CI log.
+    for name in ("boto3", "botocore", "s3transfer", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     ctx.obj = Options(workspace=workspace, verbose=verbose, quiet=quiet)
 
 
@@ -129,7 +152,13 @@ def init(directory: Path, title: str) -> None:
     click.echo(f"Next: edit {shown(directory / SHOW_FILE)}, replace artwork.jpg, and add a briefing under episodes/.")
 
 
-def _build(options: Options, jobs: int | None) -> Build:
+def _build(
+    options: Options,
+    jobs: int | None,
+    exclude: set[str] | None = None,
+    guids: dict[str, str] | None = None,
+    published: dict[str, dict[str, Any]] | None = None,
+) -> Build:
     runner = Runner()
     return build(
         options.workspace,
@@ -137,6 +166,9 @@ def _build(options: Options, jobs: int | None) -> Build:
         now(),
         jobs=jobs or os.cpu_count() or 1,
         progress=lambda message: say(options, message),
+        exclude=exclude or set(),
+        guids=guids,
+        published=published,
     )
 
 
@@ -146,18 +178,11 @@ def _report_problems(result: Build) -> None:
 
 
 def _summary(result: Build) -> dict[str, Any]:
-    return {
-        "episodes": [episode.slug for episode in result.episodes],
-        "encoded": result.encoded,
-        "embargoed": {slug: moment.isoformat() for slug, moment in result.embargoed},
-        "withdrawn": list(result.withdrawn),
-        "problems": [str(problem) for problem in result.problems],
-        "feed_url": result.show.url + FEED_KEY,
-    }
+    return build_summary(result)
 
 
 def _errors(result: Build) -> bool:
-    return any(problem.severity is Severity.ERROR for problem in result.problems)
+    return refused(result)
 
 
 jobs_option = click.option(
@@ -192,78 +217,251 @@ def build_command(options: Options, jobs: int | None, as_json: bool) -> None:
         sys.exit(1)
 
 
-def _destination(options: Options, show: Show, to: str | None) -> Path:
-    if to is None:
-        return options.workspace / show.publish.to
+# s3://BUCKET/PREFIX; bucket names per the S3 naming rules (3-63 lowercase letters, digits, dots, hyphens).
+S3_DESTINATION = re.compile(r"^s3://(?P<bucket>[^/]*)/?(?P<prefix>.*)$")
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+WRITE_METHODS = ("PUT", "POST", "DELETE")
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where to publish, as given by flags (each falls back to the environment, then show.toml)."""
+
+    to: str | None
+    profile: str | None
+    endpoint_url: str | None
+    region: str | None
+    acl: str | None
+
+
+class RequestCounter:
+    """Counts the HTTP requests the S3 client sends, by method, from botocore's `before-send` event."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, request: Any, **_: Any) -> None:
+        with self._lock:
+            self.counts[request.method] = self.counts.get(request.method, 0) + 1
+
+    @property
+    def writes(self) -> int:
+        """Requests that change the bucket."""
+        return sum(self.counts.get(method, 0) for method in WRITE_METHODS)
+
+
+def s3_client(profile: str | None, endpoint_url: str | None, region: str | None, counter: RequestCounter) -> Any:
+    """An S3 client from boto3's standard credential chain, with botocore's standard retry mode."""
+    try:
+        session = boto3.session.Session(profile_name=profile, region_name=region)
+    except ProfileNotFound:
+        name = profile or os.environ.get("AWS_PROFILE", "")
+        where = f"--profile {name}" if profile else f"AWS_PROFILE={name}"
+        raise UsageError(
+            f"{where}: no such profile in the AWS config files (fix: add it with "
+            f"`aws configure --profile {name}`, or give another)"
+        ) from None
+    # Standard retry mode retries throttling, 5xx and dropped connections with backoff; the number of
+    # attempts comes from AWS_MAX_ATTEMPTS or the profile (default 3). Checksum behaviour is left to
+    # botocore, so AWS_REQUEST_CHECKSUM_CALCULATION=when_required works for stores that reject CRCs.
+    config = BotocoreConfig(
+        retries={"mode": "standard"},
+        connect_timeout=10,
+        read_timeout=60,
+        user_agent_extra=f"briefings/{__version__}",
+    )
+    client = session.client("s3", endpoint_url=endpoint_url, config=config)
+    client.meta.events.register("before-send.s3", counter)
+    return client
+
+
+def _byte_progress(options: Options) -> Callable[[str, int], Any] | None:
+    """A progress bar on stderr for each large upload (silenced by --quiet)."""
+    if options.quiet:
+        return None
+
+    @contextmanager
+    def bar(key: str, size: int) -> Iterator[Callable[[int], None]]:
+        lock = threading.Lock()
+        with click.progressbar(length=size, label=f"uploading {key}", file=sys.stderr) as progress:
+
+            def advance(amount: int) -> None:
+                # The transfer manager reports from its worker threads.
+                with lock:
+                    progress.update(amount)
+
+            yield advance
+
+    return bar
+
+
+def _open_storage(options: Options, show: Show, destination: Destination, counter: RequestCounter) -> Storage:
+    """The storage a destination names: a folder, or s3://BUCKET/PREFIX."""
+    settings = show.publish
+    to = destination.to or settings.to
+    match = S3_DESTINATION.match(to)
+    if match:
+        bucket, prefix = match["bucket"], match["prefix"].strip("/")
+        if not BUCKET_NAME.match(bucket):
+            raise UsageError(
+                f"{to}: `{bucket}` is not a bucket name (fix: give s3://BUCKET/PREFIX, with 3 to 63 lowercase "
+                "letters, digits, dots or hyphens in the bucket name)"
+            )
+        if destination.endpoint_url and not re.match(r"^https?://", destination.endpoint_url):
+            raise UsageError(
+                f"--endpoint-url {destination.endpoint_url}: not an http(s) URL (fix: e.g. https://minio.example.org:9000)"
+            )
+        # Defaults < show.toml < environment < flags: when the environment sets one, pass None so boto3 reads it.
+        profile = destination.profile or (None if os.environ.get("AWS_PROFILE") else settings.profile)
+        endpoint = destination.endpoint_url or (None if os.environ.get("AWS_ENDPOINT_URL") else settings.endpoint_url)
+        has_region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        region = destination.region or (None if has_region else settings.region)
+        client = s3_client(profile, endpoint, region, counter)
+        acl = destination.acl or settings.acl
+        return S3Storage(client, bucket, prefix, acl=acl, transfer_progress=_byte_progress(options))
     if "://" in to:
-        raise UsageError(f"--to {to}: only folders are supported as destinations (fix: give a folder, e.g. --to feed)")
-    return Path(to)
+        raise UsageError(
+            f"--to {to}: not a folder or an s3:// address (fix: give a folder, e.g. --to feed, or s3://BUCKET/PREFIX)"
+        )
+    for flag, value in (("--profile", destination.profile), ("--endpoint-url", destination.endpoint_url),
+                        ("--region", destination.region), ("--acl", destination.acl)):  # fmt: skip
+        if value:
+            raise UsageError(f"{flag}: only for s3:// destinations (fix: leave it out when publishing to a folder)")
+    return LocalStorage(Path(to) if destination.to else options.workspace / to)
+
+
+def destination_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that choose and reach a destination, shared by publish, withdraw and status."""
+    options = [
+        click.option(
+            "--to",
+            "to",
+            metavar="DEST",
+            help="A folder, or s3://BUCKET/PREFIX (default: `to` in show.toml, normally feed/).",
+        ),
+        click.option("--profile", metavar="NAME", help="AWS profile for an s3:// destination (default: AWS_PROFILE)."),
+        click.option(
+            "--endpoint-url",
+            metavar="URL",
+            help="S3-compatible endpoint: MinIO, R2, B2... (default: AWS_ENDPOINT_URL, else AWS S3).",
+        ),
+        click.option("--region", metavar="REGION", help="Bucket region (default: AWS_REGION or the profile's)."),
+        click.option(
+            "--acl",
+            type=click.Choice(["public-read"]),
+            help="Make every uploaded object public, for stores that use ACLs rather than a bucket policy.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _destination(to: str | None, profile: str | None, endpoint_url: str | None, region: str | None,
+                 acl: str | None) -> Destination:  # fmt: skip
+    return Destination(to, profile, endpoint_url, region, acl)
+
+
+def _publish_run(
+    options: Options,
+    destination: Destination,
+    *,
+    dry_run: bool,
+    jobs: int | None,
+    withdraw: tuple[str, ...] = (),
+    restore: tuple[str, ...] = (),
+    check: Callable[[Manifest, Storage], None] | None = None,
+) -> tuple[Storage, Release]:
+    """Open the destination and publish to it (see briefings.release); print problems and warnings."""
+    show = load_show(options.workspace)
+    counter = RequestCounter()
+    storage = _open_storage(options, show, destination, counter)
+
+    def make_build(exclude: set[str], guids: dict[str, str], published: dict[str, dict[str, Any]]) -> Build:
+        result = _build(options, jobs, exclude, guids, published)
+        _report_problems(result)
+        return result
+
+    done = release(
+        options.workspace,
+        show,
+        storage,
+        make_build,
+        now(),
+        dry_run=dry_run,
+        withdraw=withdraw,
+        restore=restore,
+        check=check,
+        progress=lambda message: say(options, message) if options.verbose else None,
+        note=lambda message: say(options, message),
+        report=lambda line: click.echo(line, err=True),
+    )
+    if done.skipped:
+        for problem in done.summary.get("problems", []):
+            click.echo(problem, err=True)  # warnings from the last publish still apply
+    if done.warning:
+        click.echo(f"Warning: {done.warning}", err=True)
+    done.summary["write_requests"] = counter.writes if isinstance(storage, S3Storage) else getattr(storage, "writes", 0)
+    done.summary["requests"] = dict(sorted(counter.counts.items()))
+    return storage, done
 
 
 @main.command()
-@click.option("--to", "to", metavar="DEST", help="Folder to publish to (default: `to` in show.toml, normally feed/).")
-@click.option("--dry-run", is_flag=True, help="Print what would change and write nothing.")
+@destination_options
+@click.option(
+    "--dry-run", is_flag=True, help="Print the plan (upload, replace, delete, unchanged, embargoed); write nothing."
+)
 @jobs_option
 @json_option
 @click.pass_obj
-def publish(options: Options, to: str | None, dry_run: bool, jobs: int | None, as_json: bool) -> None:
-    """Build, then publish only what changed.
+def publish(
+    options: Options,
+    to: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+    region: str | None,
+    acl: str | None,
+    dry_run: bool,
+    jobs: int | None,
+    as_json: bool,
+) -> None:
+    """Build every ready briefing and publish the changes: audio, pages, then the feed.
 
-    Writes audio, then pages, then the feed.
-    Briefings with errors are refused (and listed); the rest are published. Briefings whose
-    `published` time is still ahead stay embargoed: nothing about them is written.
+    DEST is a folder or s3://BUCKET/PREFIX (credentials from the AWS environment, ~/.aws or an
+    instance role). Only what changed is written. Briefings with errors are refused (and listed); the
+    rest are published. Briefings whose `published` time is still ahead stay embargoed: nothing about
+    them is written.
 
     Example:
 
-        briefings publish --to /var/www/briefings
+        briefings publish --to s3://westmarsh-briefings/podcast --dry-run
     """
-    show = load_show(options.workspace)
-    storage = LocalStorage(_destination(options, show, to))
-    result = _build(options, jobs)
-    _report_problems(result)
-    changes = plan(result, read_manifest(storage), storage.sizes(), now())
-    # Directories reject a bad feed, and apps never forget a GUID: check the new feeds against the
-    # staged files before anything is written, and stop the publish if any would be invalid.
-    feed_reports = check_staged(result, changes.manifest, now())
-    _report_feeds(feed_reports)
-    if _feed_errors(feed_reports):
-        raise BriefingsError(
-            "the new feeds would be invalid, so nothing was published (fix: correct the problems above and publish again)"
-        )
-    if not dry_run:
-        apply(changes, storage, progress=lambda message: say(options, message) if options.verbose else None)
-        # And check what is now in the destination, as a directory would find it.
-        feed_keys = [output.key for output in result.outputs if is_feed_key(output.key)]
-        feed_reports = check_feeds(result.show, storage, feed_keys, changes.manifest, now())
-        _report_feeds(feed_reports)
-        if _feed_errors(feed_reports):
-            raise BriefingsError(
-                f"the published feeds in {storage.describe()} are invalid (fix: correct the problems above and publish again)"
-            )
-    summary = _summary(result) | {
-        "destination": storage.describe(),
-        "dry_run": dry_run,
-        "written": [output.key for output in changes.writes],
-        "unchanged": len(changes.unchanged),
-        "deleted": list(changes.delete),
-        "feeds": [result.show.url + output.key for output in result.outputs if is_feed_key(output.key)],
-        "feed_problems": [str(problem) for report in feed_reports for problem in report.problems],
-    }
+    destination = _destination(to, profile, endpoint_url, region, acl)
+    storage, done = _publish_run(options, destination, dry_run=dry_run, jobs=jobs)
+    summary = done.summary
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
+        if dry_run:
+            click.echo(f"Plan for {storage.describe()} (dry run: nothing is written):")
+            for line in done.plan_lines:
+                click.echo(line)
         verb = "Would publish" if dry_run else "Published"
         click.echo(
-            f"{verb} {len(result.episodes)} briefing(s) to {storage.describe()}: {len(changes.writes)} file(s) "
-            f"written, {len(changes.delete)} deleted, {len(changes.unchanged)} unchanged."
+            f"{verb} {len(summary['episodes'])} briefing(s) to {storage.describe()}: "
+            f"{len(summary['written'])} file(s) written, {len(summary['deleted'])} deleted, "
+            f"{summary['unchanged']} unchanged."
         )
-        for slug, moment in result.embargoed:
-            click.echo(f"Embargoed until {moment.isoformat()}: {slug}")
+        for slug, moment in summary["embargoed"].items():
+            click.echo(f"Embargoed until {moment}: {slug}")
+        for slug in summary["withdrawn_now"]:
+            click.echo(f"Withdrawn: {slug}")
         click.echo(f"Feed: {summary['feed_url']}")
-        click.echo(f"Feeds by theme and review type: {result.show.url}{OPML_KEY}")
-        if to is None:
+        click.echo(f"Feeds by theme and review type: {summary['feed_url'].rsplit('/', 1)[0]}/{OPML_KEY}")
+        if to is None and isinstance(storage, LocalStorage):
             click.echo("Preview it: briefings serve")
-    if _errors(result):
+    if done.refused:
         click.echo("Some briefings were refused; fix the errors above and publish again.", err=True)
         sys.exit(1)
 
@@ -495,6 +693,137 @@ def transcribe(options: Options, slug: str, force: bool) -> None:
     click.echo("Next: correct it against the recording and delete its `NOTE DRAFT` paragraph.")
 
 
+@main.command()
+@click.argument("slug")
+@click.option("--undo", is_flag=True, help="Lift a withdrawal: the briefing is published again, with its old GUID.")
+@destination_options
+@click.option("--dry-run", is_flag=True, help="Print what would be removed; write nothing.")
+@jobs_option
+@json_option
+@click.pass_obj
+def withdraw(
+    options: Options,
+    slug: str,
+    undo: bool,
+    to: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+    region: str | None,
+    acl: str | None,
+    dry_run: bool,
+    jobs: int | None,
+    as_json: bool,
+) -> None:
+    """Take a published briefing down everywhere: feeds and pages first, then its audio and files.
+
+    The withdrawal is recorded in the destination's manifest, so later publishes leave the briefing out
+    even while its folder stays in episodes/; `--undo` publishes it again. The rest of the workspace is
+    published as it is.
+
+    Example:
+
+        briefings withdraw child-a --to s3://westmarsh-briefings/podcast
+    """
+
+    def known(previous: Manifest, storage: Storage) -> None:
+        record = previous.withdrawn.get(slug)
+        if undo and (record is None or record.get("by") != BY_COMMAND):
+            raise UsageError(
+                f"{slug}: not withdrawn with `briefings withdraw` at {storage.describe()} (fix: check the name "
+                "with `briefings status`; a briefing past its withdraw_after date returns when you change that date)"
+            )
+        if not undo and slug not in previous.episodes and not (options.workspace / EPISODES_DIR / slug).is_dir():
+            raise UsageError(
+                f"{slug}: no such briefing in {EPISODES_DIR}/ or at {storage.describe()} (fix: check the name with "
+                "`briefings status`)"
+            )
+
+    destination = _destination(to, profile, endpoint_url, region, acl)
+    storage, done = _publish_run(
+        options,
+        destination,
+        dry_run=dry_run,
+        jobs=jobs,
+        withdraw=() if undo else (slug,),
+        restore=(slug,) if undo else (),
+        check=known,
+    )
+    summary, where = done.summary, storage.describe()
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        if dry_run:
+            click.echo(f"Plan for {where} (dry run: nothing is written):")
+            for line in done.plan_lines:
+                click.echo(line)
+        if undo:
+            verb = "Would restore" if dry_run else "Restored"
+            click.echo(f"{verb} {slug} at {where}: {len(summary['written'])} file(s) written.")
+        else:
+            verb = "Would withdraw" if dry_run else "Withdrew"
+            click.echo(
+                f"{verb} {slug} from {where}: feed and pages rewritten, {len(summary['deleted'])} file(s) deleted. "
+                f"To publish it again: briefings withdraw --undo {slug}"
+            )
+    if done.refused:
+        click.echo("Some briefings were refused; fix the errors above and publish again.", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@destination_options
+@json_option
+@click.pass_obj
+def status(
+    options: Options,
+    to: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+    region: str | None,
+    acl: str | None,
+    as_json: bool,
+) -> None:
+    """Show each briefing's state at the destination, and the address to subscribe to.
+
+    States: draft (ready, not yet published), invalid, embargoed until a time, published, changed
+    since publish, withdrawn.
+
+    Example:
+
+        briefings status --to s3://westmarsh-briefings/podcast
+    """
+    show = load_show(options.workspace)
+    counter = RequestCounter()
+    storage = _open_storage(options, show, _destination(to, profile, endpoint_url, region, acl), counter)
+    manifest, _ = read_manifest_tagged(storage)
+    digests = DigestCache(options.workspace)
+    submissions = load_submissions(options.workspace, show)
+    fingerprints = {submission.slug: submission_fingerprint(submission.folder, digests) for submission in submissions}
+    digests.save()
+    states = briefing_states(submissions, manifest, now(), fingerprints)
+    holder = claim_holder(manifest, datetime.now(UTC))
+    subscribe = show.url + FEED_KEY
+    if as_json:
+        document = {
+            "destination": storage.describe(),
+            "briefings": [{"slug": item.slug, "state": item.state.value, "detail": item.detail} for item in states],
+            "publishing": holder,
+            "subscribe": subscribe,
+        }
+        click.echo(json.dumps(document, indent=2))
+        return
+    width = max([len(item.slug) for item in states] + [4])
+    for item in states:
+        state = item.state.value + (f" {item.detail}" if item.detail.startswith("until") else "")
+        detail = "" if item.detail.startswith("until") else item.detail
+        click.echo(f"{item.slug:<{width}}  {state:<38}  {detail}".rstrip())
+    if not states:
+        click.echo(f"No briefings yet: add one under {EPISODES_DIR}/.")
+    if holder is not None:
+        click.echo(in_progress_message(storage, holder))
+    click.echo(f"Subscribe: {subscribe}")
+
+
 def _lan_address() -> str:
     # The address other devices on the network reach us at; connecting a UDP socket sends nothing.
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
@@ -538,6 +867,11 @@ def serve(options: Options, host: str, port: int, folder: Path | None) -> None:
         briefings serve --host 0.0.0.0 --port 8000
     """
     show = load_show(options.workspace)
+    if folder is None and "://" in show.publish.to:
+        raise UsageError(
+            f"{SHOW_FILE}: publish.to is {show.publish.to}, not a folder (fix: give the folder to serve with --dir, "
+            "e.g. publish with --to feed first)"
+        )
     root = folder or options.workspace / show.publish.to
     if not (root / FEED_KEY).is_file():
         raise BriefingsError(f"{shown(root)}/{FEED_KEY}: nothing published yet (fix: run `briefings publish` first)")

@@ -84,9 +84,15 @@ class AudioSettings(Strict):
 
 
 class PublishSettings(Strict):
-    """Where `briefings publish` writes by default."""
+    """Where `briefings publish` writes by default, and how to reach an S3-compatible store."""
 
+    # A folder (relative to the workspace) or s3://BUCKET/PREFIX.
     to: Text = DEFAULT_OUTPUT
+    # For S3 destinations; AWS_ENDPOINT_URL, AWS_PROFILE and AWS_REGION override these, and flags override all.
+    endpoint_url: Annotated[str, Field(pattern=r"^https?://")] | None = None
+    region: Text | None = None
+    profile: Text | None = None
+    acl: Literal["public-read"] | None = None
 
 
 class FeedSettings(Strict):

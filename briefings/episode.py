@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
 
 from briefings.submission import Briefing
+
+# What a publish manifest keeps of each episode, besides its GUID, so the episode can be rendered again
+# when its submission is absent or refused: the last published version stays live.
+RECORD_FIELDS = ("media_key", "media_size", "duration", "page_key", "chapters_key", "transcript_key", "transcript_type", "transcript_html_key")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,31 @@ class Episode:
     def chapter_list(self) -> list[tuple[float, str]]:
         """Chapters as (start in seconds, title) pairs."""
         return [(chapter.start, chapter.title) for chapter in self.briefing.chapters]
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The keys of the episode's own published files (not its page, which is rendered each time)."""
+        keys = (self.media_key, self.chapters_key, self.transcript_key, self.transcript_html_key)
+        return tuple(key for key in keys if key)
+
+    def record(self) -> dict[str, Any]:
+        """The episode as the publish manifest keeps it."""
+        return {
+            "briefing": self.briefing.model_dump(mode="json"),
+            **{name: getattr(self, name) for name in RECORD_FIELDS},
+        }
+
+
+def from_record(slug: str, record: Mapping[str, Any]) -> Episode | None:
+    """The episode a manifest recorded, or None when the record is from before episodes were kept in full."""
+    if "briefing" not in record or "guid" not in record:
+        return None
+    try:
+        briefing = Briefing.model_validate(record["briefing"])
+        fields: dict[str, Any] = {name: record.get(name) for name in RECORD_FIELDS}
+        return Episode(slug=slug, guid=str(record["guid"]), briefing=briefing, **fields)
+    except (ValidationError, TypeError):
+        return None
 
 
 def episode_guid(show_id: uuid.UUID, slug: str) -> str:

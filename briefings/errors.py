@@ -66,3 +66,7 @@ class AudioError(BriefingsError):
     def __init__(self, path: Path, message: str, fix: str) -> None:
         self.problem = Problem(shown(path), message, fix)
         super().__init__(str(self.problem))
+
+
+class ConflictError(StorageError):
+    """Someone else changed the destination's manifest since this run read it."""

@@ -223,7 +223,7 @@ def _capitalised(text: str) -> str:
 
 
 def feed_specs(show: Show, episodes: Sequence[Episode]) -> list[FeedSpec]:
-    """Every feed of the show: the main feed, one per theme, and one per review type in use.
+    """Every feed of the show: the main feed, one per theme, and one per review type.
 
     The main feed keeps only the newest `feeds.main_feed_items` briefings so that apps load it quickly;
     the theme and review-type feeds keep every briefing, like the archive.
@@ -234,7 +234,8 @@ def feed_specs(show: Show, episodes: Sequence[Episode]) -> list[FeedSpec]:
     def described(what: str) -> str:
         return fit([what, show.description], lambda parts: f"{parts[0]} {parts[1]}", first=[1])
 
-    # One feed for every theme in show.toml, even before its first briefing, so its address is stable.
+    # One feed for every theme in show.toml and every review type, even before its first briefing (or
+    # after its last is withdrawn), so a subscribed address never stops answering.
     for theme in show.themes:
         chosen = tuple(episode for episode in ordered if theme in episode.briefing.themes)
         title = f"{show.title}: {_capitalised(theme)}"
@@ -242,10 +243,9 @@ def feed_specs(show: Show, episodes: Sequence[Episode]) -> list[FeedSpec]:
         specs.append(FeedSpec(theme_feed_key(theme), title, described(what), chosen))
     for review_type in ReviewType:
         chosen = tuple(episode for episode in ordered if episode.briefing.review.type is review_type)
-        if chosen:
-            title = f"{show.title}: {_capitalised(review_type.value)}s"
-            what = f"Briefings on every {review_type.value} from {show.title}."
-            specs.append(FeedSpec(review_type_feed_key(review_type), title, described(what), chosen))
+        title = f"{show.title}: {_capitalised(review_type.value)}s"
+        what = f"Briefings on every {review_type.value} from {show.title}."
+        specs.append(FeedSpec(review_type_feed_key(review_type), title, described(what), chosen))
     return specs
 
 

@@ -646,10 +646,12 @@ def check_feeds(
     return reports
 
 
-def check_staged(build: Build, manifest: Manifest, now: datetime) -> list[FeedReport]:
-    """Check the feeds a build staged against the files it staged, before anything is published."""
+def check_staged(
+    build: Build, manifest: Manifest, now: datetime, destination: ReadableStorage | None = None
+) -> list[FeedReport]:
+    """Check the feeds a build staged against the files it staged (and those it keeps at `destination`)."""
     keys = [output.key for output in build.outputs if is_feed_key(output.key)]
-    return check_feeds(build.show, StagedFiles(build.outputs), keys, manifest, now)
+    return check_feeds(build.show, StagedFiles(build.outputs, destination, build.retained), keys, manifest, now)
 
 
 def _self_link(data: bytes) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -101,10 +101,18 @@ class ReadableStorage(Protocol):
 
 
 class StagedFiles:
-    """The files a build staged, read like a storage: exactly what the publish will put online."""
+    """The files a build staged, read like a storage: exactly what the publish will put online.
 
-    def __init__(self, outputs: Sequence[Output]) -> None:
+    `retained` keys are files already at the `destination` that the publish leaves there (those of
+    briefings kept as last published); they are read from it.
+    """
+
+    def __init__(
+        self, outputs: Sequence[Output], destination: ReadableStorage | None = None, retained: Collection[str] = ()
+    ) -> None:
         self.outputs = {output.key: output for output in outputs}
+        self.destination = destination
+        self.retained = set(retained) if destination is not None else set()
 
     def describe(self) -> str:
         if not self.outputs:
@@ -115,10 +123,15 @@ class StagedFiles:
 
     def read(self, key: str) -> bytes | None:
         output = self.outputs.get(key)
-        return output.path.read_bytes() if output is not None else None
+        if output is None:
+            return self.destination.read(key) if self.destination is not None and key in self.retained else None
+        return output.path.read_bytes()
 
     def sizes(self) -> dict[str, int]:
-        return {key: output.size for key, output in self.outputs.items()}
+        sizes = {key: output.size for key, output in self.outputs.items()}
+        if self.destination is not None and self.retained:
+            sizes |= {key: size for key, size in self.destination.sizes().items() if key in self.retained}
+        return sizes
 
 
 class StorageResolver:

@@ -110,8 +110,8 @@ def _review_type(value: Any) -> Any:
 
 
 def _seconds(value: Any) -> Any:
-    # YAML reads unquoted 1:30 as 90 (base 60), so whole numbers are already seconds.
-    if isinstance(value, int) and not isinstance(value, bool):
+    # YAML reads unquoted 1:30 as 90 (base 60), so numbers are already seconds (as publish manifests keep them).
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
         return float(value)
     if isinstance(value, str) and re.fullmatch(r"(\d{1,2}:)?\d{1,2}:\d{2}(\.\d+)?", value.strip()):
         parts = [float(part) for part in value.strip().split(":")]

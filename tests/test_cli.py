@@ -71,9 +71,15 @@ def test_invalid_show_toml_names_the_field(tmp_path: Path) -> None:
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     workspace = copy_example(tmp_path / "workspace")
     assert run(workspace, "publish", "--jobs", "0").exit_code == 2
-    remote = run(workspace, "publish", "--to", "s3://bucket/prefix")
+    remote = run(workspace, "publish", "--to", "ftp://example.org/briefings")
     assert remote.exit_code == 2
-    assert "only folders are supported" in remote.stderr
+    assert remote.stderr == (
+        "Error: --to ftp://example.org/briefings: not a folder or an s3:// address "
+        "(fix: give a folder, e.g. --to feed, or s3://BUCKET/PREFIX)\n"
+    )
+    acl = run(workspace, "publish", "--to", "out", "--acl", "public-read")
+    assert acl.exit_code == 2
+    assert acl.stderr == "Error: --acl: only for s3:// destinations (fix: leave it out when publishing to a folder)\n"
     assert not (workspace / "feed").exists()
 
 

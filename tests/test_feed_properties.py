@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from lxml import etree, html
 
 from briefings.config import Show
-from briefings.feed import plain_description, render_feeds, theme_feed_key
-from briefings.submission import Briefing
+from briefings.feed import plain_description, render_feeds, review_type_feed_key, theme_feed_key
+from briefings.submission import Briefing, ReviewType
 from tests.feed_fixtures import ARTWORK_KEY, episode
 
 # Every character the schemas accept: all of Unicode but surrogates (not text) and the control characters
@@ -110,7 +110,8 @@ def test_any_accepted_text_round_trips_through_feedparser_and_podcastparser(draw
     item = episode("child-x", briefing, 4242, 61.0, show=show, chapters_key="briefings/child-x/chapters.json")
     feeds = render_feeds(show, [item], ARTWORK_KEY)
     theme_key = theme_feed_key(show.themes[0])
-    assert set(feeds) == {"feed.xml", theme_key, "feeds/review-type/serious-case-review.xml", "feeds.opml"}
+    review_types = {review_type_feed_key(review_type) for review_type in ReviewType}
+    assert set(feeds) == {"feed.xml", theme_key, "feeds.opml", *review_types}
     description = plain_description(item)
     texts = [
         *(str(value) for value in (show.title, show.description, show.author, show.owner.name, show.copyright)),

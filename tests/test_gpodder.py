@@ -42,7 +42,7 @@ def test_gpodder_subscribes_to_every_feed_and_downloads_every_episode_intact(pub
         gpo(home, "download")
         subscribed = gpo(home, "list")
     feeds = sorted(path.relative_to(output).as_posix() for path in output.rglob("*.xml"))
-    assert len(feeds) == 12
+    assert len(feeds) == 15  # main, 9 themes, 5 review types
     for key in feeds:
         assert base + key in subscribed.splitlines()
 

@@ -9,7 +9,7 @@ import feedparser
 from lxml import etree, html
 
 from briefings.transcript import Cue, read_cues
-from tests.conftest import run_json
+from tests.conftest import copy_example, run_json
 
 BASE = "https://briefings.example.org/"
 PODCAST = {"podcast": "https://podcastindex.org/namespace/1.0"}
@@ -44,7 +44,8 @@ def test_srt_and_vtt_cues_with_speakers_and_entities() -> None:
     assert read_cues(vtt, "text/vtt") == [Cue(0.0, "Dr Okafor", "Ask why.")]
 
 
-def test_an_unreadable_transcript_refuses_only_its_briefing(workspace: Path) -> None:
+def test_an_unreadable_transcript_refuses_only_its_briefing(tmp_path: Path) -> None:
+    workspace = copy_example(tmp_path / "workspace")
     (workspace / "episodes" / "child-b" / "transcript.vtt").write_text("Child B transcript, typed as notes.\n")
     result, summary = run_json(workspace, "publish")
     assert result.exit_code == 1

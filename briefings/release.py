@@ -1,0 +1,219 @@
+"""One publish from start to finish: read the destination, build (unless nothing changed), plan, apply, check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import Any
+
+from briefings.build import FEED_KEY, Build
+from briefings.config import EPISODES_DIR, Show
+from briefings.errors import BriefingsError, Severity, StorageError
+from briefings.feed_validation import FeedReport, check_feeds, check_staged, is_feed_key
+from briefings.inputs import (
+    DigestCache,
+    read_published,
+    still_current,
+    submission_fingerprint,
+    workspace_fingerprint,
+    write_published,
+)
+from briefings.public import check_public
+from briefings.publish import (
+    Manifest,
+    Plan,
+    Progress,
+    apply,
+    claim_holder,
+    excluded,
+    in_progress_message,
+    plan,
+    read_manifest_tagged,
+)
+from briefings.storage import LocalStorage, S3Storage, Storage
+
+# Builds the workspace, leaving out the given slugs, keeping the given GUIDs (slug -> GUID) and the
+# published episodes (the manifest's records) it cannot publish now.
+BuildFunction = Callable[[set[str], dict[str, str], dict[str, dict[str, Any]]], Build]
+# What the summary of a publish remembered for the next run keeps.
+REMEMBERED = ("episodes", "embargoed", "withdrawn", "problems", "feed_url", "feeds", "destination", "dry_run")
+
+
+@dataclass(frozen=True)
+class Release:
+    """What a publish (or withdraw) did, for the command line to print."""
+
+    summary: dict[str, Any]
+    plan_lines: list[str]
+    refused: bool
+    skipped: bool
+    warning: str | None
+
+
+def build_summary(result: Build) -> dict[str, Any]:
+    """The facts of a build, as `--json` prints them."""
+    return {
+        "episodes": [episode.slug for episode in result.episodes],
+        "encoded": result.encoded,
+        "embargoed": {slug: moment.isoformat() for slug, moment in result.embargoed},
+        "withdrawn": list(result.withdrawn),
+        "problems": [str(problem) for problem in result.problems],
+        "feed_url": result.show.url + FEED_KEY,
+    }
+
+
+def refused(result: Build) -> bool:
+    """True when the build refused a briefing (errors, not warnings)."""
+    return any(problem.severity is Severity.ERROR for problem in result.problems)
+
+
+def plan_lines(changes: Plan) -> list[str]:
+    """The plan as a dry run prints it."""
+    lines = [f"  upload    {output.key}" for output in changes.upload]
+    lines += [f"  replace   {output.key}" for output in changes.replace]
+    lines += [f"  delete    {key}" for key in changes.delete]
+    lines.append(f"  unchanged {len(changes.unchanged)} file(s)")
+    return lines
+
+
+def identity(storage: Storage) -> str:
+    """A destination's full address: a folder's absolute path, or a bucket's endpoint and prefix."""
+    if isinstance(storage, S3Storage):
+        return f"{storage.client.meta.endpoint_url} {storage.describe()}"
+    if isinstance(storage, LocalStorage):
+        return str(storage.root.resolve())
+    return storage.describe()
+
+
+def valid_until(result: Build, moment: datetime) -> str | None:
+    """When the clock next changes what a publish would do: an embargo lifting or a withdraw_after date."""
+    times = [release for _, release in result.embargoed]
+    times += [
+        datetime.combine(episode.briefing.withdraw_after, time(0), tzinfo=moment.tzinfo)
+        for episode in result.episodes
+        if episode.briefing.withdraw_after is not None
+    ]
+    return min(times).isoformat() if times else None
+
+
+def release(
+    workspace: Path,
+    show: Show,
+    storage: Storage,
+    make_build: BuildFunction,
+    moment: datetime,
+    *,
+    dry_run: bool,
+    withdraw: Collection[str] = (),
+    restore: Collection[str] = (),
+    check: Callable[[Manifest, Storage], None] | None = None,
+    progress: Progress | None = None,
+    note: Callable[[str], None] | None = None,
+    report: Callable[[str], None] | None = None,
+) -> Release:
+    """Publish `workspace` to `storage` as of `moment`: read its manifest, build, plan, apply, check the feed.
+
+    `withdraw` and `restore` take briefings down or back; `check` vets the manifest before anything is
+    built. A dry run plans and writes nothing. Problems the feed checks find go to `report`, one per line.
+    """
+    tell = note or (lambda message: None)
+
+    def checked(reports: list[FeedReport], failure: str) -> list[str]:
+        lines = [str(problem) for feed in reports for problem in feed.problems]
+        for line in lines:
+            (report or tell)(line)
+        if any(feed.errors for feed in reports):
+            raise BriefingsError(failure)
+        return lines
+
+    previous, tag = read_manifest_tagged(storage)
+    if check is not None:
+        check(previous, storage)
+    holder = claim_holder(previous, datetime.now(UTC))
+    if holder is not None:
+        if not dry_run:
+            raise StorageError(in_progress_message(storage, holder))  # before building: fail fast
+        tell("Note: " + in_progress_message(storage, holder))
+    digests = DigestCache(workspace)
+    inputs = workspace_fingerprint(workspace, show, digests)
+    digests.save()
+    public = not dry_run and isinstance(storage, S3Storage)
+
+    # Nothing in the workspace, at the destination or on the clock changed since the last publish from
+    # here: check that every object is still there (one listing) and stop, without building.
+    record = read_published(workspace, identity(storage))
+    if not dry_run and not withdraw and not restore and record and still_current(record, inputs, tag, moment):
+        existing = storage.sizes()
+        if all(existing.get(key) == item.get("size") for key, item in previous.objects.items()):
+            tell("nothing changed since the last publish")
+            feed_sha256 = str(previous.objects.get(FEED_KEY, {}).get("sha256", ""))
+            warning = check_public(show.url + FEED_KEY, feed_sha256) if public else None
+            summary = dict(record["summary"]) | {
+                "encoded": 0,
+                "written": [],
+                "upload": [],
+                "replace": [],
+                "unchanged": len(previous.objects),
+                "deleted": [],
+                "withdrawn_now": [],
+                "feed_problems": [],
+                "public_check": (warning or "ok") if public else None,
+            }
+            return Release(summary, [], refused=False, skipped=True, warning=warning)
+
+    guids = {slug: str(entry["guid"]) for slug, entry in previous.withdrawn.items() if entry.get("guid")}
+    guids |= {slug: str(entry["guid"]) for slug, entry in previous.episodes.items() if entry.get("guid")}
+    result = make_build((excluded(previous) | set(withdraw)) - set(restore), guids, previous.episodes)
+    episodes = workspace / EPISODES_DIR
+    sources = {episode.slug: submission_fingerprint(episodes / episode.slug, digests) for episode in result.episodes}
+    digests.save()
+    changes = plan(
+        result, previous, storage.sizes(), moment, tag=tag, sources=sources, withdraw=withdraw, restore=restore
+    )
+    # Directories reject a bad feed, and apps never forget a GUID: check the new feeds against the staged
+    # files before anything is written, and publish nothing if any would be invalid.
+    feed_problems = checked(
+        check_staged(result, changes.manifest, moment, storage),
+        "the new feeds would be invalid, so nothing was published (fix: correct the problems above and publish again)",
+    )
+    feed_keys = [output.key for output in result.outputs if is_feed_key(output.key)]
+    if not dry_run:
+        tag = apply(changes, storage, progress=progress)
+    if not dry_run and (changes.writes or changes.delete):
+        # And check what is now at the destination, as a directory would find it.
+        feed_problems = checked(
+            check_feeds(result.show, storage, feed_keys, changes.manifest, moment),
+            f"the published feeds in {storage.describe()} are invalid (fix: correct the problems above and publish again)",
+        )
+    feed = next(output for output in result.outputs if output.key == FEED_KEY)
+    warning = check_public(show.url + FEED_KEY, feed.sha256) if public else None
+    summary = build_summary(result) | {
+        "destination": storage.describe(),
+        "dry_run": dry_run,
+        "written": [output.key for output in changes.writes],
+        "upload": [output.key for output in changes.upload],
+        "replace": [output.key for output in changes.replace],
+        "unchanged": len(changes.unchanged),
+        "deleted": list(changes.delete),
+        "withdrawn_now": list(changes.newly_withdrawn),
+        "feeds": [show.url + key for key in feed_keys],
+        "feed_problems": feed_problems,
+        "public_check": (warning or "ok") if public else None,
+    }
+    if not dry_run and not refused(result):
+        # Only a publish that refused nothing is remembered: refused briefings are rebuilt and reported each time.
+        remembered = {key: summary[key] for key in REMEMBERED}
+        write_published(
+            workspace,
+            identity(storage),
+            {
+                "inputs": inputs,
+                "tag": tag,
+                "valid_from": moment.isoformat(),
+                "valid_until": valid_until(result, moment),
+                "summary": remembered,
+            },
+        )
+    return Release(summary, plan_lines(changes), refused=refused(result), skipped=False, warning=warning)
