@@ -1,18 +1,41 @@
-"""Render the static archive: an index of every briefing and a page per briefing (pure: bytes out)."""
+"""Render the static archive: listing pages, a page per briefing and per theme, search index (pure: bytes out)."""
 
 from __future__ import annotations
 
+import hashlib
+import math
 import re
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import resources
+from typing import Any
+from xml.etree import ElementTree
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from briefings.config import Show
 from briefings.episode import Episode
+from briefings.search import (
+    SEARCH_INDEX_KEY,
+    SEARCH_TRANSCRIPTS_KEY,
+    length_label,
+    long_date,
+    page_url,
+    search_index,
+    search_transcripts,
+    transcript_words,
+)
 
 # Autoescape everything: author text is never trusted, a <script> in a title must show as text.
 _templates = Environment(loader=PackageLoader("briefings"), autoescape=select_autoescape(default=True))
+
+# Static files shipped in the package and published beside the pages, unchanged.
+ASSETS = ("style.css", "archive.js", "favicon.svg")
+OPML_KEY = "feeds.opml"
+# Briefings per listing page: 50 full entries keep a page near 100 kB, so 2,000 briefings make 40 pages
+# rather than one page of several megabytes; the search covers them all.
+PAGE_SIZE = 50
 
 
 def clock(seconds: float) -> str:
@@ -22,7 +45,67 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-_templates.globals["clock"] = clock
+def theme_slug(theme: str) -> str:
+    """A theme's name in URLs: lower case, each run of other characters a hyphen ("domestic abuse" -> "domestic-abuse")."""
+    return re.sub(r"[^a-z0-9]+", "-", theme.lower()).strip("-")
+
+
+def theme_feed_key(theme: str) -> str:
+    """Where the theme's own podcast feed is published."""
+    return f"feeds/{theme_slug(theme)}.xml"
+
+
+def theme_page_key(theme: str) -> str:
+    """Where the theme's page of key lessons is published."""
+    return f"themes/{theme_slug(theme)}/index.html"
+
+
+def listing_page_key(number: int) -> str:
+    """Where page `number` (from 1) of the list of every briefing is published."""
+    return "index.html" if number == 1 else f"page/{number}/index.html"
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A theme with at least one published briefing."""
+
+    name: str
+    count: int
+
+    @property
+    def page_key(self) -> str:
+        """Where its page is published."""
+        return theme_page_key(self.name)
+
+    @property
+    def page_url(self) -> str:
+        """Its page's folder, relative to the site root."""
+        return self.page_key.removesuffix("index.html")
+
+    @property
+    def feed_key(self) -> str:
+        """Where its feed is published."""
+        return theme_feed_key(self.name)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The values each search filter offers, with how many briefings have each."""
+
+    themes: list[Theme]
+    types: list[tuple[str, int]]
+    regions: list[tuple[str, int]]
+    years: list[tuple[int, int]]
+
+
+_templates.globals.update(
+    clock=clock,
+    length_label=length_label,
+    long_date=long_date,
+    page_url=page_url,
+    theme_feed_key=theme_feed_key,
+    theme_page_key=theme_page_key,
+)
 
 CUE_TIME = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{3})\s+-->")
 
@@ -46,22 +129,114 @@ def transcript_paragraphs(text: str, kind: str) -> list[tuple[float | None, str]
     return paragraphs
 
 
-def render_site(
-    show: Show, episodes: Sequence[Episode], feed_key: str, transcripts: dict[str, str]
-) -> dict[str, bytes]:
-    """Every page of the archive, keyed by its path in the output; `transcripts` maps slug to text."""
-    ordered = sorted(episodes, key=lambda episode: episode.published, reverse=True)
-    common = {"show": show, "feed_key": feed_key}
-    pages = {
-        "index.html": _templates.get_template("index.html").render(episodes=ordered, root="", **common),
-        "style.css": resources.files("briefings").joinpath("templates/style.css").read_text(encoding="utf-8"),
-    }
-    for episode in ordered:
-        transcript = None
-        if episode.slug in transcripts and episode.transcript_type:
-            transcript = transcript_paragraphs(transcripts[episode.slug], episode.transcript_type)
-        depth = "../" * episode.page_key.count("/")
-        pages[episode.page_key] = _templates.get_template("briefing.html").render(
-            episode=episode, transcript=transcript, root=depth, **common
+def themes_of(show: Show, episodes: Sequence[Episode]) -> list[Theme]:
+    """Themes with published briefings, in the show's order (then any others, by name)."""
+    counts = Counter(theme for episode in episodes for theme in episode.briefing.themes)
+    order = [theme for theme in show.themes if theme in counts] + sorted(set(counts) - set(show.themes))
+    return [Theme(theme, counts[theme]) for theme in order]
+
+
+def _counted(values: list[Any], reverse: bool = False) -> list[tuple[Any, int]]:
+    return sorted(Counter(values).items(), key=lambda item: item[0], reverse=reverse)
+
+
+def filters_of(show: Show, episodes: Sequence[Episode]) -> Filters:
+    """The filter choices: only values some published briefing has, so no filter ever shows nothing."""
+    return Filters(
+        themes=themes_of(show, episodes),
+        types=_counted([episode.briefing.review.type.value for episode in episodes]),
+        regions=_counted([episode.briefing.review.region for episode in episodes]),
+        years=_counted([episode.published.year for episode in episodes], reverse=True),
+    )
+
+
+def render_opml(show: Show, feed_key: str, themes: Sequence[Theme]) -> bytes:
+    """An OPML 2.0 subscription list of the show's feed and every theme feed, which podcast apps import."""
+    opml = ElementTree.Element("opml", version="2.0")
+    head = ElementTree.SubElement(opml, "head")
+    ElementTree.SubElement(head, "title").text = f"{show.title}: every feed"
+    body = ElementTree.SubElement(opml, "body")
+    feeds = [(show.title, feed_key, "")]
+    feeds += [(f"{show.title}: {theme.name}", theme.feed_key, theme.page_url) for theme in themes]
+    for title, key, page in feeds:
+        ElementTree.SubElement(
+            body, "outline", type="rss", text=title, title=title, xmlUrl=show.url + key, htmlUrl=show.url + page
         )
-    return {key: text.encode("utf-8") for key, text in pages.items()}
+    ElementTree.indent(opml)
+    document: bytes = ElementTree.tostring(opml, encoding="utf-8", xml_declaration=True)
+    return document + b"\n"
+
+
+def _versioned(key: str, data: bytes) -> str:
+    # Pages and assets are cached for minutes; a content hash in the link makes a new page fetch its new script.
+    return f"{key}?v={hashlib.sha256(data).hexdigest()[:10]}"
+
+
+def _root(key: str) -> str:
+    return "../" * key.count("/")
+
+
+def render_site(
+    show: Show,
+    episodes: Sequence[Episode],
+    feed_key: str,
+    transcripts: dict[str, str],
+    page_size: int = PAGE_SIZE,
+) -> dict[str, bytes]:
+    """Every file of the archive, keyed by its path in the output; `transcripts` maps slug to text."""
+    ordered = sorted(episodes, key=lambda episode: episode.published, reverse=True)
+    files: dict[str, bytes] = {
+        name: resources.files("briefings").joinpath(f"templates/{name}").read_bytes() for name in ASSETS
+    }
+    paragraphs: dict[str, list[tuple[float | None, str]]] = {}
+    for episode in ordered:
+        if episode.slug in transcripts and episode.transcript_type:
+            paragraphs[episode.slug] = transcript_paragraphs(transcripts[episode.slug], episode.transcript_type)
+    files[SEARCH_INDEX_KEY] = search_index(ordered)
+    files[SEARCH_TRANSCRIPTS_KEY] = search_transcripts(
+        {slug: transcript_words(text for _, text in found) for slug, found in paragraphs.items()}
+    )
+    filters = filters_of(show, ordered)
+    files[OPML_KEY] = render_opml(show, feed_key, filters.themes)
+    common = {
+        "show": show,
+        "feed_key": feed_key,
+        "opml_key": OPML_KEY,
+        "themes": filters.themes,
+        "assets": {key: _versioned(key, files[key]) for key in (*ASSETS, SEARCH_INDEX_KEY, SEARCH_TRANSCRIPTS_KEY)},
+    }
+
+    pages: dict[str, str] = {}
+    listing = _templates.get_template("index.html")
+    page_count = max(1, math.ceil(len(ordered) / page_size))
+    for number in range(1, page_count + 1):
+        key = listing_page_key(number)
+        pages[key] = listing.render(
+            episodes=ordered[(number - 1) * page_size : number * page_size],
+            total=len(ordered),
+            page=number,
+            first=(number - 1) * page_size + 1,
+            page_count=page_count,
+            page_urls=[
+                listing_page_key(n).removesuffix("index.html") or "index.html" for n in range(1, page_count + 1)
+            ],
+            filters=filters,
+            root=_root(key),
+            **common,
+        )
+    briefing = _templates.get_template("briefing.html")
+    for episode in ordered:
+        pages[episode.page_key] = briefing.render(
+            episode=episode, transcript=paragraphs.get(episode.slug), root=_root(episode.page_key), **common
+        )
+    theme_page = _templates.get_template("theme.html")
+    for theme in filters.themes:
+        pages[theme.page_key] = theme_page.render(
+            theme=theme,
+            episodes=[episode for episode in ordered if theme.name in episode.briefing.themes],
+            root=_root(theme.page_key),
+            **common,
+        )
+    pages["themes/index.html"] = _templates.get_template("themes.html").render(root="../", **common)
+    files.update({key: text.encode("utf-8") for key, text in pages.items()})
+    return files
