@@ -50,10 +50,32 @@
     return text.charAt(0).toUpperCase() + text.slice(1);
   }
 
+  /* A play button that becomes the player when pressed. Lists of briefings use it instead of an <audio>
+     element each: a browser lays out every player's controls, which made showing results several times
+     slower. Without JavaScript the lists keep their players. */
+  function playButton(label, src) {
+    var button = element("button", "Play", { type: "button", class: "play" });
+    button.appendChild(element("span", " " + label.replace(/^Play /, ""), { class: "visually-hidden" }));
+    button.addEventListener("click", function () {
+      var player = element("audio", null, { controls: "", preload: "auto", src: src, "aria-label": label });
+      button.replaceWith(player);
+      player.focus();
+      var playing = player.play();
+      if (playing) playing.catch(function () {}); // a failure shows in the player's own controls
+    });
+    return button;
+  }
+
+  function upgradePlayers(list) {
+    Array.prototype.forEach.call(list.querySelectorAll("audio"), function (audio) {
+      audio.replaceWith(playButton(audio.getAttribute("aria-label"), audio.getAttribute("src")));
+    });
+  }
+
   var FILTERS = ["theme", "type", "region", "year"];
   var RESULTS_PER_PAGE = 20;
-  // How much a query word counts where it is found: a title hit ranks above one deep in a transcript.
-  var WEIGHTS = { title: 10, lessons: 5, themes: 4, summary: 3, details: 2, transcript: 1 };
+  // How much a query word counts where it is found, best first: a title hit ranks above one in a transcript.
+  var WEIGHTS = [["title", 10], ["lessons", 5], ["themes", 4], ["summary", 3], ["details", 2], ["transcript", 1]];
 
   function setUpSearch(form) {
     var root = form.getAttribute("data-root");
@@ -100,6 +122,8 @@
       if (!loading) {
         loading = fetchJson(form.getAttribute("data-index")).then(function (index) {
           briefings = index.briefings.map(prepare);
+          // What has loaded, for tests and scripts/bench_site.py to wait on.
+          form.setAttribute("data-loaded", "index");
           fetchJson(form.getAttribute("data-transcripts"))
             .then(function (data) {
               var bySlug = data.transcripts;
@@ -107,6 +131,7 @@
                 if (bySlug[record.slug]) record.fields.transcript = " " + bySlug[record.slug] + " ";
               });
               transcriptsLoaded = true;
+              form.setAttribute("data-loaded", "all");
               if (active()) search();
             })
             .catch(function () {
@@ -140,11 +165,12 @@
       for (var i = 0; i < terms.length; i++) {
         var needle = " " + terms[i];
         if (record.all.indexOf(needle) < 0 && record.fields.transcript.indexOf(needle) < 0) return 0;
-        var best = 0;
-        for (var name in WEIGHTS) {
-          if (WEIGHTS[name] > best && record.fields[name].indexOf(needle) >= 0) best = WEIGHTS[name];
+        for (var w = 0; w < WEIGHTS.length; w++) {
+          if (record.fields[WEIGHTS[w][0]].indexOf(needle) >= 0) {
+            total += WEIGHTS[w][1];
+            break;
+          }
         }
-        total += best;
       }
       if (terms.length > 1) {
         if (record.fields.title.indexOf(" " + phrase + " ") >= 0) total += 20;
@@ -195,7 +221,8 @@
         return;
       }
       var phrase = words(text);
-      var terms = phrase ? phrase.split(" ") : [];
+      // Longest words first: they are the rarest, so most briefings are ruled out by the first look.
+      var terms = phrase ? phrase.split(" ").sort(function (a, b) { return b.length - a.length; }) : [];
       var year = values.year ? Number(values.year) : null;
       var scored = [];
       for (var i = 0; i < briefings.length; i++) {
@@ -259,9 +286,7 @@
         lessons.appendChild(element("li", lesson));
       });
       article.appendChild(lessons);
-      article.appendChild(
-        element("audio", null, { controls: "", preload: "none", src: root + record.media, "aria-label": "Play " + record.title })
-      );
+      article.appendChild(playButton("Play " + record.title, root + record.media));
       item.appendChild(article);
       return item;
     }
@@ -276,6 +301,7 @@
     }
 
     form.hidden = false;
+    upgradePlayers(all);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       search();
