@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import string
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -14,9 +13,13 @@ from briefings.episode import Episode
 SEARCH_INDEX_KEY = "search/index.json"
 SEARCH_TRANSCRIPTS_KEY = "search/transcripts.json"
 INDEX_VERSION = 1
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
 # Letters and digits in any script; everything else separates words. archive.js splits queries the same way.
 _WORD = re.compile(r"[^\W_]+")
-_ASCII_SEPARATORS = str.maketrans(dict.fromkeys(string.punctuation, " "))
+_ASCII_SEPARATORS = str.maketrans({chr(code): " " for code in range(128) if not chr(code).isalnum()})
 
 
 def search_words(text: str) -> list[str]:
@@ -36,7 +39,8 @@ def length_label(seconds: float) -> str:
 
 def long_date(moment: datetime) -> str:
     """A date as people in the UK write it: 4 June 2026."""
-    return f"{moment.day} {moment:%B %Y}"
+    # English month names whatever the machine's locale (strftime's %B follows it, and is slow).
+    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
 
 
 def page_url(episode: Episode) -> str:
@@ -78,21 +82,21 @@ def search_index(episodes: Sequence[Episode]) -> bytes:
 
 
 def transcript_words(paragraphs: Iterable[str]) -> str:
-    """A transcript as the distinct words it contains, sorted.
+    """A transcript as the distinct words it contains, in the order first spoken.
 
     The search matches every word of a query anywhere in a briefing, so the order and repeats of spoken
     words add nothing but size: the distinct words are about half the text of a ten-minute briefing.
     """
-    # Split on ASCII punctuation and spaces (fast), then normalise each distinct token once: only the few
-    # with other characters need the full treatment. A build reads thousands of transcripts.
-    tokens = " ".join(paragraphs).lower().translate(_ASCII_SEPARATORS).split()
-    distinct = set(tokens)
-    if "".join(distinct).isascii() and "".join(distinct).isalnum():
-        return " ".join(sorted(distinct))
-    words = {token for token in distinct if token.isascii() and token.isalnum()}
-    for token in distinct - words:
-        words.update(search_words(token))
-    return " ".join(sorted(words))
+    # Every ASCII character but letters and digits becomes a space (fast, in C); only a transcript with
+    # other characters needs each distinct token normalised the slow way. A build reads thousands.
+    text = " ".join(paragraphs).lower().translate(_ASCII_SEPARATORS)
+    tokens = dict.fromkeys(text.split())  # distinct, in a stable order (a set's order changes every run)
+    if text.isascii():
+        return " ".join(tokens)
+    words: dict[str, None] = {}
+    for token in tokens:
+        words.update(dict.fromkeys([token] if token.isascii() else search_words(token)))
+    return " ".join(words)
 
 
 def search_transcripts(words: dict[str, str]) -> bytes:

@@ -127,7 +127,9 @@ def transcript_paragraphs(text: str, kind: str) -> list[tuple[float | None, str]
         return [(None, " ".join(block.split())) for block in re.split(r"\n\s*\n", text) if block.strip()]
     paragraphs: list[tuple[float | None, str]] = []
     for hours, minutes, seconds, millis, cue in CUE.findall(text.replace("\r\n", "\n")):
-        words = " ".join(cue.split())
+        words = cue.strip()
+        if "\n" in words or "  " in words or "\t" in words:  # most cues are one tidy line: skip the work
+            words = " ".join(words.split())
         if "<" in words:  # WebVTT voice and styling tags (<v Helen>, <i>) are not words
             words = " ".join(CUE_TAG.sub("", words).split())
         if words:
@@ -141,7 +143,7 @@ def transcript_html(paragraphs: Sequence[tuple[float | None, str]]) -> Markup:
     # Written here rather than as a template loop: it is most of a briefing page, and this is several times
     # faster for a site of thousands of briefings. `escape` is the escaping Jinja's autoescape applies, done
     # once for the whole transcript (paragraphs hold no newlines: their whitespace is collapsed).
-    texts = escape("\n".join(text for _, text in paragraphs)).split("\n")
+    texts = str(escape("\n".join(text for _, text in paragraphs))).split("\n")
     return Markup(
         "".join(
             f'<p><span class="start">{clock(start)}</span> {text}</p>\n' if start is not None else f"<p>{text}</p>\n"
