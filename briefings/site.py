@@ -105,15 +105,6 @@ class Filters:
     years: list[tuple[int, int]]
 
 
-_templates.globals.update(
-    clock=clock,
-    length_label=length_label,
-    long_date=long_date,
-    page_url=page_url,
-    theme_feed_key=theme_feed_key,
-    theme_page_key=theme_page_key,
-)
-
 # A WebVTT or SRT cue: its timing line (start time captured) and the lines of text up to the next blank line.
 CUE = re.compile(
     r"^[ \t]*(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{3})[ \t]+-->[^\n]*\n((?:[ \t]*\S[^\n]*(?:\n|$))*)", re.MULTILINE
@@ -190,6 +181,26 @@ def render_opml(show: Show, feed_key: str, themes: Sequence[Theme]) -> bytes:
     return document + b"\n"
 
 
+def page_url_of(number: int) -> str:
+    """The address of listing page `number`, relative to the site root."""
+    return listing_page_key(number).removesuffix("index.html") or "index.html"
+
+
+def page_links(current: int, count: int, around: int = 2) -> list[int | None]:
+    """The page numbers a listing page links to: the first, the last and those near `current`; None for a gap."""
+    shown = sorted({1, count, *range(max(1, current - around), min(count, current + around) + 1)})
+    links: list[int | None] = []
+    for number in shown:
+        previous = links[-1] if links else number - 1
+        assert previous is not None
+        if number - previous == 2:
+            links.append(previous + 1)  # a gap of one page: show it rather than an ellipsis
+        elif number - previous > 2:
+            links.append(None)
+        links.append(number)
+    return links
+
+
 def _versioned(key: str, data: bytes) -> str:
     # Pages and assets are cached for minutes; a content hash in the link makes a new page fetch its new script.
     return f"{key}?v={hashlib.sha256(data).hexdigest()[:10]}"
@@ -197,6 +208,17 @@ def _versioned(key: str, data: bytes) -> str:
 
 def _root(key: str) -> str:
     return "../" * key.count("/")
+
+
+_templates.globals.update(
+    clock=clock,
+    length_label=length_label,
+    long_date=long_date,
+    page_url=page_url,
+    page_url_of=page_url_of,
+    theme_feed_key=theme_feed_key,
+    theme_page_key=theme_page_key,
+)
 
 
 def render_site(
@@ -240,9 +262,7 @@ def render_site(
             page=number,
             first=(number - 1) * page_size + 1,
             page_count=page_count,
-            page_urls=[
-                listing_page_key(n).removesuffix("index.html") or "index.html" for n in range(1, page_count + 1)
-            ],
+            page_links=page_links(number, page_count),
             filters=filters,
             root=_root(key),
             **common,
