@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import html
 import math
 import re
 from collections import Counter
@@ -30,7 +31,10 @@ from briefings.search import (
 )
 
 # Autoescape everything: author text is never trusted, a <script> in a title must show as text.
-_templates = Environment(loader=PackageLoader("briefings"), autoescape=select_autoescape(default=True))
+# The templates ship in the package and never change while it runs: no need to check their files each render.
+_templates = Environment(
+    loader=PackageLoader("briefings"), autoescape=select_autoescape(default=True), auto_reload=False
+)
 
 # Static files shipped in the package and published beside the pages, unchanged.
 ASSETS = ("style.css", "archive.js", "favicon.svg")
@@ -123,6 +127,8 @@ def transcript_paragraphs(text: str, kind: str) -> list[tuple[float | None, str]
             words = " ".join(words.split())
         if "<" in words:  # WebVTT voice and styling tags (<v Helen>, <i>) are not words
             words = " ".join(CUE_TAG.sub("", words).split())
+        if "&" in words:  # WebVTT writes & < > as &amp; &lt; &gt;: the words are the characters
+            words = " ".join(html.unescape(words).split())
         if words:
             start = int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(millis) / 1000
             paragraphs.append((start, words))
@@ -190,14 +196,14 @@ def page_links(current: int, count: int, around: int = 2) -> list[int | None]:
     """The page numbers a listing page links to: the first, the last and those near `current`; None for a gap."""
     shown = sorted({1, count, *range(max(1, current - around), min(count, current + around) + 1)})
     links: list[int | None] = []
+    previous = 0
     for number in shown:
-        previous = links[-1] if links else number - 1
-        assert previous is not None
         if number - previous == 2:
             links.append(previous + 1)  # a gap of one page: show it rather than an ellipsis
         elif number - previous > 2:
             links.append(None)
         links.append(number)
+        previous = number
     return links
 
 

@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from briefings.config import load_show
 from briefings.episode import Episode, episode_guid
 from briefings.search import SEARCH_INDEX_KEY, SEARCH_TRANSCRIPTS_KEY, search_words
-from briefings.site import OPML_KEY, render_site, theme_feed_key, theme_slug
+from briefings.site import OPML_KEY, page_links, render_site, theme_feed_key, theme_slug, transcript_paragraphs
 from briefings.submission import Briefing, load_submissions
 from tests.conftest import run_json
 
@@ -91,6 +91,34 @@ def test_theme_slugs_and_feed_keys() -> None:
     assert theme_slug("domestic abuse") == "domestic-abuse"
     assert theme_slug("Child Sexual Exploitation (CSE)") == "child-sexual-exploitation-cse"
     assert theme_feed_key("voice of the child") == "feeds/voice-of-the-child.xml"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "expected"),
+    [
+        (
+            "WEBVTT\n\nNOTE a comment\n\n00:00.000 --> 00:02.500 align:start\n<v Dr Okafor>Fish &amp; chips,</v>\n"
+            "<i>twice</i> &lt;3\n\n01:02:03.250 --> 01:02:05.000\nLater.\n",
+            "text/vtt",
+            [(0.0, "Fish & chips, twice <3"), (3723.25, "Later.")],
+        ),
+        (
+            "1\r\n00:00:01,500 --> 00:00:03,000\r\nHello\r\nthere\r\n\r\n2\r\n00:00:04,000 --> 00:00:05,000\r\nBye\r\n",
+            "application/x-subrip",
+            [(1.5, "Hello there"), (4.0, "Bye")],
+        ),
+        ("First  paragraph\nwraps.\n\n\nSecond.", "text/plain", [(None, "First paragraph wraps."), (None, "Second.")]),
+    ],
+)
+def test_transcripts_become_readable_paragraphs(text: str, kind: str, expected: list[tuple[float | None, str]]) -> None:
+    assert transcript_paragraphs(text, kind) == expected
+
+
+def test_page_links_keep_long_lists_short() -> None:
+    assert page_links(1, 1) == [1]
+    assert page_links(1, 40) == [1, 2, 3, None, 40]
+    assert page_links(4, 40) == [1, 2, 3, 4, 5, 6, None, 40]  # no ellipsis standing for one page
+    assert page_links(20, 40) == [1, None, 18, 19, 20, 21, 22, None, 40]
 
 
 def test_search_words_match_what_the_browser_does() -> None:
