@@ -261,17 +261,20 @@ def main() -> None:
         cpu.append(time.process_time() - started_cpu)
     with tempfile.TemporaryDirectory() as scratch:
         site = arguments.keep or Path(scratch) / "site"
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         stager = Stager(site)
         for key, data in files.items():
             stager.add_bytes(key, data, PAGES)
-        writing = time.perf_counter() - started
+        writing, writing_cpu = time.perf_counter() - started, time.process_time() - started_cpu
         (site / FEED_KEY).write_text("<rss/>")  # the preview server wants a feed; the site does not read it
         line("render_site (median of 3)", statistics.median(renders), "s")
         # CPU time is what the render costs this process; wall time is that plus waiting for a shared CPU.
         line("render_site, CPU time (median of 3)", statistics.median(cpu), "s")
         line("writing and hashing the files", writing, "s")
+        line("writing and hashing the files, CPU time", writing_cpu, "s")
         line("site build, excluding audio", statistics.median(renders) + writing, "s", BUILD_BUDGET)
+        # The build is one thread: on an idle machine its wall time is its CPU time.
+        line("site build, excluding audio, CPU time", statistics.median(cpu) + writing_cpu, "s", BUILD_BUDGET)
         line("files", len(files), "")
 
         print("Sizes:")
