@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 from axe_playwright_python.sync_playwright import Axe
 from lxml import etree, html
@@ -195,6 +196,17 @@ def test_opml_lists_the_feed_and_every_theme_feed(published: Path) -> None:
     assert {outline.get("type") for outline in opml.iter("outline")} == {"rss"}
 
 
+def test_preview_serves_the_archive_files_with_their_types(site: str) -> None:
+    opml = requests.get(site + OPML_KEY, timeout=10)
+    assert opml.headers["Content-Type"] == "text/x-opml; charset=utf-8"
+    assert f'xmlUrl="{site}feeds/neglect.xml"' in opml.text  # the preview's own address, like the feed
+    assert requests.get(site + "archive.js", timeout=10).headers["Content-Type"] == "text/javascript; charset=utf-8"
+    assert requests.get(site + "favicon.svg", timeout=10).headers["Content-Type"] == "image/svg+xml"
+    index = requests.get(site + SEARCH_INDEX_KEY, timeout=10)
+    assert index.headers["Content-Type"] == "application/json"
+    assert [record["slug"] for record in index.json()["briefings"]] == ["child-b", "child-a"]
+
+
 def test_embargoed_briefing_is_never_in_the_search_index(workspace: Path) -> None:
     future = workspace / "episodes" / "child-z"
     future.mkdir()
@@ -344,6 +356,9 @@ def test_index_lists_every_briefing_newest_first(page: Page, site: str) -> None:
     feed = page.get_by_role("link", name="Subscribe to every briefing")
     assert feed.get_attribute("href") == site + "feed.xml"
     assert page.get_by_role("link", name="All feeds as OPML").get_attribute("href") == "feeds.opml"
+    page.get_by_text("Subscribe to a theme only").click()
+    theme_feed = page.get_by_role("link", name="domestic abuse feed")
+    assert theme_feed.is_visible() and theme_feed.get_attribute("href") == site + "feeds/domestic-abuse.xml"
 
 
 def test_search_finds_a_briefing_by_a_phrase_from_its_key_lessons(page: Page, site: str) -> None:
