@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
-from xml.etree import ElementTree
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from briefings.config import Show
+from briefings.config import Show, url_slug
 from briefings.episode import Episode
+from briefings.feed import OPML_KEY, review_type_feed_key, theme_feed_key
 from briefings.search import (
     SEARCH_INDEX_KEY,
     SEARCH_TRANSCRIPTS_KEY,
@@ -29,6 +29,7 @@ from briefings.search import (
     search_transcripts,
     transcript_words,
 )
+from briefings.submission import ReviewType
 
 # Autoescape everything: author text is never trusted, a <script> in a title must show as text.
 # The templates ship in the package and never change while it runs: no need to check their files each render.
@@ -38,7 +39,6 @@ _templates = Environment(
 
 # Static files shipped in the package and published beside the pages, unchanged.
 ASSETS = ("style.css", "archive.js", "favicon.svg")
-OPML_KEY = "feeds.opml"
 # Briefings per listing page: 50 full entries keep a page near 100 kB, so 2,000 briefings make 40 pages
 # rather than one page of several megabytes; the search covers them all.
 PAGE_SIZE = 50
@@ -56,19 +56,9 @@ def _clock(whole: int) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def theme_slug(theme: str) -> str:
-    """A theme's name in URLs: lower case, each run of other characters a hyphen ("domestic abuse" -> "domestic-abuse")."""
-    return re.sub(r"[^a-z0-9]+", "-", theme.lower()).strip("-")
-
-
-def theme_feed_key(theme: str) -> str:
-    """Where the theme's own podcast feed is published."""
-    return f"feeds/{theme_slug(theme)}.xml"
-
-
 def theme_page_key(theme: str) -> str:
     """Where the theme's page of key lessons is published."""
-    return f"themes/{theme_slug(theme)}/index.html"
+    return f"themes/{url_slug(theme)}/index.html"
 
 
 def listing_page_key(number: int) -> str:
@@ -78,7 +68,7 @@ def listing_page_key(number: int) -> str:
 
 @dataclass(frozen=True)
 class Theme:
-    """A theme with at least one published briefing."""
+    """A theme, with how many published briefings it has (its feed exists even before the first)."""
 
     name: str
     count: int
@@ -150,10 +140,15 @@ def transcript_html(paragraphs: Sequence[tuple[float | None, str]]) -> Markup:
 
 
 def themes_of(show: Show, episodes: Sequence[Episode]) -> list[Theme]:
-    """Themes with published briefings, in the show's order (then any others, by name)."""
+    """Every theme in the show's order (then any others briefings use, by name), with its briefings counted."""
     counts = Counter(theme for episode in episodes for theme in episode.briefing.themes)
-    order = [theme for theme in show.themes if theme in counts] + sorted(set(counts) - set(show.themes))
-    return [Theme(theme, counts[theme]) for theme in order]
+    return [Theme(theme, counts[theme]) for theme in [*show.themes, *sorted(set(counts) - set(show.themes))]]
+
+
+def review_type_feeds(episodes: Sequence[Episode]) -> list[tuple[str, str, int]]:
+    """The feed of each review type in use, as (type, feed key, briefings), as feed.py publishes them."""
+    counts = Counter(episode.briefing.review.type for episode in episodes)
+    return [(kind.value, review_type_feed_key(kind), counts[kind]) for kind in ReviewType if counts[kind]]
 
 
 def _counted(values: list[Any], reverse: bool = False) -> list[tuple[Any, int]]:
@@ -163,28 +158,11 @@ def _counted(values: list[Any], reverse: bool = False) -> list[tuple[Any, int]]:
 def filters_of(show: Show, episodes: Sequence[Episode]) -> Filters:
     """The filter choices: only values some published briefing has, so no filter ever shows nothing."""
     return Filters(
-        themes=themes_of(show, episodes),
+        themes=[theme for theme in themes_of(show, episodes) if theme.count],
         types=_counted([episode.briefing.review.type.value for episode in episodes]),
         regions=_counted([episode.briefing.review.region for episode in episodes]),
         years=_counted([episode.published.year for episode in episodes], reverse=True),
     )
-
-
-def render_opml(show: Show, feed_key: str, themes: Sequence[Theme]) -> bytes:
-    """An OPML 2.0 subscription list of the show's feed and every theme feed, which podcast apps import."""
-    opml = ElementTree.Element("opml", version="2.0")
-    head = ElementTree.SubElement(opml, "head")
-    ElementTree.SubElement(head, "title").text = f"{show.title}: every feed"
-    body = ElementTree.SubElement(opml, "body")
-    feeds = [(show.title, feed_key, "")]
-    feeds += [(f"{show.title}: {theme.name}", theme.feed_key, theme.page_url) for theme in themes]
-    for title, key, page in feeds:
-        ElementTree.SubElement(
-            body, "outline", type="rss", text=title, title=title, xmlUrl=show.url + key, htmlUrl=show.url + page
-        )
-    ElementTree.indent(opml)
-    document: bytes = ElementTree.tostring(opml, encoding="utf-8", xml_declaration=True)
-    return document + b"\n"
 
 
 def page_url_of(number: int) -> str:
@@ -248,12 +226,13 @@ def render_site(
         {slug: transcript_words(text for _, text in found) for slug, found in paragraphs.items()}
     )
     filters = filters_of(show, ordered)
-    files[OPML_KEY] = render_opml(show, feed_key, filters.themes)
     common = {
         "show": show,
         "feed_key": feed_key,
         "opml_key": OPML_KEY,
-        "themes": filters.themes,
+        # Every theme has a feed (feed.py makes one even before its first briefing); only used ones a page.
+        "themes": themes_of(show, ordered),
+        "review_type_feeds": review_type_feeds(ordered),
         "assets": {key: _versioned(key, files[key]) for key in (*ASSETS, SEARCH_INDEX_KEY, SEARCH_TRANSCRIPTS_KEY)},
     }
 

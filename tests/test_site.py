@@ -1,4 +1,4 @@
-"""The archive site: rendered pages, search index and OPML, then the site in headless Chromium over HTTP."""
+"""The archive site: rendered pages and search index, then the site in headless Chromium over HTTP."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from briefings.config import load_show
 from briefings.episode import Episode, episode_guid
+from briefings.feed import OPML_KEY, theme_feed_key
 from briefings.search import SEARCH_INDEX_KEY, SEARCH_TRANSCRIPTS_KEY, search_words
-from briefings.site import OPML_KEY, page_links, render_site, theme_feed_key, theme_slug, transcript_paragraphs
+from briefings.site import page_links, render_site, theme_page_key, transcript_paragraphs
 from briefings.submission import Briefing, load_submissions
 from tests.conftest import run_json
 
@@ -88,10 +89,9 @@ def hostile_episodes(published: Path) -> tuple[list[Episode], dict[str, str]]:
     return episodes, transcripts
 
 
-def test_theme_slugs_and_feed_keys() -> None:
-    assert theme_slug("domestic abuse") == "domestic-abuse"
-    assert theme_slug("Child Sexual Exploitation (CSE)") == "child-sexual-exploitation-cse"
-    assert theme_feed_key("voice of the child") == "feeds/voice-of-the-child.xml"
+def test_theme_pages_sit_beside_the_theme_feeds() -> None:
+    assert theme_page_key("domestic abuse") == "themes/domestic-abuse/index.html"
+    assert theme_feed_key("domestic abuse") == "feeds/domestic-abuse.xml"  # feed.py's, same slug
 
 
 @pytest.mark.parametrize(
@@ -180,20 +180,27 @@ def test_theme_pages_gather_lessons_newest_first_and_link_their_feed(published: 
     assert lessons[0].startswith("Missed health appointments are information about the child")
     feed_links = [link.get("href") for link in page.cssselect("a") if "feeds/" in (link.get("href") or "")]
     assert feed_links == ["https://briefings.example.org/feeds/information-sharing.xml"]
-    # A theme no briefing is filed under has no page (and no feed to link).
+    # A theme no briefing is filed under has no page yet, but its feed is listed to subscribe to.
     assert not (output / "themes" / "sexual-abuse").exists()
+    themes = html.fromstring((output / "themes" / "index.html").read_bytes())
+    row = themes.xpath("//tr[th[text()='sexual abuse']]")[0]
+    assert [link.get("href") for link in row.iter("a")] == ["https://briefings.example.org/feeds/sexual-abuse.xml"]
 
 
-def test_opml_lists_the_feed_and_every_theme_feed(published: Path) -> None:
-    opml = etree.parse(str(published / "feed" / OPML_KEY)).getroot()
-    assert opml.get("version") == "2.0"
-    urls = [outline.get("xmlUrl") for outline in opml.iter("outline")]
-    base = "https://briefings.example.org/"
-    assert urls == [base + "feed.xml"] + [
-        f"{base}feeds/{slug}.xml"
-        for slug in ("neglect", "domestic-abuse", "information-sharing", "professional-curiosity", "voice-of-the-child")
-    ]
-    assert {outline.get("type") for outline in opml.iter("outline")} == {"rss"}
+def test_every_feed_the_archive_links_is_published_and_in_the_opml(published: Path) -> None:
+    output, base = published / "feed", "https://briefings.example.org/"
+    linked = set()
+    for page in output.rglob("*.html"):
+        tree = html.fromstring(page.read_bytes())
+        linked |= {href for href in tree.xpath("//a/@href") if href.startswith(base) and href.endswith(".xml")}
+    assert {base + "feed.xml", base + "feeds/neglect.xml", base + "feeds/sexual-abuse.xml"} <= linked
+    assert base + "feeds/review-type/serious-case-review.xml" in linked
+    opml = {outline.get("xmlUrl") for outline in etree.parse(str(output / OPML_KEY)).getroot().iter("outline")}
+    for url in linked:
+        assert (output / url.removeprefix(base)).is_file(), url
+        assert url in opml, url
+    index = html.fromstring((output / "index.html").read_bytes())
+    assert index.xpath("//a[text()='All feeds as OPML']/@href") == [OPML_KEY]
 
 
 def test_preview_serves_the_archive_files_with_their_types(site: str) -> None:
