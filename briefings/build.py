@@ -34,6 +34,7 @@ CONTENT_TYPES = {
     ".xml": "application/rss+xml; charset=utf-8",
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
     ".json": "application/json",
     ".vtt": "text/vtt; charset=utf-8",
     ".srt": "application/x-subrip",
@@ -41,6 +42,7 @@ CONTENT_TYPES = {
     ".jpg": "image/jpeg",
     ".png": "image/png",
     ".opml": "text/x-opml; charset=utf-8",
+    ".svg": "image/svg+xml",
 }
 TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip", ".txt": "text/plain"}
 # Media never changes under a key (its name carries its hash); everything else may change at any publish.

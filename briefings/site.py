@@ -1,30 +1,109 @@
-"""Render the static archive: an index of every briefing and a page per briefing (pure: bytes out)."""
+"""Render the static archive: listing pages, a page per briefing and per theme, search index (pure: bytes out)."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import html
+import math
 import re
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
-from briefings.config import Show
+from briefings.config import Show, url_slug
 from briefings.episode import Episode
+from briefings.feed import OPML_KEY, review_type_feed_key, theme_feed_key
+from briefings.search import (
+    SEARCH_INDEX_KEY,
+    SEARCH_TRANSCRIPTS_KEY,
+    length_label,
+    long_date,
+    page_url,
+    search_index,
+    search_transcripts,
+    transcript_words,
+)
+from briefings.submission import ReviewType
 
 # Autoescape everything: author text is never trusted, a <script> in a title must show as text.
-_templates = Environment(loader=PackageLoader("briefings"), autoescape=select_autoescape(default=True))
+# The templates ship in the package and never change while it runs: no need to check their files each render.
+_templates = Environment(
+    loader=PackageLoader("briefings"), autoescape=select_autoescape(default=True), auto_reload=False
+)
+
+# Static files shipped in the package and published beside the pages, unchanged.
+ASSETS = ("style.css", "archive.js", "favicon.svg")
+# Briefings per listing page: 50 full entries keep a page near 100 kB, so 2,000 briefings make 40 pages
+# rather than one page of several megabytes; the search covers them all.
+PAGE_SIZE = 50
 
 
 def clock(seconds: float) -> str:
     """A time in a recording as people read it: 4:05, or 1:02:03 past the hour."""
-    whole = int(seconds)
+    return _clock(int(seconds))
+
+
+@functools.cache
+def _clock(whole: int) -> str:
+    # Cached: a site's transcripts have hundreds of thousands of timestamps, but few distinct seconds.
     hours, minutes, secs = whole // 3600, whole % 3600 // 60, whole % 60
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-_templates.globals["clock"] = clock
+def theme_page_key(theme: str) -> str:
+    """Where the theme's page of key lessons is published."""
+    return f"themes/{url_slug(theme)}/index.html"
 
-CUE_TIME = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{3})\s+-->")
+
+def listing_page_key(number: int) -> str:
+    """Where page `number` (from 1) of the list of every briefing is published."""
+    return "index.html" if number == 1 else f"page/{number}/index.html"
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A theme, with how many published briefings it has (its feed exists even before the first)."""
+
+    name: str
+    count: int
+
+    @property
+    def page_key(self) -> str:
+        """Where its page is published."""
+        return theme_page_key(self.name)
+
+    @property
+    def page_url(self) -> str:
+        """Its page's folder, relative to the site root."""
+        return self.page_key
+
+    @property
+    def feed_key(self) -> str:
+        """Where its feed is published."""
+        return theme_feed_key(self.name)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The values each search filter offers, with how many briefings have each."""
+
+    themes: list[Theme]
+    types: list[tuple[str, int]]
+    regions: list[tuple[str, int]]
+    years: list[tuple[int, int]]
+
+
+# A WebVTT or SRT cue: its timing line (start time captured) and the lines of text up to the next blank line.
+CUE = re.compile(
+    r"^[ \t]*(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{3})[ \t]+-->[^\n]*\n((?:[ \t]*\S[^\n]*(?:\n|$))*)", re.MULTILINE
+)
+CUE_TAG = re.compile(r"<[^>]*>")
 
 
 def transcript_paragraphs(text: str, kind: str) -> list[tuple[float | None, str]]:
@@ -32,36 +111,166 @@ def transcript_paragraphs(text: str, kind: str) -> list[tuple[float | None, str]
     if kind == "text/plain":
         return [(None, " ".join(block.split())) for block in re.split(r"\n\s*\n", text) if block.strip()]
     paragraphs: list[tuple[float | None, str]] = []
-    for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
-        lines = [line.strip() for line in block.strip().splitlines()]
-        for number, line in enumerate(lines):
-            match = CUE_TIME.match(line)
-            if match:
-                hours, minutes, seconds, millis = match.groups()
-                start = int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(millis) / 1000
-                words = " ".join(re.sub(r"<[^>]*>", "", cue) for cue in lines[number + 1 :] if cue)
-                if words:
-                    paragraphs.append((start, words))
-                break
+    for hours, minutes, seconds, millis, cue in CUE.findall(text.replace("\r\n", "\n")):
+        words = cue.strip()
+        if "\n" in words or "  " in words or "\t" in words:  # most cues are one tidy line: skip the work
+            words = " ".join(words.split())
+        if "<" in words:  # WebVTT voice and styling tags (<v Helen>, <i>) are not words
+            words = " ".join(CUE_TAG.sub("", words).split())
+        if "&" in words:  # WebVTT writes & < > as &amp; &lt; &gt;: the words are the characters
+            words = " ".join(html.unescape(words).split())
+        if words:
+            start = int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(millis) / 1000
+            paragraphs.append((start, words))
     return paragraphs
 
 
-def render_site(
-    show: Show, episodes: Sequence[Episode], feed_key: str, transcripts: dict[str, str]
-) -> dict[str, bytes]:
-    """Every page of the archive, keyed by its path in the output; `transcripts` maps slug to text."""
-    ordered = sorted(episodes, key=lambda episode: episode.published, reverse=True)
-    common = {"show": show, "feed_key": feed_key}
-    pages = {
-        "index.html": _templates.get_template("index.html").render(episodes=ordered, root="", **common),
-        "style.css": resources.files("briefings").joinpath("templates/style.css").read_text(encoding="utf-8"),
-    }
-    for episode in ordered:
-        transcript = None
-        if episode.slug in transcripts and episode.transcript_type:
-            transcript = transcript_paragraphs(transcripts[episode.slug], episode.transcript_type)
-        depth = "../" * episode.page_key.count("/")
-        pages[episode.page_key] = _templates.get_template("briefing.html").render(
-            episode=episode, transcript=transcript, root=depth, **common
+def transcript_html(paragraphs: Sequence[tuple[float | None, str]]) -> Markup:
+    """A transcript's paragraphs as HTML, each led by its start time when it has one."""
+    # Written here rather than as a template loop: it is most of a briefing page, and this is several times
+    # faster for a site of thousands of briefings. `escape` is the escaping Jinja's autoescape applies, done
+    # once for the whole transcript (paragraphs hold no newlines: their whitespace is collapsed).
+    texts = str(escape("\n".join(text for _, text in paragraphs))).split("\n")
+    return Markup(
+        "".join(
+            f'<p><span class="start">{clock(start)}</span> {text}</p>\n' if start is not None else f"<p>{text}</p>\n"
+            for (start, _), text in zip(paragraphs, texts, strict=True)
         )
-    return {key: text.encode("utf-8") for key, text in pages.items()}
+    )
+
+
+def themes_of(show: Show, episodes: Sequence[Episode]) -> list[Theme]:
+    """Every theme in the show's order (then any others briefings use, by name), with its briefings counted."""
+    counts = Counter(theme for episode in episodes for theme in episode.briefing.themes)
+    return [Theme(theme, counts[theme]) for theme in [*show.themes, *sorted(set(counts) - set(show.themes))]]
+
+
+def review_type_feeds(episodes: Sequence[Episode]) -> list[tuple[str, str, int]]:
+    """The feed of each review type, as (type, feed key, briefings), as feed.py publishes them."""
+    counts = Counter(episode.briefing.review.type for episode in episodes)
+    return [(kind.value, review_type_feed_key(kind), counts[kind]) for kind in ReviewType]
+
+
+def _counted(values: list[Any], reverse: bool = False) -> list[tuple[Any, int]]:
+    return sorted(Counter(values).items(), key=lambda item: item[0], reverse=reverse)
+
+
+def filters_of(show: Show, episodes: Sequence[Episode]) -> Filters:
+    """The filter choices: only values some published briefing has, so no filter ever shows nothing."""
+    return Filters(
+        themes=[theme for theme in themes_of(show, episodes) if theme.count],
+        types=_counted([episode.briefing.review.type.value for episode in episodes]),
+        regions=_counted([episode.briefing.review.region for episode in episodes]),
+        years=_counted([episode.published.year for episode in episodes], reverse=True),
+    )
+
+
+def page_url_of(number: int) -> str:
+    """The address of listing page `number`, relative to the site root."""
+    return listing_page_key(number)
+
+
+def page_links(current: int, count: int, around: int = 2) -> list[int | None]:
+    """The page numbers a listing page links to: the first, the last and those near `current`; None for a gap."""
+    shown = sorted({1, count, *range(max(1, current - around), min(count, current + around) + 1)})
+    links: list[int | None] = []
+    previous = 0
+    for number in shown:
+        if number - previous == 2:
+            links.append(previous + 1)  # a gap of one page: show it rather than an ellipsis
+        elif number - previous > 2:
+            links.append(None)
+        links.append(number)
+        previous = number
+    return links
+
+
+def _versioned(key: str, data: bytes) -> str:
+    # Pages and assets are cached for minutes; a content hash in the link makes a new page fetch its new script.
+    return f"{key}?v={hashlib.sha256(data).hexdigest()[:10]}"
+
+
+def _root(key: str) -> str:
+    return "../" * key.count("/")
+
+
+_templates.globals.update(
+    clock=clock,
+    length_label=length_label,
+    long_date=long_date,
+    page_url=page_url,
+    page_url_of=page_url_of,
+    theme_feed_key=theme_feed_key,
+    theme_page_key=theme_page_key,
+)
+
+
+def render_site(
+    show: Show,
+    episodes: Sequence[Episode],
+    feed_key: str,
+    transcripts: dict[str, str],
+    page_size: int = PAGE_SIZE,
+) -> dict[str, bytes]:
+    """Every file of the archive, keyed by its path in the output; `transcripts` maps slug to text."""
+    ordered = sorted(episodes, key=lambda episode: episode.published, reverse=True)
+    files: dict[str, bytes] = {
+        name: resources.files("briefings").joinpath(f"templates/{name}").read_bytes() for name in ASSETS
+    }
+    paragraphs: dict[str, list[tuple[float | None, str]]] = {}
+    for episode in ordered:
+        if episode.slug in transcripts and episode.transcript_type:
+            paragraphs[episode.slug] = transcript_paragraphs(transcripts[episode.slug], episode.transcript_type)
+    files[SEARCH_INDEX_KEY] = search_index(ordered)
+    files[SEARCH_TRANSCRIPTS_KEY] = search_transcripts(
+        {slug: transcript_words(text for _, text in found) for slug, found in paragraphs.items()}
+    )
+    filters = filters_of(show, ordered)
+    common = {
+        "show": show,
+        "feed_key": feed_key,
+        "opml_key": OPML_KEY,
+        # Every theme has a feed (feed.py makes one even before its first briefing); only used ones a page.
+        "themes": themes_of(show, ordered),
+        "review_type_feeds": review_type_feeds(ordered),
+        "assets": {key: _versioned(key, files[key]) for key in (*ASSETS, SEARCH_INDEX_KEY, SEARCH_TRANSCRIPTS_KEY)},
+    }
+
+    pages: dict[str, str] = {}
+    listing = _templates.get_template("index.html")
+    page_count = max(1, math.ceil(len(ordered) / page_size))
+    for number in range(1, page_count + 1):
+        key = listing_page_key(number)
+        pages[key] = listing.render(
+            episodes=ordered[(number - 1) * page_size : number * page_size],
+            total=len(ordered),
+            page=number,
+            first=(number - 1) * page_size + 1,
+            page_count=page_count,
+            page_links=page_links(number, page_count),
+            filters=filters,
+            root=_root(key),
+            **common,
+        )
+    briefing = _templates.get_template("briefing.html")
+    for episode in ordered:
+        found = paragraphs.get(episode.slug)
+        pages[episode.page_key] = briefing.render(
+            episode=episode,
+            transcript=transcript_html(found) if found else None,
+            root=_root(episode.page_key),
+            **common,
+        )
+    theme_page = _templates.get_template("theme.html")
+    # A page for every theme, like its feed, even with no briefings (yet, or after a withdrawal): a link
+    # someone shared keeps working.
+    for theme in themes_of(show, ordered):
+        pages[theme.page_key] = theme_page.render(
+            theme=theme,
+            episodes=[episode for episode in ordered if theme.name in episode.briefing.themes],
+            root=_root(theme.page_key),
+            **common,
+        )
+    pages["themes/index.html"] = _templates.get_template("themes.html").render(root="../", **common)
+    files.update({key: text.encode("utf-8") for key, text in pages.items()})
+    return files

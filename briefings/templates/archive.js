@@ -1,0 +1,342 @@
+/* The archive's only script: chapter buttons that seek the player, and search with filters over every
+   briefing. Plain JavaScript, no build step, no other origin (the pages' CSP allows only this file).
+   Everything it shows is set as text (textContent), never parsed as HTML: author text is not trusted.
+   Without it the pages still work: every briefing is listed, and chapters and lessons are readable. */
+(function () {
+  "use strict";
+
+  /* Chapters: each button plays the briefing from its chapter's start. */
+  function setUpChapters(player) {
+    var buttons = Array.prototype.slice.call(document.querySelectorAll("button.chapter[data-start]"));
+    buttons.forEach(function (button) {
+      button.addEventListener("click", function () {
+        player.currentTime = Number(button.getAttribute("data-start"));
+        var playing = player.play();
+        if (playing) {
+          // A refusal (autoplay policy, audio that fails to load) is shown by the player's own controls.
+          playing.catch(function () {});
+        }
+      });
+    });
+    // Mark the chapter being heard, for sighted listeners and (aria-current) for screen readers.
+    player.addEventListener("timeupdate", function () {
+      var current = null;
+      buttons.forEach(function (button) {
+        if (Number(button.getAttribute("data-start")) <= player.currentTime + 0.25) current = button;
+      });
+      buttons.forEach(function (button) {
+        if (button === current) button.setAttribute("aria-current", "true");
+        else button.removeAttribute("aria-current");
+      });
+    });
+  }
+
+  /* Words as the search matches them: lower case, accents dropped, anything but letters and digits a
+     space. briefings/search.py prepares the transcripts' words the same way. */
+  function words(text) {
+    return text.toLowerCase().normalize("NFKD").replace(/\p{M}/gu, "").replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+  }
+
+  function element(name, text, attributes) {
+    var node = document.createElement(name);
+    if (text !== undefined && text !== null) node.textContent = text;
+    Object.keys(attributes || {}).forEach(function (key) {
+      node.setAttribute(key, attributes[key]);
+    });
+    return node;
+  }
+
+  function capitalise(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+
+  /* A play button that becomes the player when pressed. Lists of briefings use it instead of an <audio>
+     element each: a browser lays out every player's controls, which made showing results several times
+     slower. Without JavaScript the lists keep their players. */
+  function playButton(label, src) {
+    var button = element("button", "Play", { type: "button", class: "play" });
+    button.appendChild(element("span", " " + label.replace(/^Play /, ""), { class: "visually-hidden" }));
+    button.addEventListener("click", function () {
+      var player = element("audio", null, { controls: "", preload: "auto", src: src, "aria-label": label });
+      button.replaceWith(player);
+      player.focus();
+      var playing = player.play();
+      if (playing) playing.catch(function () {}); // a failure shows in the player's own controls
+    });
+    return button;
+  }
+
+  function upgradePlayers(list) {
+    Array.prototype.forEach.call(list.querySelectorAll("audio"), function (audio) {
+      audio.replaceWith(playButton(audio.getAttribute("aria-label"), audio.getAttribute("src")));
+    });
+  }
+
+  var FILTERS = ["theme", "type", "region", "year"];
+  var RESULTS_PER_PAGE = 20;
+  // How much a query word counts where it is found, best first: a title hit ranks above one in a transcript.
+  var WEIGHTS = [["title", 10], ["lessons", 5], ["themes", 4], ["summary", 3], ["details", 2], ["transcript", 1]];
+
+  function setUpSearch(form) {
+    var root = form.getAttribute("data-root");
+    var query = form.elements.namedItem("q");
+    var status = document.getElementById("search-status");
+    var results = document.getElementById("results");
+    var resultsTitle = document.getElementById("results-title");
+    var list = document.getElementById("results-list");
+    var more = document.getElementById("results-more");
+    var all = document.getElementById("all");
+    var briefings = null;
+    var loading = null;
+    var transcriptsLoaded = false;
+    var matches = [];
+    var shown = 0;
+
+    function field(text) {
+      return " " + words(text) + " ";
+    }
+
+    function prepare(record) {
+      record.fields = {
+        title: field(record.title),
+        lessons: field(record.lessons.join(" ")),
+        themes: field(record.themes.join(" ")),
+        summary: field(record.summary),
+        details: field([record.type, record.subject, record.partnership, record.region, record.author].join(" ")),
+        transcript: " ",
+      };
+      record.all = record.fields.title + record.fields.lessons + record.fields.themes + record.fields.summary + record.fields.details;
+      return record;
+    }
+
+    function fetchJson(url) {
+      return fetch(url).then(function (response) {
+        if (!response.ok) throw new Error(url + ": " + response.status);
+        return response.json();
+      });
+    }
+
+    // The index is fetched on first use, not with the page, so the page itself stays small; the
+    // transcripts' words (most of the bytes) follow, and the search reruns when they arrive.
+    function load() {
+      if (!loading) {
+        loading = fetchJson(form.getAttribute("data-index")).then(function (index) {
+          briefings = index.briefings.map(prepare);
+          // What has loaded, for tests and scripts/bench_site.py to wait on.
+          form.setAttribute("data-loaded", "index");
+          fetchJson(form.getAttribute("data-transcripts"))
+            .then(function (data) {
+              var bySlug = data.transcripts;
+              briefings.forEach(function (record) {
+                if (bySlug[record.slug]) record.fields.transcript = " " + bySlug[record.slug] + " ";
+              });
+              transcriptsLoaded = true;
+              form.setAttribute("data-loaded", "all");
+              if (active()) search();
+            })
+            .catch(function () {
+              transcriptsLoaded = null;
+              if (active()) search();
+            });
+        });
+        loading.catch(function () {
+          loading = null;
+          status.textContent = "Sorry, the search could not be loaded. Every briefing is listed below, newest first.";
+        });
+      }
+      return loading;
+    }
+
+    function chosen() {
+      var values = {};
+      FILTERS.forEach(function (name) {
+        values[name] = form.elements.namedItem(name).value;
+      });
+      return values;
+    }
+
+    function active() {
+      var values = chosen();
+      return words(query.value) !== "" || FILTERS.some(function (name) { return values[name] !== ""; });
+    }
+
+    function score(record, terms, phrase) {
+      var total = 0;
+      for (var i = 0; i < terms.length; i++) {
+        var needle = " " + terms[i];
+        if (record.all.indexOf(needle) < 0 && record.fields.transcript.indexOf(needle) < 0) return 0;
+        for (var w = 0; w < WEIGHTS.length; w++) {
+          if (record.fields[WEIGHTS[w][0]].indexOf(needle) >= 0) {
+            total += WEIGHTS[w][1];
+            break;
+          }
+        }
+      }
+      if (terms.length > 1) {
+        if (record.fields.title.indexOf(" " + phrase + " ") >= 0) total += 20;
+        else if (record.fields.lessons.indexOf(" " + phrase) >= 0) total += 10;
+      }
+      return total;
+    }
+
+    function describe(count, text, values) {
+      var parts = [count === 1 ? "1 briefing" : count + " briefings"];
+      if (text) parts.push((count === 1 ? "matches" : "match") + " \u201c" + text + "\u201d");
+      var filters = [];
+      if (values.theme) filters.push("on " + values.theme);
+      if (values.type) filters.push("from a " + values.type);
+      if (values.region) filters.push("in " + values.region);
+      if (values.year) filters.push("published in " + values.year);
+      var sentence = parts.join(" ") + (filters.length ? " " + filters.join(", ") : "") + ".";
+      if (text && !transcriptsLoaded) {
+        sentence += transcriptsLoaded === null ? " Transcripts could not be searched." : " Still loading transcripts to search.";
+      }
+      return sentence;
+    }
+
+    function remember(text, values) {
+      var parameters = new URLSearchParams();
+      if (text) parameters.set("q", text);
+      FILTERS.forEach(function (name) {
+        if (values[name]) parameters.set(name, values[name]);
+      });
+      var search = parameters.toString();
+      history.replaceState(null, "", search ? "?" + search : location.pathname);
+    }
+
+    function search() {
+      var started = performance.now();
+      var text = query.value.trim();
+      var values = chosen();
+      remember(text, values);
+      if (!active()) {
+        results.hidden = true;
+        all.hidden = false;
+        status.textContent = "";
+        return;
+      }
+      if (!briefings) {
+        status.textContent = "Loading the search\u2026";
+        load().then(search, function () {});
+        return;
+      }
+      var phrase = words(text);
+      // Longest words first: they are the rarest, so most briefings are ruled out by the first look.
+      var terms = phrase ? phrase.split(" ").sort(function (a, b) { return b.length - a.length; }) : [];
+      var year = values.year ? Number(values.year) : null;
+      var scored = [];
+      for (var i = 0; i < briefings.length; i++) {
+        var record = briefings[i];
+        if (values.theme && record.themes.indexOf(values.theme) < 0) continue;
+        if (values.type && record.type !== values.type) continue;
+        if (values.region && record.region !== values.region) continue;
+        if (year !== null && record.year !== year) continue;
+        var points = terms.length ? score(record, terms, phrase) : 1;
+        if (points > 0) scored.push({ record: record, points: points, order: i });
+      }
+      // Best match first; among equals, newest first (the index is in that order).
+      scored.sort(function (a, b) { return b.points - a.points || a.order - b.order; });
+      matches = scored.map(function (item) { return item.record; });
+      list.textContent = "";
+      shown = 0;
+      showMore();
+      all.hidden = true;
+      results.hidden = false;
+      status.textContent = describe(matches.length, text, values);
+      // User Timing: developer tools (and scripts/bench_site.py) read how long each search took.
+      performance.measure("briefings-search", { start: started });
+    }
+
+    function showMore() {
+      var end = Math.min(matches.length, shown + RESULTS_PER_PAGE);
+      var fragment = document.createDocumentFragment();
+      for (var i = shown; i < end; i++) fragment.appendChild(entry(matches[i]));
+      list.appendChild(fragment);
+      shown = end;
+      more.hidden = shown >= matches.length;
+      if (!more.hidden) more.textContent = "Show more results (" + (matches.length - shown) + " more)";
+    }
+
+    function entry(record) {
+      var id = "result-" + record.slug;
+      var item = element("li");
+      var article = element("article", null, { "aria-labelledby": id });
+      var heading = element("h3", null, { id: id });
+      heading.appendChild(element("a", record.title, { href: root + record.url }));
+      article.appendChild(heading);
+      var details = element("dl", null, { class: "details" });
+      var published = element("time", record.date, { datetime: record.published });
+      [
+        ["Review", capitalise(record.type) + " (" + record.subject + ")"],
+        ["Partnership", record.partnership],
+        ["Region", record.region],
+        ["Published", published],
+        ["Length", record.length],
+        ["Themes", record.themes.join(", ")],
+      ].forEach(function (pair) {
+        details.appendChild(element("dt", pair[0]));
+        var value = element("dd", typeof pair[1] === "string" ? pair[1] : null);
+        if (typeof pair[1] !== "string") value.appendChild(pair[1]);
+        details.appendChild(value);
+      });
+      article.appendChild(details);
+      article.appendChild(element("h4", "Key lessons for all professionals"));
+      var lessons = element("ol", null, { class: "lessons" });
+      record.lessons.forEach(function (lesson) {
+        lessons.appendChild(element("li", lesson));
+      });
+      article.appendChild(lessons);
+      article.appendChild(playButton("Play " + record.title, root + record.media));
+      item.appendChild(article);
+      return item;
+    }
+
+    function clear() {
+      query.value = "";
+      FILTERS.forEach(function (name) {
+        form.elements.namedItem(name).value = "";
+      });
+      search();
+      query.focus();
+    }
+
+    form.hidden = false;
+    upgradePlayers(all);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      search();
+      if (!results.hidden) resultsTitle.focus();
+    });
+    query.addEventListener("input", search);
+    query.addEventListener("focus", function () {
+      load().catch(function () {});
+    });
+    FILTERS.forEach(function (name) {
+      form.elements.namedItem(name).addEventListener("change", search);
+    });
+    document.getElementById("search-clear").addEventListener("click", clear);
+    more.addEventListener("click", function () {
+      var next = shown;
+      showMore();
+      var link = list.children[next] && list.children[next].querySelector("a");
+      if (link) link.focus();
+    });
+
+    // A shared link (?q=...&theme=...) opens with its search done.
+    var parameters = new URLSearchParams(location.search);
+    if (parameters.has("q")) query.value = parameters.get("q");
+    FILTERS.forEach(function (name) {
+      var control = form.elements.namedItem(name);
+      var wanted = parameters.get(name);
+      if (wanted && Array.prototype.some.call(control.options, function (option) { return option.value === wanted; })) {
+        control.value = wanted;
+      }
+    });
+    if (active()) search();
+  }
+
+  var player = document.getElementById("player");
+  if (player) setUpChapters(player);
+  var form = document.getElementById("search");
+  if (form) setUpSearch(form);
+})();

@@ -1,0 +1,611 @@
+"""The archive site: rendered pages and search index, then the site in headless Chromium over HTTP."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+from axe_playwright_python.sync_playwright import Axe
+from lxml import etree, html
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+
+from briefings.config import load_show
+from briefings.episode import Episode, episode_guid
+from briefings.feed import OPML_KEY, theme_feed_key
+from briefings.search import SEARCH_INDEX_KEY, SEARCH_TRANSCRIPTS_KEY, search_words
+from briefings.site import page_links, render_site, theme_page_key, transcript_paragraphs
+from briefings.submission import Briefing, load_submissions
+from tests.conftest import run_json
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]  # fmt: skip
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 360, "height": 740}
+CHILD_A = "Child A: the baby nobody saw"
+CHILD_B = "Child B: the voice of the child in a violent home"
+# What an attacker might put in a title: markup that runs if the page ever parses author text as HTML.
+HOSTILE_TITLE = 'Child X: <script>window.injected = "script"</script><img src=x onerror="window.injected = \'img\'">'
+HOSTILE_LESSON = "Escape </li></ol><script>window.injected = 'lesson'</script> everything."
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+# --- Rendering (no browser) ---------------------------------------------------------------------------
+
+
+def example_episodes(published: Path) -> list[Episode]:
+    """The example workspace's briefings as Episodes, with the media the publish wrote."""
+    show = load_show(published)
+    episodes = []
+    for submission in load_submissions(published, show):
+        assert submission.briefing is not None
+        media = next((published / "feed" / "media").glob(f"{submission.slug}-*.mp3"))
+        episodes.append(episode(submission.slug, submission.briefing, f"media/{media.name}"))
+    return episodes
+
+
+def episode(slug: str, briefing: Briefing, media_key: str) -> Episode:
+    """An Episode for `briefing`, as a build would make it."""
+    show_id = load_show(Path(__file__).resolve().parent.parent).id
+    return Episode(
+        slug=slug,
+        guid=episode_guid(show_id, slug),
+        briefing=briefing,
+        media_key=media_key,
+        media_size=1000,
+        duration=45.0,
+        page_key=f"briefings/{slug}/index.html",
+        transcript_key=f"briefings/{slug}/transcript.vtt",
+        transcript_type="text/vtt",
+    )
+
+
+def hostile_episodes(published: Path) -> tuple[list[Episode], dict[str, str]]:
+    """A briefing whose title and lessons carry markup, and one whose transcript has accented words.
+
+    submission.py refuses markup in briefing.yaml, so these are made past validation (`model_copy` does not
+    validate): the pages must be safe even if a future change or another source lets such text through.
+    """
+    child_a, child_b = sorted(example_episodes(published), key=lambda found: found.slug)
+    hostile = child_a.briefing.model_copy(
+        update={"title": HOSTILE_TITLE, "key_lessons": [HOSTILE_LESSON, *child_a.briefing.key_lessons[1:]]}
+    )
+    accented = child_b.briefing.model_copy(update={"title": "Child Y: accents in the transcript"})
+    episodes = [episode("child-x", hostile, child_a.media_key), episode("child-y", accented, child_b.media_key)]
+    transcripts = {
+        "child-x": "WEBVTT\n\n00:00:00.000 --> 00:00:05.000\n<v Author>A <b>plain</b> transcript.\n",
+        "child-y": "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nWe met at the Café Zoë, naïvely.\n",
+    }
+    return episodes, transcripts
+
+
+def test_theme_pages_sit_beside_the_theme_feeds() -> None:
+    assert theme_page_key("domestic abuse") == "themes/domestic-abuse/index.html"
+    assert theme_feed_key("domestic abuse") == "feeds/domestic-abuse.xml"  # feed.py's, same slug
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "expected"),
+    [
+        (
+            "WEBVTT\n\nNOTE a comment\n\n00:00.000 --> 00:02.500 align:start\n<v Dr Okafor>Fish &amp; chips,</v>\n"
+            "<i>twice</i> &lt;3\n\n01:02:03.250 --> 01:02:05.000\nLater.\n",
+            "text/vtt",
+            [(0.0, "Fish & chips, twice <3"), (3723.25, "Later.")],
+        ),
+        (
+            "1\r\n00:00:01,500 --> 00:00:03,000\r\nHello\r\nthere\r\n\r\n2\r\n00:00:04,000 --> 00:00:05,000\r\nBye\r\n",
+            "application/x-subrip",
+            [(1.5, "Hello there"), (4.0, "Bye")],
+        ),
+        ("First  paragraph\nwraps.\n\n\nSecond.", "text/plain", [(None, "First paragraph wraps."), (None, "Second.")]),
+    ],
+)
+def test_transcripts_become_readable_paragraphs(text: str, kind: str, expected: list[tuple[float | None, str]]) -> None:
+    assert transcript_paragraphs(text, kind) == expected
+
+
+def test_page_links_keep_long_lists_short() -> None:
+    assert page_links(1, 1) == [1]
+    assert page_links(1, 40) == [1, 2, 3, None, 40]
+    assert page_links(4, 40) == [1, 2, 3, 4, 5, 6, None, 40]  # no ellipsis standing for one page
+    assert page_links(20, 40) == [1, None, 18, 19, 20, 21, 22, None, 40]
+
+
+def test_search_words_match_what_the_browser_does() -> None:
+    # archive.js lower-cases, drops combining marks and splits on anything but letters and digits.
+    assert search_words("Café Zoë, naïvely; children\u2019s e-mail snake_case") == [
+        "cafe", "zoe", "naively", "children", "s", "e", "mail", "snake", "case",
+    ]  # fmt: skip
+
+
+def test_markup_in_author_text_is_escaped_on_every_page(published: Path) -> None:
+    episodes, transcripts = hostile_episodes(published)
+    show = load_show(published)
+    files = render_site(show, episodes, "feed.xml", transcripts)
+    pages = {key: data.decode() for key, data in files.items() if key.endswith(".html")}
+    shown_on = [key for key, text in pages.items() if "Child X: &lt;script&gt;window.injected" in text]
+    assert set(shown_on) >= {"index.html", "briefings/child-x/index.html", "themes/neglect/index.html"}
+    for key, text in pages.items():
+        tree = html.fromstring(text)
+        assert [script.get("src") for script in tree.iter("script")] == [
+            "../" * key.count("/") + f"archive.js?v={script_version(files)}"
+        ], key
+        assert not list(tree.iter("img")), key
+        assert "onerror=" not in text.replace("onerror=&#34;", ""), key
+    # The search index is data for textContent, not HTML: the title is kept exactly as written.
+    index = json.loads(files[SEARCH_INDEX_KEY])
+    assert HOSTILE_TITLE in [record["title"] for record in index["briefings"]]
+    assert "<v" not in files["briefings/child-x/index.html"].decode()  # WebVTT voice tags are not words
+
+
+def script_version(files: dict[str, bytes]) -> str:
+    """The version a page's link to archive.js carries."""
+    index = files["index.html"].decode()
+    start = index.index("archive.js?v=") + len("archive.js?v=")
+    return index[start : index.index('"', start)]
+
+
+def test_long_archives_are_paginated_and_every_briefing_is_listed(published: Path) -> None:
+    show = load_show(published)
+    episodes = example_episodes(published)
+    files = render_site(show, episodes, "feed.xml", {}, page_size=1)
+    first, second = html.fromstring(files["index.html"]), html.fromstring(files["page/2/index.html"])
+    assert [h3.text_content() for h3 in first.cssselect("#all h3")] == [CHILD_B]
+    assert [h3.text_content() for h3 in second.cssselect("#all h3")] == [CHILD_A]
+    assert first.cssselect("a[rel=next]")[0].get("href") == "page/2/index.html"
+    assert second.cssselect("a[rel=prev]")[0].get("href") == "../../index.html"
+    assert second.cssselect("#all ol")[0].get("start") == "2"
+    assert second.cssselect("link[rel=stylesheet]")[0].get("href").startswith("../../style.css?v=")
+    assert len(second.cssselect("h1")) == 1
+
+
+def test_theme_pages_gather_lessons_newest_first_and_link_their_feed(published: Path) -> None:
+    output = published / "feed"
+    page = html.fromstring((output / "themes" / "information-sharing" / "index.html").read_bytes())
+    assert page.cssselect("h1")[0].text_content() == "Key lessons on information sharing"
+    assert [link.text_content() for link in page.cssselect(".by-briefing h2 a")] == [CHILD_B, CHILD_A]
+    # Links name index.html: object stores (S3, R2) do not map a folder address to its index page.
+    assert page.cssselect(".by-briefing h2 a")[1].get("href") == "../../briefings/child-a/index.html"
+    lessons = [item.text_content() for item in page.cssselect(".by-briefing article")[1].cssselect(".lessons li")]
+    assert lessons[0].startswith("Missed health appointments are information about the child")
+    feed_links = [link.get("href") for link in page.cssselect("a") if "feeds/" in (link.get("href") or "")]
+    assert feed_links == ["https://briefings.example.org/feeds/information-sharing.xml"]
+    # A theme no briefing is filed under yet still has its page and feed, at addresses that will not change.
+    empty = html.fromstring((output / "themes" / "sexual-abuse" / "index.html").read_bytes())
+    assert empty.cssselect(".by-briefing") == []
+    assert "No briefings on sexual abuse have been published yet." in empty.text_content()
+    themes = html.fromstring((output / "themes" / "index.html").read_bytes())
+    row = themes.xpath("//tr[th/a[text()='sexual abuse']]")[0]
+    assert [link.get("href") for link in row.iter("a")] == [
+        "../themes/sexual-abuse/index.html",
+        "https://briefings.example.org/feeds/sexual-abuse.xml",
+    ]
+
+
+def test_every_feed_the_archive_links_is_published_and_in_the_opml(published: Path) -> None:
+    output, base = published / "feed", "https://briefings.example.org/"
+    linked = set()
+    for page in output.rglob("*.html"):
+        tree = html.fromstring(page.read_bytes())
+        linked |= {href for href in tree.xpath("//a/@href") if href.startswith(base) and href.endswith(".xml")}
+    assert {base + "feed.xml", base + "feeds/neglect.xml", base + "feeds/sexual-abuse.xml"} <= linked
+    assert base + "feeds/review-type/serious-case-review.xml" in linked
+    opml = {outline.get("xmlUrl") for outline in etree.parse(str(output / OPML_KEY)).getroot().iter("outline")}
+    for url in linked:
+        assert (output / url.removeprefix(base)).is_file(), url
+        assert url in opml, url
+    index = html.fromstring((output / "index.html").read_bytes())
+    assert index.xpath("//a[text()='All feeds as OPML']/@href") == [OPML_KEY]
+
+
+def test_preview_serves_the_archive_files_with_their_types(site: str) -> None:
+    opml = requests.get(site + OPML_KEY, timeout=10)
+    assert opml.headers["Content-Type"] == "text/x-opml; charset=utf-8"
+    assert f'xmlUrl="{site}feeds/neglect.xml"' in opml.text  # the preview's own address, like the feed
+    assert requests.get(site + "archive.js", timeout=10).headers["Content-Type"] == "text/javascript; charset=utf-8"
+    assert requests.get(site + "favicon.svg", timeout=10).headers["Content-Type"] == "image/svg+xml"
+    index = requests.get(site + SEARCH_INDEX_KEY, timeout=10)
+    assert index.headers["Content-Type"] == "application/json"
+    assert [record["slug"] for record in index.json()["briefings"]] == ["child-b", "child-a"]
+
+
+def test_embargoed_briefing_is_never_in_the_search_index(workspace: Path) -> None:
+    future = workspace / "episodes" / "child-z"
+    future.mkdir()
+    data = yaml.safe_load((workspace / "episodes" / "child-a" / "briefing.yaml").read_text())
+    data["title"] = "Child Z: under embargo"
+    data["key_lessons"] = ["Zebrafish hatcheries need a named lead."]
+    data["review"]["published"] = "2099-01-01T09:00:00+00:00"
+    (future / "briefing.yaml").write_text(yaml.safe_dump(data))
+    shutil.copy(workspace / "episodes" / "child-a" / "recording.opus", future)
+    (future / "transcript.vtt").write_text("WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nQuokkas and zebrafish.\n")
+
+    result, _ = run_json(workspace, "publish")
+    assert result.exit_code == 0, result.output
+    index = json.loads((workspace / "feed" / SEARCH_INDEX_KEY).read_bytes())
+    words = json.loads((workspace / "feed" / SEARCH_TRANSCRIPTS_KEY).read_bytes())
+    assert [record["slug"] for record in index["briefings"]] == ["child-b", "child-a"]
+    assert set(words["transcripts"]) == {"child-a", "child-b"}
+    for key in (SEARCH_INDEX_KEY, SEARCH_TRANSCRIPTS_KEY):
+        text = (workspace / "feed" / key).read_text().lower()
+        assert "zebrafish" not in text and "quokkas" not in text and "child z" not in text
+
+    result, _ = run_json(workspace, "publish", env={"BRIEFINGS_NOW": "2099-01-02T09:00:00+00:00"})
+    assert result.exit_code == 0, result.output
+    index = json.loads((workspace / "feed" / SEARCH_INDEX_KEY).read_bytes())
+    assert index["briefings"][0]["title"] == "Child Z: under embargo"
+    assert "quokkas" in json.loads((workspace / "feed" / SEARCH_TRANSCRIPTS_KEY).read_bytes())["transcripts"]["child-z"]
+
+
+# --- In the browser -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def serving(workspace: Path, folder: Path | None = None) -> Iterator[str]:
+    """`briefings serve --port 0` as a user runs it; yields the base URL it prints."""
+    extra = ["--dir", str(folder)] if folder else []
+    process = subprocess.Popen(
+        [sys.executable, "-m", "briefings", "-C", str(workspace), "serve", "--port", "0", *extra],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("Serving "), first
+        yield first.rsplit(" at ", 1)[1].strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright (no browser download)."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def site(published: Path) -> Iterator[str]:
+    """The published example, served over HTTP on 127.0.0.1."""
+    with serving(published) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def crafted(published: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A site of hostile and accented briefings (rendered directly: validation would refuse them), served."""
+    folder = tmp_path_factory.mktemp("crafted")
+    episodes, transcripts = hostile_episodes(published)
+    for key, data in render_site(load_show(published), episodes, "feed.xml", transcripts).items():
+        (folder / key).parent.mkdir(parents=True, exist_ok=True)
+        (folder / key).write_bytes(data)
+    shutil.copy(published / "feed" / "feed.xml", folder)
+    shutil.copytree(published / "feed" / "media", folder / "media")
+    with serving(published, folder) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def many(published: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A site of 45 briefings, 20 to a listing page, served."""
+    folder = tmp_path_factory.mktemp("many")
+    child_b = max(example_episodes(published), key=lambda found: found.slug)
+    episodes = []
+    for number in range(45):
+        review = child_b.briefing.review.model_copy(
+            update={"published": child_b.briefing.review.published.replace(day=1 + number % 28, month=1 + number // 28)}
+        )
+        briefing = child_b.briefing.model_copy(update={"title": f"Child {number}: a copy", "review": review})
+        episodes.append(episode(f"child-{number}", briefing, child_b.media_key))
+    for key, data in render_site(load_show(published), episodes, "feed.xml", {}, page_size=20).items():
+        (folder / key).parent.mkdir(parents=True, exist_ok=True)
+        (folder / key).write_bytes(data)
+    shutil.copy(published / "feed" / "feed.xml", folder)
+    shutil.copytree(published / "feed" / "media", folder / "media")
+    with serving(published, folder) as base:
+        yield base
+
+
+class Problems(list[str]):
+    """Console errors and warnings, uncaught exceptions and failed requests seen by a page."""
+
+
+@pytest.fixture
+def problems() -> Problems:
+    """What went wrong in the pages a test opened (checked by the `page` fixture)."""
+    return Problems()
+
+
+@pytest.fixture
+def page(browser: Browser, problems: Problems) -> Iterator[Page]:
+    """A fresh desktop-sized tab; the test fails if any page logs an error or warning (CSP reports included)."""
+    context = browser.new_context(viewport=DESKTOP)
+    opened = context.new_page()
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type in ("error", "warning"):
+            problems.append(f"{message.type}: {message.text} ({message.location.get('url')})")
+
+    opened.on("console", console)
+    opened.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
+    opened.on(
+        "response", lambda response: response.status >= 400 and problems.append(f"{response.status} {response.url}")
+    )
+    yield opened
+    context.close()
+    assert list(problems) == []
+
+
+def titles(page: Page, selector: str) -> list[str]:
+    """The titles of the briefings listed under `selector`, as shown."""
+    return [text.strip() for text in page.locator(f"{selector} h3").all_inner_texts()]
+
+
+def search_ready(page: Page) -> None:
+    """Wait until the search index and the transcripts' words have loaded."""
+    page.wait_for_selector("#search[data-loaded=all]", state="attached")
+
+
+def test_index_lists_every_briefing_newest_first(page: Page, site: str) -> None:
+    page.goto(site)
+    assert page.title() == "Safeguarding Practice Briefings"
+    assert titles(page, "#all") == [CHILD_B, CHILD_A]
+    assert page.locator("#all button.play").count() == 2
+    assert page.get_attribute("html", "lang") == "en-GB"
+    feed = page.get_by_role("link", name="Subscribe to every briefing")
+    assert feed.get_attribute("href") == site + "feed.xml"
+    assert page.get_by_role("link", name="All feeds as OPML").get_attribute("href") == "feeds.opml"
+    page.get_by_text("Subscribe to a theme only").click()
+    theme_feed = page.get_by_role("link", name="domestic abuse feed")
+    assert theme_feed.is_visible() and theme_feed.get_attribute("href") == site + "feeds/domestic-abuse.xml"
+
+
+def test_search_finds_a_briefing_by_a_phrase_from_its_key_lessons(page: Page, site: str) -> None:
+    page.goto(site)
+    page.get_by_label("Search titles, summaries, key lessons and transcripts").fill("stays in one agency's records")
+    search_ready(page)
+    assert titles(page, "#results") == [CHILD_A]
+    assert page.locator("#all").is_hidden()
+    assert page.inner_text("#search-status") == "1 briefing matches \u201cstays in one agency's records\u201d."
+    # The search is in the address, so a manager can send the link; opening it shows the same results.
+    assert page.url == site + "?q=stays+in+one+agency%27s+records"
+    page.goto(page.url)
+    search_ready(page)
+    assert titles(page, "#results") == [CHILD_A]
+    # Words from the transcripts are searched too, and clearing brings the full list back.
+    page.get_by_label("Search titles").fill("lesson")
+    assert titles(page, "#results") == [CHILD_B, CHILD_A]
+    page.get_by_role("button", name="Clear").click()
+    assert page.locator("#results").is_hidden() and titles(page, "#all") == [CHILD_B, CHILD_A]
+    assert page.url == site
+
+
+def test_filters_narrow_the_list(page: Page, site: str) -> None:
+    page.goto(site)
+    page.get_by_label("Theme").select_option("domestic abuse")
+    search_ready(page)
+    assert titles(page, "#results") == [CHILD_B]
+    assert page.inner_text("#search-status") == "1 briefing on domestic abuse."
+    page.get_by_label("Theme").select_option("information sharing")
+    assert titles(page, "#results") == [CHILD_B, CHILD_A]
+    page.get_by_label("Review type").select_option("local child safeguarding practice review")
+    assert titles(page, "#results") == [CHILD_A]
+    page.get_by_label("Region").select_option("Yorkshire and the Humber")
+    assert titles(page, "#results") == []
+    assert page.inner_text("#search-status").startswith("0 briefings on information sharing")
+    page.get_by_label("Region").select_option("")
+    page.get_by_label("Review type").select_option("")
+    page.get_by_label("Year").select_option("2026")
+    page.get_by_label("Search titles").fill("child")
+    assert titles(page, "#results") == [CHILD_B, CHILD_A]
+    assert page.url == site + "?q=child&theme=information+sharing&year=2026"
+
+
+def test_chapter_button_seeks_the_player(page: Page, site: str) -> None:
+    page.goto(site + "briefings/child-a/")
+    player = page.locator("#player")
+    assert player.get_attribute("preload") == "none"
+    assert player.evaluate("audio => audio.currentTime") == 0
+    page.get_by_role("button", name="Play from 0:32 Who lives in the home?").click()
+    page.wait_for_function("() => document.getElementById('player').currentTime >= 32")
+    assert 32 <= player.evaluate("audio => audio.currentTime") < 40
+    page.wait_for_selector("button.chapter[aria-current]")
+    assert page.inner_text("button.chapter[aria-current]").endswith("Who lives in the home?")
+    player.evaluate("audio => audio.pause()")
+
+
+def focused(page: Page) -> str:
+    """What has the keyboard focus: its tag, id or class, and text."""
+    return page.evaluate(
+        "() => { const e = document.activeElement;"
+        " const text = e.textContent.replace(/\\s+/g, ' ').trim();"
+        " return `${e.tagName.toLowerCase()}#${e.id || e.className} ${text}`.slice(0, 100); }"
+    )
+
+
+def tab_to(page: Page, wanted: str, limit: int = 40) -> list[str]:
+    """Press Tab until the focused element's description starts with `wanted`; every stop on the way."""
+    stops = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        stops.append(focused(page))
+        if stops[-1].startswith(wanted):
+            return stops
+    raise AssertionError(f"Tab never reached {wanted}: {stops}")
+
+
+def test_keyboard_alone_reaches_search_filters_and_play(page: Page, site: str) -> None:
+    page.goto(site)
+    stops = tab_to(page, "button#play")
+    assert stops[0] == "a#skip Skip to content"
+    ids = [stop.split(" ")[0] for stop in stops]
+    order = ["input#search-query", "select#filter-theme", "select#filter-type", "select#filter-region"]
+    assert [ids.index(stop) for stop in order] == sorted(ids.index(stop) for stop in order)
+    assert "select#filter-year" in ids
+    assert stops[-1] == f"button#play Play {CHILD_B}"
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => { const a = document.querySelector('#all audio'); return a && !a.paused; }")
+    assert focused(page).startswith("audio#")
+    page.locator("#all audio").evaluate("audio => audio.pause()")
+
+    # Back up to the theme filter and choose with the arrow keys, as a keyboard user does.
+    page.keyboard.press("Shift+Tab")
+    while not focused(page).startswith("select#filter-theme"):
+        page.keyboard.press("Shift+Tab")
+    page.keyboard.press("ArrowDown")
+    search_ready(page)
+    assert titles(page, "#results") == [CHILD_A]
+
+    # On a briefing page, a chapter plays from the keyboard too.
+    page.goto(site + "briefings/child-b/")
+    tab_to(page, "button#chapter")
+    page.keyboard.press("Tab")
+    assert focused(page) == "button#chapter Play from 0:23 Act on what children tell you"
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.getElementById('player').currentTime >= 23")
+    page.locator("#player").evaluate("audio => audio.pause()")
+
+
+def test_a_script_in_a_title_shows_as_text_and_never_runs(page: Page, crafted: str) -> None:
+    def check() -> None:
+        assert page.evaluate("() => window.injected") is None
+        assert page.locator("script").count() == 1  # archive.js, nothing else
+        assert page.locator("img").count() == 0
+
+    page.goto(crafted)
+    check()
+    assert titles(page, "#all") == ["Child Y: accents in the transcript", HOSTILE_TITLE]
+    assert page.locator("#all li:nth-child(2) .lessons li").first.inner_text() == HOSTILE_LESSON
+    page.get_by_label("Search titles").fill("script window injected")
+    search_ready(page)
+    assert titles(page, "#results") == [HOSTILE_TITLE]  # built by archive.js, as text too
+    check()
+    page.goto(crafted + "briefings/child-x/")
+    assert page.inner_text("h1") == HOSTILE_TITLE
+    assert page.inner_text(".transcript") == "0:00 A plain transcript."
+    check()
+    page.goto(crafted + "themes/neglect/")
+    assert page.inner_text(".by-briefing h2") == HOSTILE_TITLE
+    check()
+
+
+def test_accented_words_in_transcripts_are_found_without_accents(page: Page, crafted: str) -> None:
+    page.goto(crafted)
+    page.get_by_label("Search titles").fill("cafe zoe naively")
+    search_ready(page)
+    assert titles(page, "#results") == ["Child Y: accents in the transcript"]
+    page.get_by_label("Search titles").fill("Café NAÏVELY")
+    assert titles(page, "#results") == ["Child Y: accents in the transcript"]
+
+
+def test_every_page_meets_wcag_22_aa_by_axe(page: Page, site: str) -> None:
+    axe = Axe()
+    for path in ("", "?q=child", "briefings/child-a/", "themes/", "themes/voice-of-the-child/"):
+        for viewport in (DESKTOP, PHONE):
+            page.set_viewport_size(viewport)
+            page.goto(site + path)
+            if path.startswith("?"):
+                search_ready(page)
+            # axe takes seconds a page: the phone layout of the pages with controls is enough to add.
+            if viewport == DESKTOP or path in ("", "briefings/child-a/"):
+                results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_22_AA}})
+                assert results.violations_count == 0, (path, viewport, results.generate_report())
+            assert page.locator("h1").count() == 1, path
+            for landmark in ("banner", "main", "contentinfo"):
+                assert page.get_by_role(landmark).count() == 1, (path, landmark)
+            # Nothing wider than a 360 px phone: no sideways scrolling (WCAG 1.4.10 reflow).
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"], path
+    page.goto(site)
+    assert page.get_by_role("search").count() == 1
+    for control in ("Search titles, summaries, key lessons and transcripts", "Theme", "Review type", "Region", "Year"):
+        assert page.get_by_label(control, exact=True).count() == 1, control
+
+
+def test_focus_is_visible(page: Page, site: str) -> None:
+    page.goto(site)
+    for _ in range(9):
+        page.keyboard.press("Tab")
+    assert focused(page) == "input#search-query "
+    style = page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, s.outlineWidth, s.boxShadow]; }"
+    )
+    assert style[0] == "solid" and style[1] == "3px" and "255, 191, 71" in style[2]
+
+
+def test_without_javascript_every_briefing_is_still_readable(browser: Browser, site: str) -> None:
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE)
+    page = context.new_page()
+    page.goto(site)
+    assert titles(page, "#all") == [CHILD_B, CHILD_A]
+    assert page.locator("#search").is_hidden()
+    assert page.locator("#all audio[controls]").count() == 2
+    assert "Missed health appointments are information about the child" in page.inner_text("#all")
+    page.get_by_role("link", name="domestic abuse").first.click()
+    assert page.inner_text("h1") == "Key lessons on domestic abuse"
+    context.close()
+
+
+def test_screenshots_of_index_and_briefing_at_desktop_and_phone_widths(page: Page, site: str, tmp_path: Path) -> None:
+    shots = []
+    for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        for label, path in (("index", ""), ("search", "?q=child&theme=neglect"), ("briefing", "briefings/child-a/")):
+            page.goto(site + path)
+            if path.startswith("?"):
+                search_ready(page)
+            shot = tmp_path / f"{label}-{name}.png"
+            page.screenshot(path=shot, full_page=True)
+            shots.append(shot)
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
+    for shot in shots:
+        assert shot.stat().st_size > 10_000, shot  # a page was drawn, not a blank
+    print(f"screenshots in {tmp_path}")
+
+
+def test_no_console_errors_on_any_page(page: Page, site: str, problems: Problems) -> None:
+    visited = 0
+    for path in ("", "?q=neglect", "briefings/child-a/", "briefings/child-b/", "themes/", "themes/neglect/"):
+        page.goto(site + path)
+        page.wait_for_load_state("networkidle")
+        visited += 1
+    assert visited == 6 and list(problems) == []
+
+
+def test_long_lists_come_in_pages_and_results_in_batches(page: Page, many: str) -> None:
+    page.goto(many)
+    newest = [f"Child {number}: a copy" for number in range(44, -1, -1)]
+    assert titles(page, "#all") == newest[:20]
+    pages = page.get_by_role("navigation", name="Pages of briefings")
+    links = [" ".join(text.split()) for text in pages.get_by_role("link").all_text_contents()]
+    assert links == ["Page 1", "Page 2", "Page 3", "Older briefings"]
+    assert pages.get_by_role("link", name="Page 1").get_attribute("aria-current") == "page"
+    pages.get_by_role("link", name="Older briefings").click()
+    assert page.url == many + "page/2/index.html"
+    assert titles(page, "#all") == newest[20:40]
+    # The search on any page covers every briefing, 20 results at a time.
+    page.get_by_label("Search titles").fill("copy")
+    search_ready(page)
+    assert titles(page, "#results") == newest[:20]
+    more = page.get_by_role("button", name="Show more results (25 more)")
+    more.focus()
+    page.keyboard.press("Enter")
+    assert titles(page, "#results") == newest[:40]
+    assert focused(page) == f"a# {newest[20]}"  # the keyboard carries on from the first new result
+    page.get_by_role("button", name="Show more results (5 more)").click()
+    assert titles(page, "#results") == newest
+    assert page.get_by_role("button", name="Show more results").is_hidden()
