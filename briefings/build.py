@@ -24,7 +24,7 @@ from briefings.runner import Runner
 from briefings.site import render_site
 from briefings.submission import Submission, load_submissions
 from briefings.tagging import Tags, duration, write_tags
-from briefings.transcript import TranscriptError, html_transcript
+from briefings.transcript import TRANSCRIPT_TYPES, TranscriptError, html_transcript
 
 FEED_KEY = "feed.xml"
 # Bump when the audio processing changes, so cached encodes are redone.
@@ -44,7 +44,6 @@ CONTENT_TYPES = {
     ".opml": "text/x-opml; charset=utf-8",
     ".svg": "image/svg+xml",
 }
-TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip", ".txt": "text/plain"}
 # Media never changes under a key (its name carries its hash); everything else may change at any publish.
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT_LIVED = "public, max-age=300"

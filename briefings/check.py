@@ -9,9 +9,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from briefings.errors import Problem, Severity, shown
-from briefings.recording import Facts, RecordingError, analyse, clock, recording_problems
+from briefings.recording import Facts, RecordingError, analyse, recording_problems
 from briefings.runner import Runner
 from briefings.submission import BRIEFING_FILE, Submission, line_index
+from briefings.timecode import clock
 
 # A draft made by `briefings transcribe` carries this note until the author has corrected it.
 DRAFT_NOTE = "NOTE DRAFT"

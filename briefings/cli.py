@@ -44,13 +44,14 @@ from briefings.publish import (
     in_progress_message,
     read_manifest_tagged,
 )
-from briefings.recording import RecordingError, analyse, clock, pauses, suggest_chapters
+from briefings.recording import RecordingError, analyse, pauses, suggest_chapters
 from briefings.release import Release, build_summary, refused, release
 from briefings.runner import Runner
 from briefings.serve import PreviewServer
 from briefings.status import briefing_states
 from briefings.storage import LocalStorage, S3Storage, Storage
 from briefings.submission import BRIEFING_FILE, SLUG_PATTERN, load_submissions
+from briefings.timecode import clock
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from briefings import __version__
 from briefings.config import MAX_DESCRIPTION_BYTES, Show, url_slug
 from briefings.episode import Episode, podcast_guid
 from briefings.submission import ReviewType
+from briefings.timecode import timestamp
 from briefings.transcript import HTML_TYPE, TIMED_TYPES
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
@@ -89,17 +90,8 @@ class EpisodeExtension(BaseEntryExtension):  # type: ignore[misc]
             # Podlove Simple Chapters: what gPodder and podcastparser read.
             psc = xml_elem(f"{{{PSC_NS}}}chapters", entry, version="1.2")
             for start, title in self.chapters:
-                xml_elem(f"{{{PSC_NS}}}chapter", psc, start=npt(start), title=title)
+                xml_elem(f"{{{PSC_NS}}}chapter", psc, start=timestamp(start), title=title)
         return entry
-
-
-def npt(seconds: float) -> str:
-    """A Normal Play Time (hh:mm:ss.mmm) as Podlove Simple Chapters use."""
-    whole = int(seconds)
-    millis = round((seconds - whole) * 1000)
-    if millis == 1000:
-        whole, millis = whole + 1, 0
-    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}.{millis:03d}"
 
 
 def shorten(text: str, max_bytes: int) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from briefings.errors import Problem, Severity, shown
 from briefings.runner import Runner
+from briefings.timecode import clock
 
 # What the profession asked for: short briefings. Below 30 s there is no briefing; past 20 minutes
 # few practitioners will listen.
@@ -142,13 +143,6 @@ def analyse(runner: Runner, path: Path, cache: Path | None = None) -> Facts:
         cache.mkdir(parents=True, exist_ok=True)
         (cache / f"{digest}.json").write_text(json.dumps(asdict(facts)))
     return facts
-
-
-def clock(seconds: float) -> str:
-    """A time in the recording as an author reads it in their audio player: 4:05."""
-    whole = int(seconds)
-    hours, minutes, secs = whole // 3600, whole % 3600 // 60, whole % 60
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def recording_problems(path: Path, facts: Facts) -> list[Problem]:

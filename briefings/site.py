@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import html
 import math
@@ -30,6 +29,7 @@ from briefings.search import (
     transcript_words,
 )
 from briefings.submission import ReviewType
+from briefings.timecode import clock
 
 # Autoescape everything: author text is never trusted, a <script> in a title must show as text.
 # The templates ship in the package and never change while it runs: no need to check their files each render.
@@ -42,18 +42,6 @@ ASSETS = ("style.css", "archive.js", "favicon.svg")
 # Briefings per listing page: 50 full entries keep a page near 100 kB, so 2,000 briefings make 40 pages
 # rather than one page of several megabytes; the search covers them all.
 PAGE_SIZE = 50
-
-
-def clock(seconds: float) -> str:
-    """A time in a recording as people read it: 4:05, or 1:02:03 past the hour."""
-    return _clock(int(seconds))
-
-
-@functools.cache
-def _clock(whole: int) -> str:
-    # Cached: a site's transcripts have hundreds of thousands of timestamps, but few distinct seconds.
-    hours, minutes, secs = whole // 3600, whole % 3600 // 60, whole % 60
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def theme_page_key(theme: str) -> str:

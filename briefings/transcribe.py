@@ -9,6 +9,7 @@ from pathlib import Path
 from briefings.check import DRAFT_NOTE
 from briefings.errors import BriefingsError, shown
 from briefings.runner import Runner
+from briefings.timecode import timestamp
 
 INSTALL_FIX = "install the optional extra: pip install 'briefings[transcribe]'"
 # Captions are easiest to read in short cues (BBC subtitle guidelines: a few seconds, two lines).
@@ -25,12 +26,6 @@ class Cue:
     start: float
     end: float
     text: str
-
-
-def timestamp(seconds: float) -> str:
-    """A WebVTT timestamp, hh:mm:ss.ttt."""
-    millis = round(seconds * 1000)
-    return f"{millis // 3_600_000:02d}:{millis // 60_000 % 60:02d}:{millis // 1000 % 60:02d}.{millis % 1000:03d}"
 
 
 def recognise(runner: Runner, recording: Path, progress: Callable[[float], None] | None = None) -> list[Cue]:

@@ -12,6 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from webvtt.errors import MalformedFileError
 
 from briefings.errors import BriefingsError, Problem, shown
+from briefings.timecode import clock
 
 # The MIME types the Podcasting 2.0 `podcast:transcript` tag names for each file kind.
 TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip", ".txt": "text/plain"}
@@ -55,13 +56,6 @@ def read_cues(text: str, kind: str) -> list[Cue]:
         if words:
             cues.append(Cue(caption.start_time.in_milliseconds() / 1000, caption.voice or None, words))
     return cues
-
-
-def clock(seconds: float) -> str:
-    """A time in the recording as people read it: 4:05, or 1:02:03 past the hour."""
-    whole = int(seconds)
-    hours, minutes, secs = whole // 3600, whole % 3600 // 60, whole % 60
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def render_html(cues: list[Cue], title: str, language: str) -> bytes:

@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from briefings.audio import find_ffmpeg
+from briefings.timecode import timestamp
 
 ROOT = Path(__file__).resolve().parent.parent
 # Each example gets a different format, level and layout so the bundled show exercises the audio stage.
@@ -25,12 +26,6 @@ ENCODINGS = {
     "child-b": ["-af", "volume=-3dB", "-ar", "16000", "-sample_fmt", "s16", "-c:a", "flac", "-compression_level", "12"],
 }
 PAUSE_SECONDS = 0.8
-
-
-def timestamp(seconds: float) -> str:
-    """Format seconds as a WebVTT timestamp."""
-    minutes, secs = divmod(seconds, 60)
-    return f"00:{int(minutes):02d}:{secs:06.3f}"
 
 
 def segments(briefing: dict) -> list[str]:
