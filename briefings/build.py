@@ -7,16 +7,18 @@ import json
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from briefings import audio
 from briefings.artwork import check_artwork
 from briefings.config import STATE_DIR, AudioSettings, Show, load_show
-from briefings.episode import Episode, episode_guid
-from briefings.errors import AudioError, Problem
+from briefings.episode import Episode, Timeline, chapter_list, episode_guid
+from briefings.errors import AudioError, Problem, Severity, ShowError, shown
 from briefings.feed import chapters_json, render_feed
+from briefings.progress import Tracker
 from briefings.runner import Runner
 from briefings.site import render_site
 from briefings.submission import Submission, load_submissions
@@ -24,7 +26,8 @@ from briefings.tagging import Tags, duration, write_tags
 
 FEED_KEY = "feed.xml"
 # Bump when the audio processing changes, so cached encodes are redone.
-AUDIO_PIPELINE_VERSION = 1
+# 2: silence trimming, stings, limiter calibration, verification by a loopback decoder.
+AUDIO_PIPELINE_VERSION = 2
 CONTENT_TYPES = {
     ".mp3": "audio/mpeg",
     ".xml": "application/rss+xml; charset=utf-8",
@@ -87,10 +90,51 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(data, "sha256").hexdigest()
 
 
-def audio_cache_key(recording: Path, settings: AudioSettings) -> str:
+def audio_cache_key(recording: Path, settings: AudioSettings, stings: audio.Stings = audio.NO_STINGS) -> str:
     """Cache key for a processed recording: its content and everything that changes the encode."""
-    recipe = json.dumps({"pipeline": AUDIO_PIPELINE_VERSION, **settings.model_dump()}, sort_keys=True)
+    recipe = json.dumps(
+        {
+            "pipeline": AUDIO_PIPELINE_VERSION,
+            **settings.model_dump(),
+            # The stings' content, not their names: replacing intro.wav must re-encode every briefing.
+            "stings": [file_sha256(path) for path in stings.files],
+        },
+        sort_keys=True,
+    )
     return hashlib.sha256(f"{file_sha256(recording)}:{recipe}".encode()).hexdigest()
+
+
+def show_stings(workspace: Path, settings: AudioSettings) -> audio.Stings:
+    """The intro and outro named in show.toml, checked to exist."""
+    paths: dict[str, Path | None] = {}
+    for name in ("intro", "outro"):
+        value = getattr(settings, name)
+        paths[name] = None if value is None else workspace / value
+        if value is not None and not (workspace / value).is_file():
+            raise ShowError(
+                f"{shown(workspace / 'show.toml')}: audio.{name}: {value} is not a file "
+                f"(fix: put the sting at {shown(workspace / value)} or remove `{name}`)"
+            )
+    return audio.Stings(paths["intro"], paths["outro"])
+
+
+def _loudness(data: dict[str, Any]) -> audio.Loudness:
+    return audio.Loudness(data["integrated"], data["true_peak"], data["peak_unit"])
+
+
+@dataclass(frozen=True)
+class Processed:
+    """A recording's normalised MP3, how it was made, and whether it was encoded just now."""
+
+    path: Path
+    encoded: audio.Encoded
+    fresh: bool
+
+    @property
+    def timeline(self) -> Timeline:
+        """Where the recording's moments land in the MP3."""
+        kept = self.encoded.duration - self.encoded.intro
+        return Timeline(self.encoded.trimmed_start, self.encoded.intro, kept if kept > 0 else None)
 
 
 class Stager:
@@ -126,31 +170,48 @@ class Stager:
 class AudioCache:
     """Processed recordings kept between builds, so an unchanged recording is never encoded twice."""
 
-    def __init__(self, folder: Path, runner: Runner, settings: AudioSettings) -> None:
+    def __init__(
+        self, folder: Path, runner: Runner, settings: AudioSettings, stings: audio.Stings = audio.NO_STINGS
+    ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        self.folder, self.runner, self.settings = folder, runner, settings
+        self.folder, self.runner, self.settings, self.stings = folder, runner, settings, stings
 
     def processed(self, recording: Path) -> tuple[Path, bool]:
         """The normalised MP3 for `recording`, and whether it had to be encoded now."""
-        key = audio_cache_key(recording, self.settings)
+        result = self.process(recording)
+        return result.path, result.fresh
+
+    def process(self, recording: Path, progress: audio.Progress | None = None) -> Processed:
+        """The normalised MP3 for `recording` with what processing found, encoding it if not cached."""
+        key = audio_cache_key(recording, self.settings, self.stings)
         cached = self.folder / f"{key}.mp3"
-        if cached.is_file():
-            return cached, False
+        facts = self.folder / f"{key}.json"
+        if cached.is_file() and facts.is_file():
+            data = json.loads(facts.read_text())
+            encoded = audio.Encoded(
+                **data
+                | {"source": _loudness(data["source"]), "result": _loudness(data["result"])}
+                | {"warnings": tuple(data["warnings"])}
+            )
+            return Processed(cached, encoded, False)
         partial = self.folder / f"{key}.partial.mp3"
         try:
-            result = audio.normalise(self.runner, recording, partial, self.settings)
+            encoded = audio.normalise(self.runner, recording, partial, self.settings, self.stings, progress)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
-        (self.folder / f"{key}.json").write_text(
-            json.dumps({"source": str(result.source), "result": str(result.result), "gain": result.gain})
-        )
+        facts.write_text(json.dumps(asdict(encoded)))
         partial.replace(cached)
-        return cached, True
+        return Processed(cached, encoded, True)
 
 
 def _stage_episode(
-    stager: Stager, show: Show, submission: Submission, processed: Path, artwork: tuple[bytes, str]
+    stager: Stager,
+    show: Show,
+    submission: Submission,
+    processed: Path,
+    artwork: tuple[bytes, str],
+    timeline: Timeline | None = None,
 ) -> Episode:
     briefing = submission.briefing
     assert briefing is not None
@@ -168,7 +229,7 @@ def _stage_episode(
         url=show.url + page_key,
         artwork=artwork[0],
         artwork_mime=artwork[1],
-        chapters=tuple((chapter.start, chapter.title) for chapter in briefing.chapters),
+        chapters=tuple(chapter_list(briefing, timeline or Timeline())),
     )
     write_tags(tagged, tags)
     digest = file_sha256(tagged)
@@ -184,19 +245,37 @@ def _stage_episode(
         transcript_key = f"briefings/{slug}/transcript{transcript.suffix.lower()}"
         stager.add_file(transcript_key, transcript, MEDIA)
     episode = Episode(
-        slug, guid, briefing, media.key, media.size, length, page_key, chapters_key, transcript_key, transcript_type
+        slug,
+        guid,
+        briefing,
+        media.key,
+        media.size,
+        length,
+        page_key,
+        chapters_key,
+        transcript_key,
+        transcript_type,
+        timeline or Timeline(),
     )
     if chapters_key:
         stager.add_bytes(chapters_key, chapters_json(episode), MEDIA)
     return episode
 
 
-def build(workspace: Path, runner: Runner, now: datetime, jobs: int = 1, progress: Progress | None = None) -> Build:
+def build(
+    workspace: Path,
+    runner: Runner,
+    now: datetime,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    tracker: Tracker | None = None,
+) -> Build:
     """Process every ready submission in `workspace` and stage the complete site for publishing."""
     report = progress or (lambda message: None)
     show = load_show(workspace)
     artwork_path = workspace / show.artwork
     artwork_type = check_artwork(artwork_path)
+    stings = show_stings(workspace, show.audio)
     submissions = load_submissions(workspace, show)
     problems = [problem for submission in submissions for problem in submission.problems]
     embargoed: list[tuple[str, datetime]] = []
@@ -213,19 +292,37 @@ def build(workspace: Path, runner: Runner, now: datetime, jobs: int = 1, progres
         else:
             ready.append(submission)
 
-    cache = AudioCache(workspace / STATE_DIR / "cache" / "audio", runner, show.audio)
+    cache = AudioCache(workspace / STATE_DIR / "cache" / "audio", runner, show.audio, stings)
 
-    def process(submission: Submission) -> tuple[Submission, Path | AudioError, bool]:
+    def process(submission: Submission) -> tuple[Submission, Processed | AudioError]:
+        slug = submission.slug
         try:
-            path, fresh = cache.processed(submission.recording)
+            result = cache.process(
+                submission.recording, None if tracker is None else lambda fraction: tracker.update(slug, fraction)
+            )
         except AudioError as error:
-            return submission, error, False
-        report(f"{'encoded' if fresh else 'unchanged'}: {submission.slug}")
-        return submission, path, fresh
+            if tracker is not None:
+                tracker.finish(slug, f"failed: {slug}")
+            return submission, error
+        encoded = result.encoded
+        message = f"{'encoded' if result.fresh else 'unchanged'}: {slug}"
+        if result.fresh:
+            message += f" ({encoded.source} -> {encoded.result}; {', '.join(audio.describe(encoded))})"
+        if tracker is not None:
+            tracker.finish(slug, message)
+        else:
+            report(message)
+        return submission, result
 
     report(f"processing {len(ready)} recording(s)")
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(process, ready))
+    if tracker is not None:
+        tracker.start([submission.slug for submission in ready])
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            results = list(pool.map(process, ready))
+    finally:
+        if tracker is not None:
+            tracker.close()
 
     stager = Stager(workspace / STATE_DIR / "build")
     artwork_bytes = artwork_path.read_bytes()
@@ -234,11 +331,15 @@ def build(workspace: Path, runner: Runner, now: datetime, jobs: int = 1, progres
     )
     episodes: list[Episode] = []
     transcripts: dict[str, str] = {}
-    for submission, result, _ in results:
+    for submission, result in results:
         if isinstance(result, AudioError):
             problems.append(result.problem)
             continue
-        episode = _stage_episode(stager, show, submission, result, (artwork_bytes, artwork_type))
+        for warning in result.encoded.warnings:
+            file, _, rest = warning.partition(": ")
+            message, _, fix = rest.rpartition(" (fix: ")
+            problems.append(Problem(file, message, fix.rstrip(")"), severity=Severity.WARNING))
+        episode = _stage_episode(stager, show, submission, result.path, (artwork_bytes, artwork_type), result.timeline)
         episodes.append(episode)
         transcript = submission.side_file(submission.briefing.transcript if submission.briefing else None)
         if transcript is not None:
@@ -253,5 +354,5 @@ def build(workspace: Path, runner: Runner, now: datetime, jobs: int = 1, progres
         problems=tuple(problems),
         embargoed=tuple(embargoed),
         withdrawn=tuple(withdrawn),
-        encoded=sum(1 for _, _, fresh in results if fresh),
+        encoded=sum(1 for _, result in results if isinstance(result, Processed) and result.fresh),
     )

@@ -10,6 +10,27 @@ from briefings.submission import Briefing
 
 
 @dataclass(frozen=True)
+class Timeline:
+    """Where moments of the author's recording land in the published file.
+
+    The audio stage cuts leading silence and may play an intro sting first, so a chapter the author
+    marked at 1:00 is heard at 1:00 - trimmed_start + intro. Tags, feed and pages all place chapters
+    through this one record.
+    """
+
+    trimmed_start: float = 0.0
+    intro: float = 0.0
+    kept: float | None = None
+
+    def place(self, seconds: float) -> float:
+        """The time in the published file of `seconds` into the original recording (to the millisecond)."""
+        moved = max(0.0, seconds - self.trimmed_start)
+        if self.kept is not None:
+            moved = min(moved, self.kept)
+        return round(self.intro + moved, 3)
+
+
+@dataclass(frozen=True)
 class Episode:
     """One briefing as published: metadata, the keys of its files, and measured facts about its audio."""
 
@@ -23,6 +44,7 @@ class Episode:
     chapters_key: str | None = None
     transcript_key: str | None = None
     transcript_type: str | None = None
+    timeline: Timeline = Timeline()
 
     @property
     def published(self) -> datetime:
@@ -31,8 +53,13 @@ class Episode:
 
     @property
     def chapter_list(self) -> list[tuple[float, str]]:
-        """Chapters as (start in seconds, title) pairs."""
-        return [(chapter.start, chapter.title) for chapter in self.briefing.chapters]
+        """Chapters as (start in seconds of the published file, title) pairs."""
+        return chapter_list(self.briefing, self.timeline)
+
+
+def chapter_list(briefing: Briefing, timeline: Timeline) -> list[tuple[float, str]]:
+    """A briefing's chapters as (start in seconds of the published file, title) pairs."""
+    return [(timeline.place(chapter.start), chapter.title) for chapter in briefing.chapters]
 
 
 def episode_guid(show_id: uuid.UUID, slug: str) -> str:

@@ -6,7 +6,8 @@ import logging
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from briefings.errors import BriefingsError
@@ -49,3 +50,24 @@ class Runner:
         log.debug("running %s", subprocess.list2cmdline(argv))
         self.runs += 1
         return subprocess.run(argv, capture_output=True, text=True, errors="replace", check=False)
+
+    def ffmpeg_stream(
+        self, arguments: Sequence[str], on_time: Callable[[float], None] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ffmpeg with `arguments`, calling `on_time` with the seconds of output written so far."""
+        # `-progress pipe:1` prints key=value blocks on stdout about twice a second (ffmpeg docs, "-progress");
+        # stderr goes to a file so a long report can never fill a pipe and stall ffmpeg.
+        argv = [self.ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-progress", "pipe:1", *arguments]
+        log.debug("running %s", subprocess.list2cmdline(argv))
+        self.runs += 1
+        with tempfile.TemporaryFile() as report:
+            with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=report, text=True, errors="replace") as process:
+                assert process.stdout is not None
+                for line in process.stdout:
+                    if on_time is not None and line.startswith("out_time_us="):
+                        microseconds = line.partition("=")[2].strip()
+                        if microseconds.isdigit():
+                            on_time(int(microseconds) / 1_000_000)
+            report.seek(0)
+            stderr = report.read().decode("utf-8", errors="replace")
+        return subprocess.CompletedProcess(argv, process.returncode, "", stderr)
