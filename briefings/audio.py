@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,18 +39,25 @@ SILENT_LUFS = -70.0
 # Apple asks for -16 LUFS within ±1 LU; aim for half of that.
 LOUDNESS_TOLERANCE = 0.5
 # The limiter works on samples at 44.1/48 kHz; inter-sample peaks and the MP3 encoder add overshoot
-# (STANDARDS.md: -1.5 dBTP before an encode measured -0.4 after), so start the limiter 1 dB below target.
-LIMITER_MARGIN = 1.0
+# (STANDARDS.md: -1.5 dBTP before an encode measured -0.4 after; speech with sibilance or noise here
+# went from a -2 dBFS sample limit to -0.7 dBTP before and -1.0 after the encode), so limit samples
+# 2 dB below the ceiling, as ffmpeg-normalize's podcast preset does (-2 dBTP).
+LIMITER_MARGIN = 2.0
 # Speech peaks are brief: a fast limiter taking up to about 10 dB off them goes unnoticed; more is audible.
 AUDIBLE_LIMITING_DB = 10.0
 # Encodes tried before giving up; the first normally passes, a second corrects limiter losses on peaky speech.
 ATTEMPTS = 4
-# When the limiter will take more than this off the peaks it also takes loudness away: find out how much
-# before encoding, on the recording itself (or, from five minutes on, on one second in every twenty).
+# Before encoding, a rehearsal on the recording (or, from five minutes on, on one second in every twenty)
+# finds what the MP3 encoder takes off the loudness and, when the limiter will take more than this off
+# the peaks, how much loudness that costs too.
 CALIBRATE_ABOVE_DB = 1.0
-CALIBRATION_STEPS = (0.0, 1.0, 2.0, 3.0, 4.5, 6.0)
-SAMPLE_FROM = 300.0
-SAMPLE_EVERY = 20
+CALIBRATION_STEPS = (0.0, 1.0, 2.5, 4.0, 6.0)
+# The rehearsal works on a sample the measuring pass keeps: one second in every `period`, a minute of
+# audio in all (recordings up to two minutes are kept whole), so it costs the same for any length.
+SAMPLE_SECONDS = 60.0
+# The rehearsal's MP3 round trip is at the plain gain; a little more gain and limiting after it can add a
+# few tenths of a dB to the true peak, so it must come out this far under the ceiling.
+TRUE_PEAK_SAFETY = 0.5
 # A silence shorter than this is a pause, not something to trim.
 SHORTEST_SILENCE = 0.5
 # silencedetect reports a silence reaching the end of the file a few milliseconds short of it.
@@ -82,6 +90,7 @@ class Analysis:
     loudness: Loudness
     duration: float
     silences: tuple[tuple[float, float], ...] = ()
+    sample: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -142,16 +151,37 @@ def conform_filter(settings: AudioSettings) -> str:
 DISCARD = "asetnsamples=n=65536:pad=0"
 
 
+def sample_filter(duration: float | None) -> str:
+    """Filters keeping one second in every few of a recording of `duration` seconds (None: unknown)."""
+    period = 30 if duration is None else int(duration // SAMPLE_SECONDS)
+    return "" if period < 2 else f",aselect='lt(mod(t,{period}),1)',asetpts=N/SR/TB"
+
+
 def measure_arguments(
-    source: Path, settings: AudioSettings | None, silences: bool = False, true_peak: bool = True
+    source: Path,
+    settings: AudioSettings | None,
+    silences: bool = False,
+    true_peak: bool = True,
+    sample: Path | None = None,
+    duration: float | None = None,
 ) -> list[str]:
-    """ffmpeg arguments that decode `source` once and print its EBU R128 summary (and silences)."""
+    """ffmpeg arguments that decode `source` once and print its EBU R128 summary (and silences), and
+    write a `sample` of it (conformed to `settings`, as 32-bit float WAV) for the rehearsal."""
     chain = f"ebur128=peak={'true' if true_peak else 'sample'}:framelog=quiet,{DISCARD}"
     if silences and settings is not None:
         chain = f"silencedetect=noise={settings.silence_threshold:g}dB:duration={SHORTEST_SILENCE:g},{chain}"
-    if settings is not None:
-        chain = f"{conform_filter(settings)},{chain}"
-    return ["-i", str(source), "-map", "0:a:0", "-af", chain, "-f", "null", "-"]
+    if settings is None:
+        return ["-i", str(source), "-map", "0:a:0", "-af", chain, "-f", "null", "-"]
+    if sample is None:
+        return ["-i", str(source), "-map", "0:a:0", "-af", f"{conform_filter(settings)},{chain}", "-f", "null", "-"]
+    graph = (
+        f"[0:a:0]{conform_filter(settings)},asplit[measure][keep];[measure]{chain}[measured];"
+        f"[keep]anull{sample_filter(duration)}[sample]"
+    )
+    return [
+        "-y", "-i", str(source), "-filter_complex", graph, "-map", "[measured]", "-f", "null", "-",
+        "-map", "[sample]", "-c:a", "pcm_f32le", "-f", "wav", str(sample),
+    ]  # fmt: skip
 
 
 def limiter_filter(limit: float) -> str:
@@ -188,8 +218,7 @@ def encode_arguments(
     graph.append(f"{joined}{limiter_filter(limit)}[encode]")
     return [
         "-y", *inputs, "-filter_complex", ";".join(graph), "-map", "[encode]", "-map_metadata", "-1",
-        "-c:a", "libmp3lame", "-b:a", f"{settings.bitrate}k", "-ar", str(settings.sample_rate),
-        "-ac", str(settings.channels), "-id3v2_version", "0", "-write_xing", "1", "-f", "mp3", str(target),
+        *_mp3_options(settings), "-id3v2_version", "0", "-write_xing", "1", "-f", "mp3", str(target),
         # Verification alongside the encode: a loopback decoder decodes the MP3 packets as they are
         # written, and ebur128 meters them exactly as a player (or `ffmpeg -i out.mp3`) would hear them.
         "-dec", "0:0", "-filter_complex", f"[dec:0]ebur128=peak=true:framelog=quiet,{DISCARD}[verified]",
@@ -205,20 +234,35 @@ def _cut(trim: Trim) -> str:
 
 
 def calibration_arguments(
-    source: Path, settings: AudioSettings, trim: Trim, gain: float, limit: float, duration: float
+    sample: Path,
+    settings: AudioSettings,
+    gain: float,
+    limit: float,
+    steps: Sequence[float] = CALIBRATION_STEPS,
+    rehearsal: Path = Path("rehearsal.mp3"),
 ) -> list[str]:
-    """ffmpeg arguments that meter the kept audio raw and limited at `gain` plus each calibration step."""
-    sample = "" if duration < SAMPLE_FROM else f",aselect='lt(mod(t,{SAMPLE_EVERY}),1)',asetpts=N/SR/TB"
-    labels = [f"[b{step}]" for step in range(len(CALIBRATION_STEPS))]
-    graph = [f"[0:a:0]{conform_filter(settings)}{_cut(trim)}{sample},asplit={len(labels) + 1}[raw]{''.join(labels)}"]
-    graph.append(f"[raw]ebur128@raw=framelog=quiet,{DISCARD}[oraw]")
-    for number, step in enumerate(CALIBRATION_STEPS):
-        graph.append(
-            f"[b{number}]volume={gain + step:.3f}dB,{limiter_filter(limit)},"
-            f"ebur128@b{number}=framelog=quiet,{DISCARD}[o{number}]"
-        )
-    outputs = ["-map", "[oraw]"] + [item for number in range(len(labels)) for item in ("-map", f"[o{number}]")]
-    return ["-i", str(source), "-filter_complex", ";".join(graph), *outputs, "-f", "null", "-"]
+    """ffmpeg arguments for a rehearsal on a recording's `sample`, metering it raw and limited at `gain`
+    plus each step, and encoding it at `gain` to the MP3 `rehearsal`."""
+    labels = "".join(f"[b{number}]" for number in range(len(steps)))
+    graph = [f"[0:a:0]asplit={len(steps) + 1}[raw]{labels}", f"[raw]ebur128@raw=framelog=quiet,{DISCARD}[oraw]"]
+    for number, step in enumerate(steps):
+        limited = f"[b{number}]volume={gain + step:.3f}dB,{limiter_filter(limit)}"
+        if number == 0:
+            graph.append(f"{limited},asplit[p0][e0]")
+            limited = "[p0]anull"
+        graph.append(f"{limited},ebur128@b{number}=framelog=quiet,{DISCARD}[o{number}]")
+    meters = [item for label in ["raw", *map(str, range(len(steps)))] for item in ("-map", f"[o{label}]")]
+    # The MP3 is metered by another ffmpeg afterwards: summaries that two of ffmpeg's threads print at
+    # the same moment interleave in its report, and this one must not be mistaken for another.
+    return [
+        "-y", "-i", str(sample), "-filter_complex", ";".join(graph),
+        "-map", "[e0]", *_mp3_options(settings), "-f", "mp3", str(rehearsal), *meters, "-f", "null", "-",
+    ]  # fmt: skip
+
+
+def _mp3_options(settings: AudioSettings) -> list[str]:
+    return ["-c:a", "libmp3lame", "-b:a", f"{settings.bitrate}k", "-ar", str(settings.sample_rate),
+            "-ac", str(settings.channels)]  # fmt: skip
 
 
 def _number(pattern: str, report: str) -> float | None:
@@ -278,10 +322,16 @@ def _unreadable(source: Path, report: str) -> AudioError:
 
 
 def analyse(
-    runner: Runner, source: Path, settings: AudioSettings, silences: bool = True, progress: Progress | None = None
+    runner: Runner,
+    source: Path,
+    settings: AudioSettings,
+    silences: bool = True,
+    progress: Progress | None = None,
+    sample: Path | None = None,
 ) -> Analysis:
-    """Decode `source` once, conformed to `settings`, and measure its loudness, length and silences."""
-    expected = _duration(runner.ffmpeg_run(["-i", str(source)]).stderr) if progress is not None else None
+    """Decode `source` once, conformed to `settings`, and measure its loudness, length and silences
+    (keeping a `sample` of it for the rehearsal, if a path is given)."""
+    expected = _duration(runner.ffmpeg_run(["-i", str(source)]).stderr)
     done = [0.0]
 
     def advanced(seconds: float) -> None:
@@ -289,11 +339,12 @@ def analyse(
         if progress is not None and expected:
             progress(min(1.0, seconds / expected))
 
-    process = runner.ffmpeg_stream(measure_arguments(source, settings, silences, true_peak=False), advanced)
+    arguments = measure_arguments(source, settings, silences, true_peak=False, sample=sample, duration=expected)
+    process = runner.ffmpeg_stream(arguments, advanced)
     loudness = _summary(process.stderr, unit="dBFS")
     if process.returncode != 0 or loudness is None:
         raise _unreadable(source, process.stderr)
-    return Analysis(loudness, done[0], _silences(process.stderr) if silences else ())
+    return Analysis(loudness, done[0], _silences(process.stderr) if silences else (), sample)
 
 
 def measure(runner: Runner, source: Path, settings: AudioSettings | None = None) -> Loudness:
@@ -333,48 +384,71 @@ def _slope(tried: list[tuple[float, float]]) -> float:
 
 
 def calibrate(
-    runner: Runner, source: Path, settings: AudioSettings, trim: Trim, gain: float, limit: float, duration: float
-) -> float:
-    """How many dB to add to `gain` to make up the loudness the limiter will take away.
-
-    The limiter's loss grows with the gain, so meter the limited audio at a few gains above the plain
-    one and interpolate to where the output lands on target; a linear gain alone would undershoot.
-    """
-    process = runner.ffmpeg_run(calibration_arguments(source, settings, trim, gain, limit, duration))
-    raw = _summary(process.stderr, "raw", unit="")
-    limited = [_summary(process.stderr, f"b{number}", unit="") for number in range(len(CALIBRATION_STEPS))]
-    if process.returncode != 0 or raw is None or any(level is None for level in limited):
-        raise AudioError(source, f"measuring failed ({_first_error_line(process.stderr)})", "export it again as WAV")
-    # rise[k]: how much louder than the raw audio the output is with gain + step k; we want rise == gain.
-    rises = [level.integrated - raw.integrated for level in limited if level is not None]
-    points = list(zip(CALIBRATION_STEPS, rises, strict=True))
-    for (step_low, rise_low), (step_high, rise_high) in itertools.pairwise(points):
-        if rise_low <= gain <= rise_high and rise_high > rise_low:
-            return step_low + (gain - rise_low) * (step_high - step_low) / (rise_high - rise_low)
-    if gain < rises[0]:
-        return 0.0
-    # Beyond the last step: extrapolate; the encode is verified and corrected anyway.
-    return CALIBRATION_STEPS[-1] + (gain - rises[-1])
-
-
-def _gain(
-    runner: Runner, path: Path, settings: AudioSettings, analysis: Analysis, trim: Trim, limit: float
+    runner: Runner, analysis: Analysis, settings: AudioSettings, gain: float, limit: float, limiting: bool = True
 ) -> tuple[float, float]:
-    """The gain (dB) that brings one part to the target through the limiter, and the limiting it needs."""
+    """How many dB to add to `gain` to make up what the limiter and the MP3 encoder take away, and the
+    true peak of the encoded rehearsal.
+
+    The limiter's loss grows with the gain, so meter the limited sample at a few gains above the plain
+    one and interpolate to where the output lands on target. The MP3 encoder at speech bit rates takes
+    off a steady 0.3-0.5 LU more (measured here on speech at 96 and 128 kbps); a round trip of the
+    sample at the plain gain shows how much.
+    """
+    if analysis.sample is None:
+        return 0.0, -math.inf
+    steps = CALIBRATION_STEPS if limiting else CALIBRATION_STEPS[:1]
+    rehearsal = analysis.sample.with_suffix(".mp3")
+    process = runner.ffmpeg_run(calibration_arguments(analysis.sample, settings, gain, limit, steps, rehearsal))
+    codec = measure(runner, rehearsal) if process.returncode == 0 else None
+    raw = _summary(process.stderr, "raw", unit="")
+    limited = [_summary(process.stderr, f"b{number}", unit="") for number in range(len(steps))]
+    levels = [level.integrated for level in limited if level is not None]
+    if process.returncode != 0 or raw is None or codec is None or len(levels) != len(steps):
+        raise AudioError(
+            analysis.sample, f"rehearsal failed ({_first_error_line(process.stderr)})", "report this as a bug"
+        )
+    if raw.integrated <= SILENT_LUFS or codec.integrated <= SILENT_LUFS:
+        return 0.0, -math.inf  # the sample missed the sound (mostly silence): leave it to the verification
+    # rise[k]: how much louder than the raw audio the limited audio is at gain + step k. Aim the
+    # limited audio above the target by what the encoder takes off.
+    wanted = gain + levels[0] - codec.integrated
+    rises = [level - raw.integrated for level in levels]
+    points = list(zip(steps, rises, strict=True))
+    for (step_low, rise_low), (step_high, rise_high) in itertools.pairwise(points):
+        if rise_low <= wanted <= rise_high and rise_high > rise_low:
+            correction = step_low + (wanted - rise_low) * (step_high - step_low) / (rise_high - rise_low)
+            return correction, codec.true_peak
+    # Outside the steps: a linear gain's worth, from the nearest step; the encode is verified anyway.
+    if wanted < rises[0]:
+        return wanted - rises[0], codec.true_peak
+    return steps[-1] + (wanted - rises[-1]), codec.true_peak
+
+
+def _gain(runner: Runner, analysis: Analysis, settings: AudioSettings, limit: float) -> tuple[float, float, float]:
+    """The gain (dB) that brings one part to the target through the limiter, the limit (dBFS) that keeps
+    its encoded true peak under the ceiling, and how far the plain gain pushes peaks into the limiter."""
     gain = settings.target_lufs - analysis.loudness.integrated
     limiting = analysis.loudness.true_peak + gain - limit
-    if limiting > CALIBRATE_ABOVE_DB:
-        kept = (analysis.duration if trim.end is None else trim.end) - trim.start
-        gain += calibrate(runner, path, settings, trim, gain, limit, kept)
-    return gain, limiting
+    correction = 0.0
+    for _ in range(2):
+        correction, peak = calibrate(runner, analysis, settings, gain, limit, limiting > CALIBRATE_ABOVE_DB)
+        excess = peak - (settings.true_peak - TRUE_PEAK_SAFETY)
+        if excess <= 0:
+            break
+        # Bright audio (sibilance, noise) overshoots the sample limit: limit lower and rehearse again.
+        limit -= excess
+        limiting += excess
+    return gain + correction, limit, limiting
 
 
-def _sting(runner: Runner, path: Path, settings: AudioSettings, limit: float) -> tuple[Path, float, float]:
+def _sting(
+    runner: Runner, path: Path, settings: AudioSettings, limit: float, sample: Path
+) -> tuple[Path, float, float]:
     """A sting's file, gain and length."""
-    analysis = analyse(runner, path, settings, silences=False)
+    analysis = analyse(runner, path, settings, silences=False, sample=sample)
     if analysis.loudness.integrated <= SILENT_LUFS:
         raise AudioError(path, "the sting is silent", "choose another file in show.toml [audio]")
-    return path, _gain(runner, path, settings, analysis, Trim(), limit)[0], analysis.duration
+    return path, _gain(runner, analysis, settings, limit)[0], analysis.duration
 
 
 def normalise(
@@ -386,19 +460,30 @@ def normalise(
     progress: Progress | None = None,
 ) -> Encoded:
     """Encode `source` to an MP3 at `target` that measures at the loudness and peak targets."""
-    report = progress or (lambda fraction: None)
+    with tempfile.TemporaryDirectory(prefix="briefings-") as folder:
+        return _normalise(runner, source, target, settings, stings, progress or (lambda fraction: None), Path(folder))
+
+
+def _normalise(
+    runner: Runner,
+    source: Path,
+    target: Path,
+    settings: AudioSettings,
+    stings: Stings,
+    report: Progress,
+    folder: Path,
+) -> Encoded:
     before = analyse(
-        runner, source, settings, silences=True, progress=lambda fraction: report(fraction * MEASURING_SHARE)
+        runner, source, settings, True, lambda fraction: report(fraction * MEASURING_SHARE), folder / "sample.wav"
     )
     if before.loudness.integrated <= SILENT_LUFS or before.loudness.true_peak == -math.inf:
         raise AudioError(source, "the recording is silent", "check the microphone and record again")
     trim = trim_for(before, settings)
     kept = (before.duration if trim.end is None else trim.end) - trim.start
-    limit = settings.true_peak - LIMITER_MARGIN
-    intro = _sting(runner, stings.intro, settings, limit) if stings.intro else None
-    outro = _sting(runner, stings.outro, settings, limit) if stings.outro else None
+    gain, limit, limiting = _gain(runner, before, settings, settings.true_peak - LIMITER_MARGIN)
+    intro = _sting(runner, stings.intro, settings, limit, folder / "intro.wav") if stings.intro else None
+    outro = _sting(runner, stings.outro, settings, limit, folder / "outro.wav") if stings.outro else None
     total = kept + sum(sting[2] for sting in (intro, outro) if sting is not None)
-    gain, limiting = _gain(runner, source, settings, before, trim, limit)
     warnings = []
     if limiting > AUDIBLE_LIMITING_DB:
         warnings.append(

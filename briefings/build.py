@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -194,7 +195,8 @@ class AudioCache:
                 | {"warnings": tuple(data["warnings"])}
             )
             return Processed(cached, encoded, False)
-        partial = self.folder / f"{key}.partial.mp3"
+        # A name of its own per encode: two briefings may share a recording and be encoded at once.
+        partial = self.folder / f"{key}.{uuid.uuid4().hex[:8]}.partial.mp3"
         try:
             encoded = audio.normalise(self.runner, recording, partial, self.settings, self.stings, progress)
         except BaseException:

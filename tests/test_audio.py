@@ -15,7 +15,7 @@ from briefings import audio
 from briefings.config import AudioSettings
 from briefings.errors import AudioError
 from briefings.runner import Runner, find_ffmpeg
-from tests.conftest import ebur128
+from tests.conftest import REPO, ebur128
 
 
 def lavfi(target: Path, source: str, *encoding: str) -> Path:
@@ -237,3 +237,28 @@ def test_trim_keeps_padding_around_the_sound(silences: tuple[tuple[float, float]
     analysis = audio.Analysis(audio.Loudness(-20, -3), 60.0, silences)
     assert audio.trim_for(analysis, AudioSettings()) == expected
     assert audio.trim_for(analysis, AudioSettings(trim_silence=False)) == audio.Trim()
+
+
+def test_peaky_speech_lands_on_target_in_one_encode(tmp_path: Path) -> None:
+    # The example's synthetic speech at -35 LUFS: the gain to -16 pushes its peaks 4-5 dB into the
+    # limiter, which takes loudness away; the rehearsal finds how much, so one encode is enough.
+    source = REPO / "episodes" / "child-a" / "recording.opus"
+    result = audio.normalise(Runner(), source, tmp_path / "out.mp3", AudioSettings())
+    meter = ebur128(tmp_path / "out.mp3")
+    assert result.attempts == 1
+    assert abs(meter.integrated - -16.0) <= 0.2 and meter.true_peak <= -1.0, meter
+    assert result.gain > -16.0 - result.source.integrated  # more than a plain gain: made up for the limiter
+
+
+@pytest.mark.parametrize(
+    ("duration", "expected"),
+    [
+        (30.0, ""),
+        (119.9, ""),
+        (120.0, ",aselect='lt(mod(t,2),1)',asetpts=N/SR/TB"),
+        (3600.0, ",aselect='lt(mod(t,60),1)',asetpts=N/SR/TB"),
+        (None, ",aselect='lt(mod(t,30),1)',asetpts=N/SR/TB"),
+    ],
+)
+def test_rehearsal_sample_is_about_a_minute(duration: float | None, expected: str) -> None:
+    assert audio.sample_filter(duration) == expected
