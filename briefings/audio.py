@@ -1,10 +1,12 @@
 """Measure, trim, normalise and encode a recording with ffmpeg, streaming: nothing holds the whole file.
 
-Two ffmpeg runs per recording. The first decodes it once and measures integrated loudness, peak and
-silences (EBU R128 / ITU-R BS.1770 via the `ebur128` filter, `silencedetect`). The second does
-everything else in one encode pass: trim, downmix, resample, a linear gain, a peak limiter, optional
-intro and outro stings, the MP3 encode, and (through a loopback decoder, ffmpeg 7.1+ `-dec`) decodes
-the MP3 it is writing and measures it again, so the encoded file is verified without another pass.
+The recording is decoded twice. The measuring pass gives integrated loudness, sample peak and
+silences (EBU R128 / ITU-R BS.1770 via the `ebur128` filter, `silencedetect`) and keeps a one-minute
+sample. A rehearsal on that sample finds what the limiter and the MP3 encoder will take off the
+loudness. The encoding pass does everything else at once: trim, downmix, resample, a linear gain, a
+peak limiter, optional intro and outro stings, the MP3 encode, and, through a loopback decoder
+(ffmpeg 7.1+ `-dec`), decoding and metering the MP3 as it is written, so the encoded file is verified
+without another pass.
 """
 
 from __future__ import annotations
@@ -45,11 +47,10 @@ LOUDNESS_TOLERANCE = 0.5
 LIMITER_MARGIN = 2.0
 # Speech peaks are brief: a fast limiter taking up to about 10 dB off them goes unnoticed; more is audible.
 AUDIBLE_LIMITING_DB = 10.0
-# Encodes tried before giving up; the first normally passes, a second corrects limiter losses on peaky speech.
+# Encodes tried before giving up; the first normally passes (the rehearsal sees to that).
 ATTEMPTS = 4
-# Before encoding, a rehearsal on the recording (or, from five minutes on, on one second in every twenty)
-# finds what the MP3 encoder takes off the loudness and, when the limiter will take more than this off
-# the peaks, how much loudness that costs too.
+# Before encoding, a rehearsal on a sample of the recording finds what the MP3 encoder takes off the
+# loudness and, when the limiter will take more than this off the peaks, what that costs too.
 CALIBRATE_ABOVE_DB = 1.0
 CALIBRATION_STEPS = (0.0, 1.0, 2.5, 4.0, 6.0)
 # The rehearsal works on a sample the measuring pass keeps: one second in every `period`, a minute of
@@ -91,6 +92,7 @@ class Analysis:
     duration: float
     silences: tuple[tuple[float, float], ...] = ()
     sample: Path | None = None
+    input_options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,12 +151,27 @@ def conform_filter(settings: AudioSettings) -> str:
 # Frames handed from filters to ffmpeg's (null) output once metered: big ones, as each hand-over between
 # ffmpeg's threads costs a context switch, and the metered audio is thrown away.
 DISCARD = "asetnsamples=n=65536:pad=0"
+# For the same reason, WAV is read in packets of 128 KiB rather than 1024 samples (wav demuxer option).
+WAV_INPUT = ("-max_size", "131072")
+
+
+def input_options(probe_report: str) -> tuple[str, ...]:
+    """Demuxer options for the input that `ffmpeg -i` described in `probe_report`."""
+    return WAV_INPUT if re.search(r"^Input #0, wav,", probe_report, re.MULTILINE) else ()
 
 
 def sample_filter(duration: float | None) -> str:
-    """Filters keeping one second in every few of a recording of `duration` seconds (None: unknown)."""
+    """Filters keeping one second in every few of a recording of `duration` seconds (None: unknown).
+
+    Each stretch of `period` seconds gives one second, from a place that moves by the golden ratio
+    from one stretch to the next: a fixed place would alias with anything regular in the recording
+    (a looped bed, a jingle every minute) and sample the same moment over and over.
+    """
     period = 30 if duration is None else int(duration // SAMPLE_SECONDS)
-    return "" if period < 2 else f",aselect='lt(mod(t,{period}),1)',asetpts=N/SR/TB"
+    if period < 2:
+        return ""
+    start = f"{period}*mod(floor(t/{period})*0.618034,1)"
+    return f",aselect='lt(mod(t-{start},{period}),1)',asetpts=N/SR/TB"
 
 
 def measure_arguments(
@@ -164,6 +181,7 @@ def measure_arguments(
     true_peak: bool = True,
     sample: Path | None = None,
     duration: float | None = None,
+    options: Sequence[str] = (),
 ) -> list[str]:
     """ffmpeg arguments that decode `source` once and print its EBU R128 summary (and silences), and
     write a `sample` of it (conformed to `settings`, as 32-bit float WAV) for the rehearsal."""
@@ -171,15 +189,16 @@ def measure_arguments(
     if silences and settings is not None:
         chain = f"silencedetect=noise={settings.silence_threshold:g}dB:duration={SHORTEST_SILENCE:g},{chain}"
     if settings is None:
-        return ["-i", str(source), "-map", "0:a:0", "-af", chain, "-f", "null", "-"]
+        return [*options, "-i", str(source), "-map", "0:a:0", "-af", chain, "-f", "null", "-"]
     if sample is None:
-        return ["-i", str(source), "-map", "0:a:0", "-af", f"{conform_filter(settings)},{chain}", "-f", "null", "-"]
+        chain = f"{conform_filter(settings)},{chain}"
+        return [*options, "-i", str(source), "-map", "0:a:0", "-af", chain, "-f", "null", "-"]
     graph = (
         f"[0:a:0]{conform_filter(settings)},asplit[measure][keep];[measure]{chain}[measured];"
         f"[keep]anull{sample_filter(duration)}[sample]"
     )
     return [
-        "-y", "-i", str(source), "-filter_complex", graph, "-map", "[measured]", "-f", "null", "-",
+        "-y", *options, "-i", str(source), "-filter_complex", graph, "-map", "[measured]", "-f", "null", "-",
         "-map", "[sample]", "-c:a", "pcm_f32le", "-f", "wav", str(sample),
     ]  # fmt: skip
 
@@ -198,19 +217,21 @@ def encode_arguments(
     trim: Trim = Trim(),
     intro: tuple[Path, float] | None = None,
     outro: tuple[Path, float] | None = None,
+    options: Sequence[str] = (),
 ) -> list[str]:
     """ffmpeg arguments for the one encoding pass, which also decodes and meters what it encodes.
 
-    `gain` is in dB for the recording; `intro` and `outro` are (file, gain in dB).
+    `gain` is in dB for the recording; `intro` and `outro` are (file, gain in dB); `options` are the
+    recording's demuxer options.
     """
     conform = conform_filter(settings)
-    inputs = ["-i", str(source)]
+    inputs = [*options, "-i", str(source)]
     graph = [f"[0:a:0]{conform}{_cut(trim)},volume={gain:.3f}dB[main]"]
     parts = ["[main]"]
     for label, sting in (("intro", intro), ("outro", outro)):
         if sting is None:
             continue
-        index = len(inputs) // 2
+        index = inputs.count("-i")
         inputs += ["-i", str(sting[0])]
         graph.append(f"[{index}:a:0]{conform},volume={sting[1]:.3f}dB[{label}]")
         parts.insert(0 if label == "intro" else len(parts), f"[{label}]")
@@ -331,7 +352,8 @@ def analyse(
 ) -> Analysis:
     """Decode `source` once, conformed to `settings`, and measure its loudness, length and silences
     (keeping a `sample` of it for the rehearsal, if a path is given)."""
-    expected = _duration(runner.ffmpeg_run(["-i", str(source)]).stderr)
+    probe = runner.ffmpeg_run(["-i", str(source)]).stderr
+    expected, options = _duration(probe), input_options(probe)
     done = [0.0]
 
     def advanced(seconds: float) -> None:
@@ -339,12 +361,12 @@ def analyse(
         if progress is not None and expected:
             progress(min(1.0, seconds / expected))
 
-    arguments = measure_arguments(source, settings, silences, true_peak=False, sample=sample, duration=expected)
+    arguments = measure_arguments(source, settings, silences, False, sample, expected, options)
     process = runner.ffmpeg_stream(arguments, advanced)
     loudness = _summary(process.stderr, unit="dBFS")
     if process.returncode != 0 or loudness is None:
         raise _unreadable(source, process.stderr)
-    return Analysis(loudness, done[0], _silences(process.stderr) if silences else (), sample)
+    return Analysis(loudness, done[0], _silences(process.stderr) if silences else (), sample, options)
 
 
 def measure(runner: Runner, source: Path, settings: AudioSettings | None = None) -> Loudness:
@@ -501,6 +523,7 @@ def _normalise(
             source, target, settings, gain + correction, limit, trim,
             None if intro is None else (intro[0], intro[1] + correction),
             None if outro is None else (outro[0], outro[1] + correction),
+            before.input_options,
         )  # fmt: skip
         process = runner.ffmpeg_stream(arguments, encoding)
         after = _summary(process.stderr)

@@ -255,9 +255,9 @@ def test_peaky_speech_lands_on_target_in_one_encode(tmp_path: Path) -> None:
     [
         (30.0, ""),
         (119.9, ""),
-        (120.0, ",aselect='lt(mod(t,2),1)',asetpts=N/SR/TB"),
-        (3600.0, ",aselect='lt(mod(t,60),1)',asetpts=N/SR/TB"),
-        (None, ",aselect='lt(mod(t,30),1)',asetpts=N/SR/TB"),
+        (120.0, ",aselect='lt(mod(t-2*mod(floor(t/2)*0.618034,1),2),1)',asetpts=N/SR/TB"),
+        (3600.0, ",aselect='lt(mod(t-60*mod(floor(t/60)*0.618034,1),60),1)',asetpts=N/SR/TB"),
+        (None, ",aselect='lt(mod(t-30*mod(floor(t/30)*0.618034,1),30),1)',asetpts=N/SR/TB"),
     ],
 )
 def test_rehearsal_sample_is_about_a_minute(duration: float | None, expected: str) -> None:
