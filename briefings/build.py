@@ -6,9 +6,10 @@ import hashlib
 import json
 import shutil
 import threading
+import uuid
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,10 @@ from briefings import audio
 from briefings.artwork import check_artwork
 from briefings.check import check_all
 from briefings.config import EPISODES_DIR, STATE_DIR, AudioSettings, Show, load_show
-from briefings.episode import Episode, episode_guid, from_record
-from briefings.errors import AudioError, Problem, Severity, shown
+from briefings.episode import Episode, Timeline, chapter_list, episode_guid, from_record
+from briefings.errors import AudioError, Problem, Severity, ShowError, shown
 from briefings.feed import chapters_json, render_feeds
+from briefings.progress import Tracker
 from briefings.runner import Runner
 from briefings.site import render_site
 from briefings.submission import Submission, load_submissions
@@ -28,7 +30,8 @@ from briefings.transcript import TRANSCRIPT_TYPES, TranscriptError, html_transcr
 
 FEED_KEY = "feed.xml"
 # Bump when the audio processing changes, so cached encodes are redone.
-AUDIO_PIPELINE_VERSION = 1
+# 2: silence trimming, stings, limiter calibration, verification by a loopback decoder.
+AUDIO_PIPELINE_VERSION = 2
 CONTENT_TYPES = {
     ".mp3": "audio/mpeg",
     ".xml": "application/rss+xml; charset=utf-8",
@@ -102,10 +105,51 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(data, "sha256").hexdigest()
 
 
-def audio_cache_key(recording: Path, settings: AudioSettings) -> str:
+def audio_cache_key(recording: Path, settings: AudioSettings, stings: audio.Stings = audio.NO_STINGS) -> str:
     """Cache key for a processed recording: its content and everything that changes the encode."""
-    recipe = json.dumps({"pipeline": AUDIO_PIPELINE_VERSION, **settings.model_dump()}, sort_keys=True)
+    recipe = json.dumps(
+        {
+            "pipeline": AUDIO_PIPELINE_VERSION,
+            **settings.model_dump(),
+            # The stings' content, not their names: replacing intro.wav must re-encode every briefing.
+            "stings": [file_sha256(path) for path in stings.files],
+        },
+        sort_keys=True,
+    )
     return hashlib.sha256(f"{file_sha256(recording)}:{recipe}".encode()).hexdigest()
+
+
+def show_stings(workspace: Path, settings: AudioSettings) -> audio.Stings:
+    """The intro and outro named in show.toml, checked to exist."""
+    paths: dict[str, Path | None] = {}
+    for name in ("intro", "outro"):
+        value = getattr(settings, name)
+        paths[name] = None if value is None else workspace / value
+        if value is not None and not (workspace / value).is_file():
+            raise ShowError(
+                f"{shown(workspace / 'show.toml')}: audio.{name}: {value} is not a file "
+                f"(fix: put the sting at {shown(workspace / value)} or remove `{name}`)"
+            )
+    return audio.Stings(paths["intro"], paths["outro"])
+
+
+def _loudness(data: dict[str, Any]) -> audio.Loudness:
+    return audio.Loudness(data["integrated"], data["true_peak"], data["peak_unit"])
+
+
+@dataclass(frozen=True)
+class Processed:
+    """A recording's normalised MP3, how it was made, and whether it was encoded just now."""
+
+    path: Path
+    encoded: audio.Encoded
+    fresh: bool
+
+    @property
+    def timeline(self) -> Timeline:
+        """Where the recording's moments land in the MP3."""
+        kept = self.encoded.duration - self.encoded.intro
+        return Timeline(self.encoded.trimmed_start, self.encoded.intro, kept if kept > 0 else None)
 
 
 class Stager:
@@ -141,37 +185,49 @@ class Stager:
 class AudioCache:
     """Processed recordings kept between builds, so an unchanged recording is never encoded twice."""
 
-    def __init__(self, folder: Path, runner: Runner, settings: AudioSettings) -> None:
+    def __init__(
+        self, folder: Path, runner: Runner, settings: AudioSettings, stings: audio.Stings = audio.NO_STINGS
+    ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        self.folder, self.runner, self.settings = folder, runner, settings
+        self.folder, self.runner, self.settings, self.stings = folder, runner, settings, stings
         self._locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
 
     def processed(self, recording: Path) -> tuple[Path, bool]:
         """The normalised MP3 for `recording`, and whether it had to be encoded now."""
-        key = audio_cache_key(recording, self.settings)
-        # Briefings sharing one recording share one cache entry: encode it once, not in parallel into
-        # the same partial file.
+        result = self.process(recording)
+        return result.path, result.fresh
+
+    def process(self, recording: Path, progress: audio.Progress | None = None) -> Processed:
+        """The normalised MP3 for `recording` with what processing found, encoding it if not cached."""
+        key = audio_cache_key(recording, self.settings, self.stings)
+        # Briefings sharing one recording share one cache entry: encode it once, not once each at the same time.
         with self._locks_lock:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
-            return self._processed(recording, key)
+            return self._process(recording, key, progress)
 
-    def _processed(self, recording: Path, key: str) -> tuple[Path, bool]:
+    def _process(self, recording: Path, key: str, progress: audio.Progress | None) -> Processed:
         cached = self.folder / f"{key}.mp3"
-        if cached.is_file():
-            return cached, False
-        partial = self.folder / f"{key}.partial.mp3"
+        facts = self.folder / f"{key}.json"
+        if cached.is_file() and facts.is_file():
+            data = json.loads(facts.read_text())
+            encoded = audio.Encoded(
+                **data
+                | {"source": _loudness(data["source"]), "result": _loudness(data["result"])}
+                | {"warnings": tuple(data["warnings"])}
+            )
+            return Processed(cached, encoded, False)
+        # A name of its own per encode: two briefings may share a recording and be encoded at once.
+        partial = self.folder / f"{key}.{uuid.uuid4().hex[:8]}.partial.mp3"
         try:
-            result = audio.normalise(self.runner, recording, partial, self.settings)
+            encoded = audio.normalise(self.runner, recording, partial, self.settings, self.stings, progress)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
-        (self.folder / f"{key}.json").write_text(
-            json.dumps({"source": str(result.source), "result": str(result.result), "gain": result.gain})
-        )
+        facts.write_text(json.dumps(asdict(encoded)))
         partial.replace(cached)
-        return cached, True
+        return Processed(cached, encoded, True)
 
 
 def _stage_episode(
@@ -182,6 +238,7 @@ def _stage_episode(
     artwork: tuple[bytes, str],
     guid: str,
     transcript_html: bytes | None = None,
+    timeline: Timeline | None = None,
 ) -> Episode:
     briefing = submission.briefing
     assert briefing is not None
@@ -198,7 +255,7 @@ def _stage_episode(
         url=show.url + page_key,
         artwork=artwork[0],
         artwork_mime=artwork[1],
-        chapters=tuple((chapter.start, chapter.title) for chapter in briefing.chapters),
+        chapters=tuple(chapter_list(briefing, timeline or Timeline())),
     )
     write_tags(tagged, tags)
     digest = file_sha256(tagged)
@@ -229,6 +286,7 @@ def _stage_episode(
         transcript_key,
         transcript_type,
         transcript_html_key,
+        timeline or Timeline(),
     )
     if chapters_key:
         stager.add_bytes(chapters_key, chapters_json(episode), MEDIA)
@@ -244,6 +302,7 @@ def build(
     exclude: Collection[str] = (),
     guids: Mapping[str, str] | None = None,
     published: Mapping[str, Mapping[str, Any]] | None = None,
+    tracker: Tracker | None = None,
 ) -> Build:
     """Process every ready submission in `workspace` and stage the complete site for publishing.
 
@@ -257,6 +316,7 @@ def build(
     show = load_show(workspace)
     artwork_path = workspace / show.artwork
     artwork_type = check_artwork(artwork_path)
+    stings = show_stings(workspace, show.audio)
     submissions = check_all(
         load_submissions(workspace, show), runner, workspace / STATE_DIR / "cache" / "analysis", jobs
     )
@@ -280,19 +340,37 @@ def build(
         else:
             ready.append(submission)
 
-    cache = AudioCache(workspace / STATE_DIR / "cache" / "audio", runner, show.audio)
+    cache = AudioCache(workspace / STATE_DIR / "cache" / "audio", runner, show.audio, stings)
 
-    def process(submission: Submission) -> tuple[Submission, Path | AudioError, bool]:
+    def process(submission: Submission) -> tuple[Submission, Processed | AudioError]:
+        slug = submission.slug
         try:
-            path, fresh = cache.processed(submission.recording)
+            result = cache.process(
+                submission.recording, None if tracker is None else lambda fraction: tracker.update(slug, fraction)
+            )
         except AudioError as error:
-            return submission, error, False
-        report(f"{'encoded' if fresh else 'unchanged'}: {submission.slug}")
-        return submission, path, fresh
+            if tracker is not None:
+                tracker.finish(slug, f"failed: {slug}")
+            return submission, error
+        encoded = result.encoded
+        message = f"{'encoded' if result.fresh else 'unchanged'}: {slug}"
+        if result.fresh:
+            message += f" ({encoded.source} -> {encoded.result}; {', '.join(audio.describe(encoded))})"
+        if tracker is not None:
+            tracker.finish(slug, message)
+        else:
+            report(message)
+        return submission, result
 
     report(f"processing {len(ready)} recording(s)")
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(process, ready))
+    if tracker is not None:
+        tracker.start([submission.slug for submission in ready])
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            results = list(pool.map(process, ready))
+    finally:
+        if tracker is not None:
+            tracker.close()
 
     stager = Stager(workspace / STATE_DIR / "build")
     artwork_bytes = artwork_path.read_bytes()
@@ -301,10 +379,14 @@ def build(
     )
     episodes: list[Episode] = []
     transcripts: dict[str, str] = {}
-    for submission, result, _ in results:
+    for submission, result in results:
         if isinstance(result, AudioError):
             problems.append(result.problem)
             continue
+        for warning in result.encoded.warnings:
+            file, _, rest = warning.partition(": ")
+            message, _, fix = rest.rpartition(" (fix: ")
+            problems.append(Problem(file, message, fix.rstrip(")"), severity=Severity.WARNING))
         transcript = submission.transcript
         html = None
         if transcript is not None and submission.briefing is not None:
@@ -317,7 +399,9 @@ def build(
         # A GUID, once published, never changes (apps would list the briefing twice): the destination's
         # record wins over the one derived from the show id and slug.
         guid = (guids or {}).get(submission.slug) or episode_guid(show.id, submission.slug)
-        episode = _stage_episode(stager, show, submission, result, (artwork_bytes, artwork_type), guid, html)
+        episode = _stage_episode(
+            stager, show, submission, result.path, (artwork_bytes, artwork_type), guid, html, result.timeline
+        )
         episodes.append(episode)
         if transcript is not None:
             transcripts[episode.slug] = transcript.read_text(encoding="utf-8", errors="replace")
@@ -350,6 +434,6 @@ def build(
         problems=tuple(problems),
         embargoed=tuple(embargoed),
         withdrawn=tuple(withdrawn),
-        encoded=sum(1 for _, _, fresh in results if fresh),
+        encoded=sum(1 for _, result in results if isinstance(result, Processed) and result.fresh),
         kept=tuple(kept),
     )

@@ -23,12 +23,13 @@ import boto3
 import click
 from botocore.config import Config as BotocoreConfig
 from botocore.exceptions import ProfileNotFound
+from pydantic import ValidationError
 
-from briefings import __version__
+from briefings import __version__, audio
 from briefings.artwork import placeholder
-from briefings.build import FEED_KEY, Build, build
+from briefings.build import FEED_KEY, Build, build, show_stings
 from briefings.check import check_all
-from briefings.config import DEFAULT_OUTPUT, EPISODES_DIR, SHOW_FILE, STATE_DIR, Show, load_show
+from briefings.config import DEFAULT_OUTPUT, EPISODES_DIR, SHOW_FILE, STATE_DIR, AudioSettings, Show, load_show
 from briefings.errors import BriefingsError, Severity, UsageError, shown
 from briefings.feed import OPML_KEY
 from briefings.feed_validation import FeedReport
@@ -37,6 +38,7 @@ from briefings.inputs import (
     DigestCache,
     submission_fingerprint,
 )
+from briefings.progress import Display
 from briefings.publish import (
     BY_COMMAND,
     Manifest,
@@ -51,6 +53,7 @@ from briefings.serve import PreviewServer
 from briefings.status import briefing_states
 from briefings.storage import LocalStorage, S3Storage, Storage
 from briefings.submission import BRIEFING_FILE, SLUG_PATTERN, load_submissions
+from briefings.tagging import duration
 from briefings.timecode import clock
 
 
@@ -161,12 +164,15 @@ def _build(
     published: dict[str, dict[str, Any]] | None = None,
 ) -> Build:
     runner = Runner()
+    # Progress goes to stderr: a live bar on a terminal, a line per briefing in logs; --quiet silences it.
+    display = None if options.quiet else Display(sys.stderr)
     return build(
         options.workspace,
         runner,
         now(),
         jobs=jobs or os.cpu_count() or 1,
-        progress=lambda message: say(options, message),
+        progress=lambda message: say(options, message) if display is None else display.say(message),
+        tracker=display,
         exclude=exclude or set(),
         guids=guids,
         published=published,
@@ -216,6 +222,123 @@ def build_command(options: Options, jobs: int | None, as_json: bool) -> None:
         )
     if _errors(result):
         sys.exit(1)
+
+
+def _audio_settings(options: Options, overrides: dict[str, Any]) -> tuple[AudioSettings, audio.Stings]:
+    """The workspace's [audio] settings (defaults without a show.toml), with the command's options on top."""
+    show = load_show(options.workspace) if (options.workspace / SHOW_FILE).is_file() else None
+    base = show.audio if show is not None else AudioSettings()
+    chosen = {name: value for name, value in overrides.items() if value is not None}
+    try:
+        settings = AudioSettings.model_validate(base.model_dump() | chosen)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        option = str(problem["loc"][0]).replace("_", "-")
+        raise UsageError(f"--{option}: {problem['msg'].lower()} (fix: see `briefings audio --help`)") from None
+    stings = show_stings(options.workspace, settings) if show is not None else audio.NO_STINGS
+    return settings, stings
+
+
+@main.command(name="audio")
+@click.argument("source", metavar="INPUT", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The MP3 to write."
+)
+@click.option("--target-lufs", type=float, help="Integrated loudness to reach (default: show.toml, else -16).")
+@click.option("--true-peak", type=float, help="True-peak ceiling in dBTP (default: show.toml, else -1).")
+@click.option("--bitrate", type=int, help="MP3 bit rate in kbps (default: show.toml, else 96).")
+@click.option("--channels", type=click.Choice(["1", "2"]), help="1 downmixes to mono (the default), 2 keeps stereo.")
+@click.option("--trim/--no-trim", "trim", default=None, help="Cut leading and trailing silence (default: on).")
+@click.option("--no-stings", is_flag=True, help="Leave out the intro and outro named in show.toml.")
+@json_option
+@click.pass_obj
+def audio_command(
+    options: Options,
+    source: Path,
+    output: Path,
+    target_lufs: float | None,
+    true_peak: float | None,
+    bitrate: int | None,
+    channels: str | None,
+    trim: bool | None,
+    no_stings: bool,
+    as_json: bool,
+) -> None:
+    """Normalise one recording to an MP3, printing its loudness and true peak before and after.
+
+    Uses the [audio] settings of the workspace's show.toml when there is one. The input is never
+    changed; the output appears only once it is complete and verified.
+
+    Example:
+
+        briefings audio interview.m4a -o interview.mp3 --target-lufs -16
+    """
+    overrides = {
+        "target_lufs": target_lufs,
+        "true_peak": true_peak,
+        "bitrate": bitrate,
+        "channels": None if channels is None else int(channels),
+        "trim_silence": trim,
+    }
+    settings, stings = _audio_settings(options, overrides)
+    if no_stings:
+        stings = audio.NO_STINGS
+    if output.resolve() == source.resolve():
+        raise UsageError(f"-o {output}: is the input (fix: write the MP3 to a new file)")
+    if not output.parent.is_dir():
+        raise UsageError(f"-o {output}: no folder {shown(output.parent)} (fix: create it first)")
+    partial = output.with_name(f".{output.name}.partial")
+    display = None if options.quiet else Display(sys.stderr)
+    if display is not None:
+        display.start([source.name])
+    try:
+        result = audio.normalise(
+            Runner(),
+            source,
+            partial,
+            settings,
+            stings,
+            None if display is None else lambda fraction: display.update(source.name, fraction),
+        )
+        partial.replace(output)
+    finally:
+        partial.unlink(missing_ok=True)
+        if display is not None:
+            display.close()
+    length = duration(output)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if as_json:
+        summary = {
+            "input": {
+                "file": str(source),
+                "integrated_lufs": result.source.integrated,
+                "sample_peak_dbfs": result.source.true_peak,
+                "duration": result.source_duration,
+            },
+            "output": {
+                "file": str(output),
+                "integrated_lufs": result.result.integrated,
+                "true_peak_dbtp": result.result.true_peak,
+                "duration": round(length, 3),
+            },
+            "gain_db": result.gain,
+            "trimmed_start": result.trimmed_start,
+            "trimmed_end": result.trimmed_end,
+            "intro": result.intro,
+            "encodes": result.attempts,
+            "warnings": list(result.warnings),
+        }
+        click.echo(json.dumps(summary, indent=2))
+        return
+    click.echo(
+        f"Input:  {shown(source)}: {result.source.integrated:.1f} LUFS, sample peak "
+        f"{result.source.true_peak:.1f} dBFS, {result.source_duration:.1f} s"
+    )
+    click.echo(
+        f"Output: {shown(output)}: {result.result.integrated:.1f} LUFS, true peak "
+        f"{result.result.true_peak:.1f} dBTP, {length:.1f} s ({'; '.join(audio.describe(result))})"
+    )
 
 
 # s3://BUCKET/PREFIX; bucket names per the S3 naming rules (3-63 lowercase letters, digits, dots, hyphens).

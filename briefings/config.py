@@ -81,6 +81,15 @@ class AudioSettings(Strict):
     bitrate: Annotated[int, Field(ge=32, le=320)] = 96
     sample_rate: Literal[44100, 48000] = 44100
     channels: Literal[1, 2] = 1
+    # Leading and trailing silence (quieter than `silence_threshold` dBFS for at least half a second) is cut,
+    # keeping `silence_padding` seconds so speech does not start or stop abruptly.
+    trim_silence: bool = True
+    silence_threshold: Annotated[float, Field(ge=-90, le=-20)] = -50.0
+    silence_padding: Annotated[float, Field(ge=0, le=5)] = 0.25
+    # Optional stings played before and after every briefing, relative to the workspace; each is brought
+    # to `target_lufs` like the recording, and chapter times move by the intro's length.
+    intro: Text | None = None
+    outro: Text | None = None
 
 
 class PublishSettings(Strict):

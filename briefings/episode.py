@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,27 @@ from briefings.submission import Briefing
 # What a publish manifest keeps of each episode, besides its GUID, so the episode can be rendered again
 # when its submission is absent or refused: the last published version stays live.
 RECORD_FIELDS = ("media_key", "media_size", "duration", "page_key", "chapters_key", "transcript_key", "transcript_type", "transcript_html_key")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Where moments of the author's recording land in the published file.
+
+    The audio stage cuts leading silence and may play an intro sting first, so a chapter the author
+    marked at 1:00 is heard at 1:00 - trimmed_start + intro. Tags, feed and pages all place chapters
+    through this one record.
+    """
+
+    trimmed_start: float = 0.0
+    intro: float = 0.0
+    kept: float | None = None
+
+    def place(self, seconds: float) -> float:
+        """The time in the published file of `seconds` into the original recording (to the millisecond)."""
+        moved = max(0.0, seconds - self.trimmed_start)
+        if self.kept is not None:
+            moved = min(moved, self.kept)
+        return round(self.intro + moved, 3)
 
 
 @dataclass(frozen=True)
@@ -33,6 +54,7 @@ class Episode:
     transcript_type: str | None = None
     # An HTML rendering of a timed (VTT or SRT) transcript, for apps that show text rather than captions.
     transcript_html_key: str | None = None
+    timeline: Timeline = Timeline()
 
     @property
     def published(self) -> datetime:
@@ -41,8 +63,8 @@ class Episode:
 
     @property
     def chapter_list(self) -> list[tuple[float, str]]:
-        """Chapters as (start in seconds, title) pairs."""
-        return [(chapter.start, chapter.title) for chapter in self.briefing.chapters]
+        """Chapters as (start in seconds of the published file, title) pairs."""
+        return chapter_list(self.briefing, self.timeline)
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -52,10 +74,13 @@ class Episode:
 
     def record(self) -> dict[str, Any]:
         """The episode as the publish manifest keeps it."""
-        return {
-            "briefing": self.briefing.model_dump(mode="json"),
-            **{name: getattr(self, name) for name in RECORD_FIELDS},
-        }
+        fields = {name: getattr(self, name) for name in RECORD_FIELDS}
+        return {"briefing": self.briefing.model_dump(mode="json"), "timeline": asdict(self.timeline), **fields}
+
+
+def chapter_list(briefing: Briefing, timeline: Timeline) -> list[tuple[float, str]]:
+    """A briefing's chapters as (start in seconds of the published file, title) pairs."""
+    return [(timeline.place(chapter.start), chapter.title) for chapter in briefing.chapters]
 
 
 def from_record(slug: str, record: Mapping[str, Any]) -> Episode | None:
@@ -65,7 +90,8 @@ def from_record(slug: str, record: Mapping[str, Any]) -> Episode | None:
     try:
         briefing = Briefing.model_validate(record["briefing"])
         fields: dict[str, Any] = {name: record.get(name) for name in RECORD_FIELDS}
-        return Episode(slug=slug, guid=str(record["guid"]), briefing=briefing, **fields)
+        timeline = Timeline(**record.get("timeline", {}))
+        return Episode(slug=slug, guid=str(record["guid"]), briefing=briefing, timeline=timeline, **fields)
     except (ValidationError, TypeError):
         return None
 

@@ -6,8 +6,9 @@ import logging
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from briefings.errors import BriefingsError
@@ -53,7 +54,29 @@ class Runner:
             self.runs += 1
         return subprocess.run(argv, capture_output=True, text=True, errors="replace", check=False)
 
-    def ffmpeg_stream(self, arguments: Sequence[str]) -> subprocess.Popen[bytes]:
+    def ffmpeg_stream(
+        self, arguments: Sequence[str], on_time: Callable[[float], None] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ffmpeg with `arguments`, calling `on_time` with the seconds of output written so far."""
+        # `-progress pipe:1` prints key=value blocks on stdout about twice a second (ffmpeg docs, "-progress");
+        # stderr goes to a file so a long report can never fill a pipe and stall ffmpeg.
+        argv = [self.ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-progress", "pipe:1", *arguments]
+        log.debug("running %s", subprocess.list2cmdline(argv))
+        with self._lock:
+            self.runs += 1
+        with tempfile.TemporaryFile() as report:
+            with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=report, text=True, errors="replace") as process:
+                assert process.stdout is not None
+                for line in process.stdout:
+                    if on_time is not None and line.startswith("out_time_us="):
+                        microseconds = line.partition("=")[2].strip()
+                        if microseconds.isdigit():
+                            on_time(int(microseconds) / 1_000_000)
+            report.seek(0)
+            stderr = report.read().decode("utf-8", errors="replace")
+        return subprocess.CompletedProcess(argv, process.returncode, "", stderr)
+
+    def ffmpeg_pipe(self, arguments: Sequence[str]) -> subprocess.Popen[bytes]:
         """Start ffmpeg with its output on a pipe, to read it as it is made (never whole)."""
         argv = [self.ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", *arguments]
         log.debug("running %s", subprocess.list2cmdline(argv))

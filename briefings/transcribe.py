@@ -38,7 +38,7 @@ def recognise(runner: Runner, recording: Path, progress: Callable[[float], None]
     decoder = Decoder(samprate=endpointer.sample_rate, loglevel="FATAL")
     size = endpointer.frame_bytes
     arguments = ["-i", str(recording), "-map", "0:a:0", "-ac", "1", "-ar", "16000", "-f", "s16le", "-"]
-    process = runner.ffmpeg_stream(arguments)
+    process = runner.ffmpeg_pipe(arguments)
     assert process.stdout is not None and process.stderr is not None
     cues: list[Cue] = []
     frames = 0

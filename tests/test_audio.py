@@ -1,9 +1,11 @@
-"""The audio stage on generated inputs: every format, rate and level comes out at podcast loudness."""
+"""The audio stage on generated inputs: every format, rate, layout and level comes out at podcast loudness."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from briefings import audio
 from briefings.config import AudioSettings
 from briefings.errors import AudioError
 from briefings.runner import Runner, find_ffmpeg
-from tests.conftest import ebur128
+from tests.conftest import REPO, ebur128
 
 
 def lavfi(target: Path, source: str, *encoding: str) -> Path:
@@ -24,11 +26,17 @@ def lavfi(target: Path, source: str, *encoding: str) -> Path:
     return target
 
 
-def speech_like(seconds: int, amplitude: float) -> str:
-    """A tone with syllable-rate bursts and pauses: peaky like speech, not a constant sine."""
-    # The sine source plays at 1/8 of full scale: scale by 8 so `amplitude` is relative to full scale.
-    envelope = f"{amplitude * 8}*(0.5+0.5*sin(2*PI*4*t))*gt(sin(2*PI*0.4*t),-0.3)"
-    return f"sine=frequency=180:sample_rate=48000:duration={seconds},volume=eval=frame:volume='{envelope}'"
+def speech_like(seconds: float, amplitude: float, rate: int = 48000) -> str:
+    """A tone with syllable-rate bursts and pauses: peaky like speech, not a constant sine.
+
+    The pauses (sin(2*pi*0.4*t) below -0.3) last about a second in every 2.5; the first starts at 1.37 s.
+    """
+    envelope = "(0.5+0.5*sin(2*PI*4*t))*gt(sin(2*PI*0.4*t),-0.3)"
+    return f"aevalsrc=exprs='{amplitude}*sin(2*PI*180*t)*{envelope}':s={rate}:d={seconds}"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -45,26 +53,81 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "8 kHz mp3": lavfi(folder / "8k-1ch-12s.mp3", speech_like(12, 0.2), "-ar", "8000", "-c:a", "libmp3lame"),
         "six-channel opus": lavfi(folder / "48k-6ch-12s.opus", speech_like(12, 0.1), "-ac", "6", "-c:a", "libopus"),
         "96 kHz wav": lavfi(folder / "96k-2ch-12s.wav", speech_like(12, 0.3), "-ar", "96000", "-ac", "2"),
+        "192 kHz 24-bit wav": lavfi(
+            folder / "192k-1ch-12s-24bit.wav", speech_like(12, 0.3, 192000), "-c:a", "pcm_s24le"
+        ),
         "m4a": lavfi(folder / "44k-2ch-12s.m4a", speech_like(12, 0.05), "-ac", "2", "-c:a", "aac"),
+        "browser webm": lavfi(folder / "48k-1ch-12s.webm", speech_like(12, 0.2), "-c:a", "libopus"),
+        "22 kHz ogg vorbis": lavfi(
+            folder / "22k-2ch-12s.ogg", speech_like(12, 0.2), "-ar", "22050", "-ac", "2", "-c:a", "libvorbis"
+        ),
+        "16 kHz flac": lavfi(folder / "16k-1ch-12s.flac", speech_like(12, 0.2), "-ar", "16000"),
     }
 
 
 @pytest.mark.parametrize(
-    "name", ["quiet stereo wav", "clipped flac", "8 kHz mp3", "six-channel opus", "96 kHz wav", "m4a"]
-)
+    "name",
+    [
+        "quiet stereo wav", "clipped flac", "8 kHz mp3", "six-channel opus", "96 kHz wav", "192 kHz 24-bit wav",
+        "m4a", "browser webm", "22 kHz ogg vorbis", "16 kHz flac",
+    ],
+)  # fmt: skip
 def test_any_input_comes_out_at_target_loudness_in_mono_mp3(inputs: dict[str, Path], name: str, tmp_path: Path) -> None:
     source = inputs[name]
-    before = hashlib.sha256(source.read_bytes()).hexdigest()
+    before = sha256(source)
     target = tmp_path / "out.mp3"
     result = audio.normalise(Runner(), source, target, AudioSettings())
     meter = ebur128(target)
     assert abs(meter.integrated - -16.0) <= 0.5, meter
     assert meter.true_peak <= -1.0, meter
+    # The loopback decoder meters exactly what an independent decode of the file meters.
     assert abs(result.result.integrated - meter.integrated) <= 0.1
+    assert abs(result.result.true_peak - meter.true_peak) <= 0.1
     info = MP3(target).info
     assert (info.channels, info.sample_rate, info.bitrate) == (1, 44100, 96000)
-    assert abs(info.length - 12.0) < 0.1
-    assert hashlib.sha256(source.read_bytes()).hexdigest() == before
+    assert abs(info.length - result.duration) < 0.06
+    assert sha256(source) == before
+
+
+def test_trailing_pause_is_trimmed_to_the_padding(inputs: dict[str, Path], tmp_path: Path) -> None:
+    # speech_like(12) falls silent at 11.37 s: 0.63 s of silence at the end, of which 0.25 s is kept.
+    result = audio.normalise(Runner(), inputs["96 kHz wav"], tmp_path / "out.mp3", AudioSettings())
+    assert result.trimmed_start == 0.0
+    assert result.trimmed_end == pytest.approx(12.0 - 11.37 - 0.25, abs=0.02)
+    assert MP3(tmp_path / "out.mp3").info.length == pytest.approx(11.62, abs=0.06)
+
+
+def test_leading_and_trailing_silence_trimmed_and_configurable(tmp_path: Path) -> None:
+    source = lavfi(
+        tmp_path / "44k-1ch-3s-silence-8s-tone-2s-silence.wav",
+        "sine=frequency=300:sample_rate=44100:duration=8,volume=0.2,adelay=3s:all=1,apad=pad_dur=2",
+    )
+    before = sha256(source)
+    trimmed = audio.normalise(Runner(), source, tmp_path / "trimmed.mp3", AudioSettings())
+    assert trimmed.trimmed_start == pytest.approx(2.75, abs=0.01)
+    assert trimmed.trimmed_end == pytest.approx(1.75, abs=0.01)
+    assert MP3(tmp_path / "trimmed.mp3").info.length == pytest.approx(8.5, abs=0.06)
+    padded = audio.normalise(
+        Runner(), source, tmp_path / "padded.mp3", AudioSettings(silence_padding=1.0, silence_threshold=-60)
+    )
+    assert (padded.trimmed_start, padded.trimmed_end) == (pytest.approx(2.0, abs=0.01), pytest.approx(1.0, abs=0.01))
+    kept = audio.normalise(Runner(), source, tmp_path / "kept.mp3", AudioSettings(trim_silence=False))
+    assert (kept.trimmed_start, kept.trimmed_end) == (0.0, 0.0)
+    assert MP3(tmp_path / "kept.mp3").info.length == pytest.approx(13.0, abs=0.06)
+    for name in ("trimmed", "padded", "kept"):
+        meter = ebur128(tmp_path / f"{name}.mp3")
+        assert abs(meter.integrated - -16.0) <= 0.5 and meter.true_peak <= -1.0, (name, meter)
+    assert sha256(source) == before
+
+
+def test_very_quiet_30_second_recording(tmp_path: Path) -> None:
+    source = lavfi(tmp_path / "48k-1ch-30s-quiet.flac", speech_like(30, 0.028))
+    assert ebur128(source).integrated == pytest.approx(-40, abs=1.5)
+    result = audio.normalise(Runner(), source, tmp_path / "out.mp3", AudioSettings())
+    meter = ebur128(tmp_path / "out.mp3")
+    assert abs(meter.integrated - -16.0) <= 0.5 and meter.true_peak <= -1.0, meter
+    assert result.gain > 20
+    assert MP3(tmp_path / "out.mp3").info.length == pytest.approx(result.duration, abs=0.06)
 
 
 def test_a_target_from_settings_is_honoured(inputs: dict[str, Path], tmp_path: Path) -> None:
@@ -73,6 +136,72 @@ def test_a_target_from_settings_is_honoured(inputs: dict[str, Path], tmp_path: P
     meter = ebur128(target)
     assert abs(meter.integrated - -19.0) <= 0.5 and meter.true_peak <= -2.0
     assert MP3(target).info.channels == 2
+
+
+def test_stings_are_matched_in_loudness_and_their_length_reported(inputs: dict[str, Path], tmp_path: Path) -> None:
+    # Stings fit in memory: pydub makes them (a quiet 2 s chime and a loud 1.5 s one).
+    intro, outro = tmp_path / "intro.wav", tmp_path / "outro.wav"
+    Sine(660).to_audio_segment(duration=2000, volume=-35).export(intro, format="wav")
+    Sine(440).to_audio_segment(duration=1500, volume=-6).fade_out(500).export(outro, format="wav")
+    result = audio.normalise(
+        Runner(), inputs["16 kHz flac"], tmp_path / "out.mp3", AudioSettings(), audio.Stings(intro, outro)
+    )
+    assert result.intro == pytest.approx(2.0, abs=0.001)
+    length = MP3(tmp_path / "out.mp3").info.length
+    assert length == pytest.approx(2.0 + (12.0 - result.trimmed_end) + 1.5, abs=0.06)
+    meter = ebur128(tmp_path / "out.mp3")
+    assert abs(meter.integrated - -16.0) <= 0.5 and meter.true_peak <= -1.0, meter
+    # Each part on its own is at the target too: cut the intro back out of the result and meter it.
+    cut = tmp_path / "intro-part.wav"
+    subprocess.run([find_ffmpeg(), "-loglevel", "error", "-i", tmp_path / "out.mp3", "-t", "1.9", cut], check=True)
+    assert abs(ebur128(cut).integrated - -16.0) <= 1.0
+
+
+def test_audible_limiting_is_warned_about(tmp_path: Path) -> None:
+    # A whisper (-45 LUFS) with loud clicks: the gain to -16 LUFS drives the clicks 30 dB into the limiter.
+    source = lavfi(
+        tmp_path / "44k-1ch-20s-whisper-with-clicks.wav",
+        "aevalsrc=exprs='0.004*sin(2*PI*200*t)+0.9*lt(mod(t,2),0.0005)':s=44100:d=20",
+    )
+    result = audio.normalise(Runner(), source, tmp_path / "out.mp3", AudioSettings())
+    assert len(result.warnings) == 1
+    assert result.warnings[0].endswith(
+        "dB of peak limiting, which may be audible (fix: record with the microphone closer, or avoid clipping)"
+    )
+    assert "44k-1ch-20s-whisper-with-clicks.wav: reaching -16 LUFS needs " in result.warnings[0]
+    meter = ebur128(tmp_path / "out.mp3")
+    assert abs(meter.integrated - -16.0) <= 0.5 and meter.true_peak <= -1.0, meter
+
+
+def test_long_recording_streams_in_bounded_memory(tmp_path: Path) -> None:
+    # Ten minutes (a 3-hour run is in scripts/bench_audio.py): one generated minute of speech-like
+    # audio with its level swinging by 6 dB, looped.
+    minute = lavfi(
+        tmp_path / "minute.wav",
+        speech_like(60, 0.2, 44100) + ",volume='if(lt(mod(t,20),10),2,0.5)':eval=frame",
+    )
+    source = tmp_path / "44k-1ch-10min.wav"
+    subprocess.run(
+        [find_ffmpeg(), "-loglevel", "error", "-stream_loop", "9", "-i", minute, "-c", "copy", source], check=True
+    )
+    # In a small process of its own: a child's peak memory (ru_maxrss) starts from its parent's at the
+    # fork, so measured from this test session it would report the session's size, not ffmpeg's.
+    code = (
+        "import json, resource, sys; from pathlib import Path; from briefings import audio; "
+        "from briefings.config import AudioSettings; from briefings.runner import Runner; "
+        "result = audio.normalise(Runner(), Path(sys.argv[1]), Path(sys.argv[2]), AudioSettings()); "
+        "print(json.dumps([result.duration, result.source_duration, "
+        "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss]))"
+    )
+    run = subprocess.run([sys.executable, "-c", code, source, tmp_path / "out.mp3"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    length, source_length, children_kib, own_kib = json.loads(run.stdout)
+    meter = ebur128(tmp_path / "out.mp3")
+    assert abs(meter.integrated - -16.0) <= 0.5 and meter.true_peak <= -1.0, meter
+    assert MP3(tmp_path / "out.mp3").info.length == pytest.approx(length, abs=0.06)
+    assert source_length == pytest.approx(600, abs=0.01)
+    # Nothing holds the recording (53 MB as 16-bit PCM, twice that as ffmpeg's floats): not ffmpeg, not Python.
+    assert children_kib < 100_000 and own_kib < 150_000, (children_kib, own_kib)
 
 
 def test_silence_and_non_audio_are_refused(tmp_path: Path) -> None:
@@ -85,11 +214,62 @@ def test_silence_and_non_audio_are_refused(tmp_path: Path) -> None:
         audio.normalise(Runner(), text, tmp_path / "out.mp3", AudioSettings())
 
 
-def test_encode_arguments_use_one_pass_with_gain_and_limiter() -> None:
-    arguments = audio.encode_arguments(Path("in.wav"), Path("out.mp3"), AudioSettings(), 6.5, -2.0)
-    chain = arguments[arguments.index("-af") + 1]
-    assert chain == (
-        "aresample=44100,aformat=channel_layouts=mono,volume=6.500dB,"
-        "alimiter=limit=0.794328:level=disabled:latency=enabled:attack=5:release=100"
+def test_encode_arguments_use_one_pass_that_meters_what_it_encodes() -> None:
+    arguments = audio.encode_arguments(
+        Path("in.wav"), Path("out.mp3"), AudioSettings(), 6.5, -2.0, audio.Trim(1.5, 61.25), (Path("intro.wav"), -3.0)
     )
+    graphs = [arguments[index + 1] for index, value in enumerate(arguments) if value == "-filter_complex"]
+    assert graphs[0] == (
+        "[0:a:0]aresample=44100,aformat=channel_layouts=mono,asetpts=N/SR/TB,"
+        "atrim=start=1.500000:end=61.250000,asetpts=N/SR/TB,volume=6.500dB[main];"
+        "[1:a:0]aresample=44100,aformat=channel_layouts=mono,asetpts=N/SR/TB,volume=-3.000dB[intro];"
+        "[intro][main]concat=n=2:v=0:a=1,"
+        "alimiter=limit=0.794328:level=disabled:latency=enabled:attack=5:release=100[encode]"
+    )
+    assert graphs[1].startswith("[dec:0]ebur128=peak=true")
+    assert arguments[arguments.index("-dec") + 1] == "0:0"
     assert arguments[arguments.index("-b:a") + 1] == "96k"
+    assert arguments.count("-i") == 2
+
+
+@pytest.mark.parametrize(
+    ("silences", "expected"),
+    [
+        ((), audio.Trim()),
+        (((0.0, 3.0), (10.0, 11.0), (58.0, 60.0)), audio.Trim(2.75, 58.25)),
+        (((5.0, 6.0),), audio.Trim()),
+        (((0.0, 0.1),), audio.Trim()),  # a pause under half a second is never reported; this is the edge
+        (((0.0, 60.0),), audio.Trim()),  # all silence: refused as silent before trimming matters
+        (((58.0, 60.0),), audio.Trim(0.0, 58.25)),
+        (((59.9, 60.0),), audio.Trim()),  # the kept padding reaches past the end
+    ],
+)
+def test_trim_keeps_padding_around_the_sound(silences: tuple[tuple[float, float], ...], expected: audio.Trim) -> None:
+    analysis = audio.Analysis(audio.Loudness(-20, -3), 60.0, silences)
+    assert audio.trim_for(analysis, AudioSettings()) == expected
+    assert audio.trim_for(analysis, AudioSettings(trim_silence=False)) == audio.Trim()
+
+
+def test_peaky_speech_lands_on_target_in_one_encode(tmp_path: Path) -> None:
+    # The example's synthetic speech at -35 LUFS: the gain to -16 pushes its peaks 4-5 dB into the
+    # limiter, which takes loudness away; the rehearsal finds how much, so one encode is enough.
+    source = REPO / "episodes" / "child-a" / "recording.opus"
+    result = audio.normalise(Runner(), source, tmp_path / "out.mp3", AudioSettings())
+    meter = ebur128(tmp_path / "out.mp3")
+    assert result.attempts == 1
+    assert abs(meter.integrated - -16.0) <= 0.2 and meter.true_peak <= -1.0, meter
+    assert result.gain > -16.0 - result.source.integrated  # more than a plain gain: made up for the limiter
+
+
+@pytest.mark.parametrize(
+    ("duration", "expected"),
+    [
+        (30.0, ""),
+        (119.9, ""),
+        (120.0, ",aselect='lt(mod(t-2*mod(floor(t/2)*0.618034,1),2),1)',asetpts=N/SR/TB"),
+        (3600.0, ",aselect='lt(mod(t-60*mod(floor(t/60)*0.618034,1),60),1)',asetpts=N/SR/TB"),
+        (None, ",aselect='lt(mod(t-30*mod(floor(t/30)*0.618034,1),30),1)',asetpts=N/SR/TB"),
+    ],
+)
+def test_rehearsal_sample_is_about_a_minute(duration: float | None, expected: str) -> None:
+    assert audio.sample_filter(duration) == expected

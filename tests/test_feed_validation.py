@@ -44,6 +44,7 @@ def test_a_published_feed_file_is_checked_against_its_folder(published: Path) ->
 def test_broken_files_are_reported_once_each_with_line_and_fix(workspace: Path) -> None:
     output = workspace / "feed"
     media = next((output / "media").glob("child-a-*.mp3"))
+    size = media.stat().st_size  # what the feed's enclosure says
     media.write_bytes(media.read_bytes()[:1000])
     (output / "briefings" / "child-b" / "chapters.json").write_text('{"version": "1.2.0", "chapters": [{"x": 1}]}')
     (output / "briefings" / "child-a" / "transcript.html").unlink()
@@ -61,7 +62,7 @@ def test_broken_files_are_reported_once_each_with_line_and_fix(workspace: Path) 
         "WebVTT file (fix: publish a well-formed transcript)",
         f"feed/feed.xml:69: item[1] podcast:chapters: {base}briefings/child-b/chapters.json chapter 1 has no "
         "startTime in seconds (fix: publish JSON chapters 1.2: {version, chapters: [{startTime}]})",
-        "feed/feed.xml:101: item[2] enclosure: length is 652847 bytes, "
+        f"feed/feed.xml:101: item[2] enclosure: length is {size} bytes, "
         f"but {base}media/{media.name} is 1000 bytes (fix: publish again so the feed and the file agree; length "
         "must be the file's exact size)",
         f"feed/feed.xml:116: item[2] podcast:transcript: {base}briefings/child-a/transcript.html is not in feed/ "
@@ -85,6 +86,7 @@ def test_validate_over_http_heads_every_enclosure(workspace: Path) -> None:
         assert good.exit_code == 0, good.output
         assert good.stdout == "1 feed(s) valid: 2 item(s), 0 error(s), 0 warning(s).\n"
         media = sorted((workspace / "feed" / "media").glob("*.mp3"))
+        size = media[0].stat().st_size  # what the feed's enclosure says
         media[0].write_bytes(b"\xff\xfb" * 100)  # the server now gives another Content-Length
         media[1].unlink()
         assert requests.head(f"{base}media/{media[1].name}", timeout=10).status_code == 404
@@ -93,7 +95,7 @@ def test_validate_over_http_heads_every_enclosure(workspace: Path) -> None:
     lines = bad.stderr.splitlines()
     assert lines[0] == f"fetching {base}feed.xml"
     assert any(
-        line.endswith(f"item[2] enclosure: length is 652847 bytes, but {base}media/{media[0].name} is 200 bytes "
+        line.endswith(f"item[2] enclosure: length is {size} bytes, but {base}media/{media[0].name} is 200 bytes "
         "(fix: publish again so the feed and the file agree; length must be the file's exact size)")
         for line in lines
     )  # fmt: skip

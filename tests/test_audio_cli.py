@@ -1,0 +1,130 @@
+"""`briefings audio`: one recording in, a verified MP3 out, loudness before and after printed."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from mutagen.mp3 import MP3
+
+from briefings.progress import Display, bar_line
+from briefings.runner import find_ffmpeg
+from tests.conftest import REPO, copy_example, ebur128, run, run_json
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """child-b's recording with a second of silence before it, as a 48 kHz stereo WAV."""
+    path = tmp_path_factory.mktemp("recording") / "48k-2ch-44s-briefing.wav"
+    subprocess.run(
+        [
+            find_ffmpeg(), "-loglevel", "error", "-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo:d=1",
+            "-i", REPO / "episodes" / "child-b" / "recording.flac",
+            "-filter_complex", "[1:a]aresample=48000,aformat=channel_layouts=stereo[b];[0:a][b]concat=n=2:v=0:a=1",
+            path,
+        ],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def test_audio_prints_input_and_output_loudness(recording: Path, tmp_path: Path) -> None:
+    before = hashlib.sha256(recording.read_bytes()).hexdigest()
+    output = tmp_path / "briefing.mp3"
+    result = run(tmp_path, "audio", str(recording), "-o", str(output))
+    assert result.exit_code == 0, result.output
+    meter = ebur128(output)
+    assert abs(meter.integrated - -16.0) <= 0.5 and meter.true_peak <= -1.0
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    source = ebur128(recording)
+    assert lines[0].startswith(f"Input:  {recording}: {source.integrated:.1f} LUFS, sample peak ")
+    assert re.fullmatch(r"Input:  .*: -?\d+\.\d LUFS, sample peak -\d+\.\d dBFS, 44\.0 s", lines[0]), lines[0]
+    length = MP3(output).info.length
+    assert lines[1].startswith(
+        f"Output: {output}: {meter.integrated:.1f} LUFS, true peak {meter.true_peak:.1f} dBTP, {length:.1f} s (gain +"
+    )
+    assert "trimmed 0.8 s of silence at the start, 0.9 s at the end)" in lines[1]
+    assert hashlib.sha256(recording.read_bytes()).hexdigest() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["briefing.mp3"]
+
+
+def test_audio_options_override_the_show(recording: Path, tmp_path: Path) -> None:
+    workspace = copy_example(tmp_path / "workspace")
+    show = workspace / "show.toml"
+    show.write_text(show.read_text().replace("bitrate = 96", "bitrate = 128"))
+    output = tmp_path / "stereo.mp3"
+    result, summary = run_json(
+        workspace, "audio", str(recording), "-o", str(output), "--target-lufs", "-19", "--channels", "2", "--no-trim"
+    )
+    assert result.exit_code == 0, result.output
+    info = MP3(output).info
+    assert (info.channels, info.bitrate) == (2, 128000)
+    meter = ebur128(output)
+    assert summary["output"]["integrated_lufs"] == pytest.approx(meter.integrated, abs=0.1)
+    assert summary["output"]["true_peak_dbtp"] == pytest.approx(meter.true_peak, abs=0.1)
+    assert abs(meter.integrated - -19.0) <= 0.5 and meter.true_peak <= -1.0
+    assert summary["trimmed_start"] == summary["trimmed_end"] == 0.0
+    assert summary["output"]["duration"] == pytest.approx(summary["input"]["duration"], abs=0.06)
+
+
+def test_audio_refuses_bad_use_without_writing(recording: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.wav"
+    shutil.copy(recording, copy)
+    same = run(tmp_path, "audio", str(copy), "-o", str(copy))
+    assert same.exit_code == 2
+    assert same.stderr == f"Error: -o {copy}: is the input (fix: write the MP3 to a new file)\n"
+    loud = run(tmp_path, "audio", str(copy), "-o", str(tmp_path / "out.mp3"), "--target-lufs", "-5")
+    assert loud.exit_code == 2
+    assert loud.stderr == (
+        "Error: --target-lufs: input should be less than or equal to -10 (fix: see `briefings audio --help`)\n"
+    )
+    missing = run(tmp_path, "audio", str(tmp_path / "nothing.wav"), "-o", str(tmp_path / "out.mp3"))
+    assert missing.exit_code == 2 and "does not exist" in missing.stderr
+    notes = tmp_path / "notes.wav"
+    notes.write_text("not audio\n" * 50)
+    refused = run(tmp_path, "audio", str(notes), "-o", str(tmp_path / "out.mp3"))
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith(f"Error: {notes}: not a readable audio recording (")
+    assert "Traceback" not in refused.output
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["copy.wav", "notes.wav"]
+
+
+def test_live_bar_redraws_one_line() -> None:
+    stream = io.StringIO()
+    display = Display(stream, live=True)
+    display.start(["child-a", "child-b"])
+    display.update("child-a", 0.5)
+    display.finish("child-b", "encoded: child-b")
+    display.close()
+    text = stream.getvalue()
+    assert "\n" not in text.replace("encoded: child-b\n", "")
+    # The 50% of child-a is drawn with the next forced redraw (redraws are at most five a second).
+    assert "\r\x1b[K[##################------]  75%  1/2 done  child-a 50%" in text
+    assert text.endswith("\r\x1b[K")
+    assert bar_line({"a": 1.0, "b": 1.0}, 2, 2) == "[########################] 100%  2/2 done"
+
+
+def test_plain_progress_is_a_line_per_event() -> None:
+    stream = io.StringIO()
+    display = Display(stream, live=False)
+    display.start(["child-a"])
+    display.update("child-a", 0.1)
+    display.update("child-a", 0.6)
+    display.finish("child-a", "encoded: child-a")
+    display.close()
+    assert stream.getvalue() == "encoding: child-a\nencoded: child-a\n"
+
+
+def test_audio_json_is_parseable_alone(recording: Path, tmp_path: Path) -> None:
+    result = run(tmp_path, "-q", "audio", str(recording), "-o", str(tmp_path / "out.mp3"), "--json")
+    assert result.exit_code == 0 and result.stderr == ""
+    summary = json.loads(result.stdout)
+    assert summary["encodes"] >= 1 and summary["warnings"] == []
+    assert summary["input"]["sample_peak_dbfs"] < 0
