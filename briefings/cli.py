@@ -264,8 +264,9 @@ def audio_command(
     no_stings: bool,
     as_json: bool,
 ) -> None:
-    """Normalise one recording to an MP3, printing its loudness and true peak before and after.
+    """Normalise one recording to an MP3.
 
+    Prints its loudness and true peak before and after.
     Uses the [audio] settings of the workspace's show.toml when there is one. The input is never
     changed; the output appears only once it is complete and verified.
 
@@ -550,8 +551,9 @@ def publish(
     jobs: int | None,
     as_json: bool,
 ) -> None:
-    """Build every ready briefing and publish the changes: audio, pages, then the feed.
+    """Build, then publish only what changed.
 
+    Writes audio, then pages, then the feeds.
     DEST is a folder or s3://BUCKET/PREFIX (credentials from the AWS environment, ~/.aws or an
     instance role). Only what changed is written. Briefings with errors are refused (and listed); the
     rest are published. Briefings whose `published` time is still ahead stay embargoed: nothing about
@@ -577,6 +579,8 @@ def publish(
             f"{len(summary['written'])} file(s) written, {len(summary['deleted'])} deleted, "
             f"{summary['unchanged']} unchanged."
         )
+        for slug in summary.get("kept", []):
+            click.echo(f"Kept as last published (not published from this workspace now): {slug}")
         for slug, moment in summary["embargoed"].items():
             click.echo(f"Embargoed until {moment}: {slug}")
         for slug in summary["withdrawn_now"]:
@@ -668,8 +672,9 @@ def _feed_errors(reports: list[FeedReport]) -> int:
 @json_option
 @click.pass_obj
 def validate(options: Options, feed: str | None, as_json: bool) -> None:
-    """Check feeds the way Apple Podcasts, Spotify and Podcast Index do; exit 1 if any has errors.
+    """Check feeds as podcast directories do.
 
+    Checks them the way Apple Podcasts, Spotify and Podcast Index do; exits 1 if any has errors.
     FEED is a feed's URL or file. URLs in a feed are checked over the network (HEAD for audio and
     artwork, GET for chapters and transcripts), except for a feed in the workspace's publish folder,
     whose URLs are answered from that folder. Without FEED, every feed in the publish folder is
@@ -778,7 +783,7 @@ def transcribe(options: Options, slug: str, force: bool) -> None:
     """Draft a transcript for the author to correct.
 
     Recognises the speech in the briefing's recording, offline.
-    Needs the optional extra: pip install 'briefings[transcribe]'. Writes
+    Needs the optional extra: pip install -e '.[transcribe]'. Writes
     episodes/SLUG/transcript.vtt marked as a draft; `briefings check` warns until the
     author has corrected it and deleted the draft note.
 
@@ -786,7 +791,7 @@ def transcribe(options: Options, slug: str, force: bool) -> None:
 
         briefings transcribe child-a
     """
-    from briefings.transcribe import draft_vtt, recognise
+    from briefings.transcribe import draft_vtt, recognise, require_recogniser
 
     show = load_show(options.workspace)
     submission = next((item for item in load_submissions(options.workspace, show) if item.slug == slug), None)
@@ -803,6 +808,7 @@ def transcribe(options: Options, slug: str, force: bool) -> None:
     target = submission.folder / "transcript.vtt"
     if target.exists() and not force:
         raise BriefingsError(f"{shown(target)}: already exists (fix: correct it by hand, or use --force to replace it)")
+    require_recogniser()
     say(options, f"transcribing {shown(recording)} (about half as long as the recording)")
     cues = recognise(Runner(), recording, progress=lambda seconds: say(options, f"  {clock(seconds)} done"))
     target.write_text(draft_vtt(cues), encoding="utf-8")
@@ -838,8 +844,9 @@ def withdraw(
     jobs: int | None,
     as_json: bool,
 ) -> None:
-    """Take a published briefing down everywhere: feeds and pages first, then its audio and files.
+    """Take a published briefing down everywhere.
 
+    Feeds and pages first, then its audio and files.
     The withdrawal is recorded in the destination's manifest, so later publishes leave the briefing out
     even while its folder stays in episodes/; `--undo` publishes it again. The rest of the workspace is
     published as it is.
@@ -907,8 +914,9 @@ def status(
     acl: str | None,
     as_json: bool,
 ) -> None:
-    """Show each briefing's state at the destination, and the address to subscribe to.
+    """Show each briefing's state at the destination.
 
+    And the address to subscribe to.
     States: draft (ready, not yet published), invalid, embargoed until a time, published, changed
     since publish, withdrawn.
 

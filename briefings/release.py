@@ -38,7 +38,7 @@ from briefings.storage import LocalStorage, S3Storage, Storage
 # published episodes (the manifest's records) it cannot publish now.
 BuildFunction = Callable[[set[str], dict[str, str], dict[str, dict[str, Any]]], Build]
 # What the summary of a publish remembered for the next run keeps.
-REMEMBERED = ("episodes", "embargoed", "withdrawn", "problems", "feed_url", "feeds", "destination", "dry_run")
+REMEMBERED = ("episodes", "kept", "embargoed", "withdrawn", "problems", "feed_url", "feeds", "destination", "dry_run")
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ def build_summary(result: Build) -> dict[str, Any]:
     """The facts of a build, as `--json` prints them."""
     return {
         "episodes": [episode.slug for episode in result.episodes],
+        "kept": list(result.kept),
         "encoded": result.encoded,
         "embargoed": {slug: moment.isoformat() for slug, moment in result.embargoed},
         "withdrawn": list(result.withdrawn),

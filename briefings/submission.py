@@ -90,6 +90,13 @@ class _DuplicateKeyError(Exception):
         self.key, self.line = key, line
 
 
+def _https(url: HttpUrl) -> HttpUrl:
+    # Podcast apps and browsers warn about, or block, plain http links from an https page.
+    if url.scheme != "https":
+        raise ValueError("is not an https:// address (fix: give the full address starting with https://)")
+    return url
+
+
 class ReviewType(Enum):
     """The kinds of review a briefing can describe (Working Together to Safeguard Children 2023)."""
 
@@ -137,7 +144,7 @@ class Review(Strict):
     subject: Text
     partnership: Text
     region: Text
-    report_url: HttpUrl
+    report_url: Annotated[HttpUrl, AfterValidator(_https)]
     published: AwareDatetime
 
 

@@ -11,7 +11,7 @@ from briefings.errors import BriefingsError, shown
 from briefings.runner import Runner
 from briefings.timecode import timestamp
 
-INSTALL_FIX = "install the optional extra: pip install 'briefings[transcribe]'"
+INSTALL_FIX = "install the optional extra: pip install -e '.[transcribe]' in the briefings folder"
 # Captions are easiest to read in short cues (BBC subtitle guidelines: a few seconds, two lines).
 MAX_CUE_SECONDS = 6.0
 MAX_CUE_WORDS = 14
@@ -26,6 +26,14 @@ class Cue:
     start: float
     end: float
     text: str
+
+
+def require_recogniser() -> None:
+    """Raise BriefingsError with the install command when the optional recogniser is missing."""
+    try:
+        import pocketsphinx  # noqa: F401
+    except ImportError:
+        raise BriefingsError(f"transcription needs pocketsphinx (fix: {INSTALL_FIX})") from None
 
 
 def recognise(runner: Runner, recording: Path, progress: Callable[[float], None] | None = None) -> list[Cue]:

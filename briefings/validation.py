@@ -51,6 +51,8 @@ def explain(model: type[BaseModel], error: Any) -> tuple[str, str]:
         return f"unknown field `{name}`", f"remove it; the fields allowed here are: {known}"
     if kind == "timezone_aware":
         return "has no timezone", "add one, e.g. 2026-03-12T10:00:00+00:00 for 10am UK winter time"
+    if "range" in str(error.get("ctx", {}).get("error", "")) or "out of range" in error["msg"]:
+        return "is not a date that exists", "check the day and the month (e.g. there is no 30 February)"
     if kind in ("datetime_type", "datetime_parsing", "datetime_from_date_parsing", "date_from_datetime_parsing"):
         return "is not a valid date and time", "write it as YYYY-MM-DDTHH:MM:SS+00:00, e.g. 2026-03-12T10:00:00+00:00"
     if kind in ("date_type", "date_parsing"):
@@ -85,9 +87,20 @@ def problems_from(
     model: type[BaseModel], error: ValidationError, file: str, line_of: LineLookup | None = None
 ) -> list[Problem]:
     """Every problem in a failed validation, each with its field, line (if known) and fix."""
+    items = error.errors()
+    # A misspelt field is reported twice by the schema: unknown (`key_lesons`) and missing (`key_lessons`).
+    # The unknown one already says which was meant, so the missing one is left out.
+    meant: set[tuple[str | int, ...]] = set()
+    for item in items:
+        if item["type"] == "extra_forbidden":
+            location = tuple(item["loc"])
+            close = difflib.get_close_matches(str(location[-1]), _known_fields(model, location), n=1)
+            meant.update((*location[:-1], name) for name in close)
     found = []
-    for item in error.errors():
+    for item in items:
         location = tuple(item["loc"])
+        if item["type"] == "missing" and location in meant:
+            continue
         message, fix = explain(model, item)
         found.append(
             Problem(

@@ -217,7 +217,7 @@ CASES = [
     Case(
         "impossible-date",
         edit("published: 2026-03-12T10:00:00+00:00", "published: 2026-02-30T10:00:00+00:00"),
-        f"{Y}:13: review.published: is not a valid date and time (fix: write it as YYYY-MM-DDTHH:MM:SS+00:00, e.g. 2026-03-12T10:00:00+00:00)",
+        f"{Y}:13: review.published: is not a date that exists (fix: check the day and the month (e.g. there is no 30 February))",
     ),
     Case(
         "url-without-scheme",
@@ -231,6 +231,11 @@ CASES = [
             'report_url: "javascript:alert(1)"',
         ),
         f"{Y}:12: review.report_url: is not a web address (fix: give the full address starting with https://)",
+    ),
+    Case(
+        "url-plain-http",
+        edit("report_url: https://westmarsh-scp", "report_url: http://westmarsh-scp"),
+        f"{Y}:12: review.report_url: is not an https:// address (fix: give the full address starting with https://)",
     ),
     Case(
         "not-utf8",
@@ -354,6 +359,8 @@ def test_each_bad_submission_gets_its_exact_message(corpus: Path, case: Case, mo
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert case.expected.format(slug=case.slug) in lines
+    # A misspelt field is one problem, not also "missing": the unknown-field line says which was meant.
+    assert not [line for line in lines if line.endswith("is missing (fix: add `key_lessons:`)")]
 
 
 WARNINGS = [

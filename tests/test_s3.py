@@ -415,7 +415,7 @@ def test_local_status_shows_every_state(workspace: Path) -> None:
         "child-b  changed since publish                   the next publish updates it",
         "child-c  draft                                   not published yet: the next publish releases it",
         "child-d  embargoed until 2099-01-01T09:00:00+00:00",
-        "child-e  invalid                                 2 error(s): run briefings check child-e",
+        "child-e  invalid                                 1 error(s): run briefings check child-e",
         "Subscribe: https://briefings.example.org/feed.xml",
     ]
 
