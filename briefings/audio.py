@@ -52,7 +52,7 @@ ATTEMPTS = 4
 # Before encoding, a rehearsal on a sample of the recording finds what the MP3 encoder takes off the
 # loudness and, when the limiter will take more than this off the peaks, what that costs too.
 CALIBRATE_ABOVE_DB = 1.0
-CALIBRATION_STEPS = (0.0, 1.0, 2.5, 4.0, 6.0)
+CALIBRATION_STEPS = (0.0, 1.0, 2.5, 4.0, 6.0, 9.0)
 # The rehearsal works on a sample the measuring pass keeps: one second in every `period`, a minute of
 # audio in all (recordings up to two minutes are kept whole), so it costs the same for any length.
 SAMPLE_SECONDS = 60.0
@@ -393,23 +393,24 @@ def trim_for(analysis: Analysis, settings: AudioSettings) -> Trim:
     return Trim(round(start, 6), None if end is None else round(end, 6))
 
 
-def _slope(tried: list[tuple[float, float]]) -> float:
-    """How much louder the output got per dB of gain in the last two attempts (1 without limiting).
+def _slope(tried: list[tuple[float, float]], first: float = 1.0) -> float:
+    """How much louder the output got per dB of gain in the last two attempts (`first`, the rate the
+    rehearsal saw, after one; 1 without limiting).
 
     The limiter takes back part of any extra gain on peaky speech; correcting by the observed slope
     (the secant method) converges in one or two more encodes instead of creeping up on the target.
     """
     if len(tried) < 2 or tried[-1][0] == tried[-2][0]:
-        return 1.0
+        return first
     (gain_before, loudness_before), (gain_after, loudness_after) = tried[-2], tried[-1]
     return min(1.0, max(0.2, (loudness_after - loudness_before) / (gain_after - gain_before)))
 
 
 def calibrate(
     runner: Runner, analysis: Analysis, settings: AudioSettings, gain: float, limit: float, limiting: bool = True
-) -> tuple[float, float]:
-    """How many dB to add to `gain` to make up what the limiter and the MP3 encoder take away, and the
-    true peak of the encoded rehearsal.
+) -> tuple[float, float, float]:
+    """How many dB to add to `gain` to make up what the limiter and the MP3 encoder take away, the
+    true peak of the encoded rehearsal, and how many LU a dB more gain adds there.
 
     The limiter's loss grows with the gain, so meter the limited sample at a few gains above the plain
     one and interpolate to where the output lands on target. The MP3 encoder at speech bit rates takes
@@ -417,7 +418,7 @@ def calibrate(
     sample at the plain gain shows how much.
     """
     if analysis.sample is None:
-        return 0.0, -math.inf
+        return 0.0, -math.inf, 1.0
     steps = CALIBRATION_STEPS if limiting else CALIBRATION_STEPS[:1]
     rehearsal = analysis.sample.with_suffix(".mp3")
     process = runner.ffmpeg_run(calibration_arguments(analysis.sample, settings, gain, limit, steps, rehearsal))
@@ -430,7 +431,7 @@ def calibrate(
             analysis.sample, f"rehearsal failed ({_first_error_line(process.stderr)})", "report this as a bug"
         )
     if raw.integrated <= SILENT_LUFS or codec.integrated <= SILENT_LUFS:
-        return 0.0, -math.inf  # the sample missed the sound (mostly silence): leave it to the verification
+        return 0.0, -math.inf, 1.0  # the sample missed the sound (mostly silence): leave it to the verification
     # rise[k]: how much louder than the raw audio the limited audio is at gain + step k. Aim the
     # limited audio above the target by what the encoder takes off.
     wanted = gain + levels[0] - codec.integrated
@@ -438,29 +439,37 @@ def calibrate(
     points = list(zip(steps, rises, strict=True))
     for (step_low, rise_low), (step_high, rise_high) in itertools.pairwise(points):
         if rise_low <= wanted <= rise_high and rise_high > rise_low:
-            correction = step_low + (wanted - rise_low) * (step_high - step_low) / (rise_high - rise_low)
-            return correction, codec.true_peak
-    # Outside the steps: a linear gain's worth, from the nearest step; the encode is verified anyway.
+            slope = (rise_high - rise_low) / (step_high - step_low)
+            return step_low + (wanted - rise_low) / slope, codec.true_peak, min(1.0, max(0.2, slope))
+    # Outside the steps: extrapolate from the nearest ones (a linear gain's worth below them; above, at
+    # the rate the last steps gained loudness); the encode is verified and corrected anyway.
     if wanted < rises[0]:
-        return wanted - rises[0], codec.true_peak
-    return steps[-1] + (wanted - rises[-1]), codec.true_peak
+        return wanted - rises[0], codec.true_peak, 1.0
+    slope = 1.0
+    if len(steps) > 1:
+        slope = min(1.0, max(0.2, (rises[-1] - rises[-2]) / (steps[-1] - steps[-2])))
+    return steps[-1] + (wanted - rises[-1]) / slope, codec.true_peak, slope
 
 
-def _gain(runner: Runner, analysis: Analysis, settings: AudioSettings, limit: float) -> tuple[float, float, float]:
+def _gain(
+    runner: Runner, analysis: Analysis, settings: AudioSettings, limit: float
+) -> tuple[float, float, float, float]:
     """The gain (dB) that brings one part to the target through the limiter, the limit (dBFS) that keeps
-    its encoded true peak under the ceiling, and how far the plain gain pushes peaks into the limiter."""
+    its encoded true peak under the ceiling, how far that gain pushes peaks into the limiter, and the
+    LU a dB more gain would add."""
     gain = settings.target_lufs - analysis.loudness.integrated
     limiting = analysis.loudness.true_peak + gain - limit
-    correction = 0.0
+    correction, slope = 0.0, 1.0
     for _ in range(2):
-        correction, peak = calibrate(runner, analysis, settings, gain, limit, limiting > CALIBRATE_ABOVE_DB)
+        correction, peak, slope = calibrate(runner, analysis, settings, gain, limit, limiting > CALIBRATE_ABOVE_DB)
         excess = peak - (settings.true_peak - TRUE_PEAK_SAFETY)
         if excess <= 0:
             break
         # Bright audio (sibilance, noise) overshoots the sample limit: limit lower and rehearse again.
         limit -= excess
         limiting += excess
-    return gain + correction, limit, limiting
+    # The limiting the chosen gain asks for, made-up losses included: what the listener may hear.
+    return gain + correction, limit, max(limiting, limiting + correction), slope
 
 
 def _sting(
@@ -502,7 +511,7 @@ def _normalise(
         raise AudioError(source, "the recording is silent", "check the microphone and record again")
     trim = trim_for(before, settings)
     kept = (before.duration if trim.end is None else trim.end) - trim.start
-    gain, limit, limiting = _gain(runner, before, settings, settings.true_peak - LIMITER_MARGIN)
+    gain, limit, limiting, slope = _gain(runner, before, settings, settings.true_peak - LIMITER_MARGIN)
     intro = _sting(runner, stings.intro, settings, limit, folder / "intro.wav") if stings.intro else None
     outro = _sting(runner, stings.outro, settings, limit, folder / "outro.wav") if stings.outro else None
     total = kept + sum(sting[2] for sting in (intro, outro) if sting is not None)
@@ -547,7 +556,7 @@ def _normalise(
                 source_duration=round(before.duration, 6),
             )
         tried.append((correction, after.integrated))
-        correction += (settings.target_lufs - after.integrated) / _slope(tried)
+        correction += (settings.target_lufs - after.integrated) / _slope(tried, slope)
         if after.true_peak > settings.true_peak:
             limit -= after.true_peak - settings.true_peak + 0.2
     raise AudioError(

@@ -199,12 +199,23 @@ def workspace_with(folder: Path, recordings: list[Path]) -> Path:
     return workspace
 
 
+def long_recording(folder: Path, briefings: list[str]) -> None:
+    """Process a 3-hour recording and print time, memory, loudness and true peak."""
+    long = speech_like(folder, 180)
+    result = timed([*briefings, "-q", "audio", long, "-o", folder / "180.mp3"])
+    integrated, peak = meter(folder / "180.mp3")
+    ok = abs(integrated + 16) <= 0.5 and peak <= -1
+    print(f"3-hour recording: {result.seconds:.1f} s, {result.peak_mb:.1f} MB, {integrated:.1f} LUFS, "
+          f"{peak:.1f} dBTP ({verdict(ok)})")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-minutes", type=int, default=15, help="length of the shorter recordings")
     parser.add_argument("--long", action="store_true", help="also process a 3-hour recording")
+    parser.add_argument("--long-only", action="store_true", help="only process a 3-hour recording")
     parser.add_argument("--folder", type=Path, help="keep generated files here (default: a temporary folder)")
     options = parser.parse_args()
     normalize = shutil.which("ffmpeg-normalize") or str(Path(sys.executable).parent / "ffmpeg-normalize")
@@ -215,6 +226,10 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         print(f"machine: {machine()}")
         print(f"start: {load()} (the machine is shared with other work: wall times are noisy)")
+        if options.long_only:
+            long_recording(folder, briefings)
+            print(f"end: {load()}")
+            return
         source = speech_like(folder, options.minutes)
         print(f"input: {options.minutes}-minute speech-like mono 44.1 kHz WAV, loudness/true peak {meter(source)}")
         outputs = {name: folder / f"{name}.mp3" for name in ("floor", "ffmpeg-normalize", "briefings")}
@@ -272,11 +287,7 @@ def main() -> None:
               f"{ratio:.2f}x (required <= 0.65x: {verdict(ratio <= 0.65)})")  # fmt: skip
 
         if options.long:
-            long = speech_like(folder, 180)
-            result = timed([*briefings, "-q", "audio", long, "-o", folder / "180.mp3"])
-            integrated, peak = meter(folder / "180.mp3")
-            print(f"3-hour recording: {result.seconds:.1f} s, {result.peak_mb:.1f} MB, "
-                  f"{integrated:.1f} LUFS, {peak:.1f} dBTP ({verdict(abs(integrated + 16) <= 0.5 and peak <= -1)})")  # fmt: skip
+            long_recording(folder, briefings)
         print(f"end: {load()}")
 
 
