@@ -21,9 +21,23 @@ from briefings.timecode import timestamp
 
 ROOT = Path(__file__).resolve().parent.parent
 # Each example gets a different format, level and layout so the bundled show exercises the audio stage.
+# Synthetic speech has far sharper peaks than a voice through a real microphone chain; a compressor brings
+# it to a speech-like peak-to-loudness ratio, so the examples need no audible limiting.
+SPEECH_LIKE = "acompressor=threshold=0.03:ratio=8:attack=1:release=80:makeup=1"
 ENCODINGS = {
-    "child-a": ["-af", "volume=-14dB", "-ac", "2", "-c:a", "libopus", "-b:a", "24k"],
-    "child-b": ["-af", "volume=-3dB", "-ar", "16000", "-sample_fmt", "s16", "-c:a", "flac", "-compression_level", "12"],
+    "child-a": ["-af", f"{SPEECH_LIKE},volume=8dB", "-ac", "2", "-c:a", "libopus", "-b:a", "24k"],
+    "child-b": [
+        "-af",
+        f"{SPEECH_LIKE},volume=17dB",
+        "-ar",
+        "16000",
+        "-sample_fmt",
+        "s16",
+        "-c:a",
+        "flac",
+        "-compression_level",
+        "12",
+    ],
 }
 PAUSE_SECONDS = 0.8
 
