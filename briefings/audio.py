@@ -421,11 +421,16 @@ def calibrate(
         return 0.0, -math.inf, 1.0
     steps = CALIBRATION_STEPS if limiting else CALIBRATION_STEPS[:1]
     rehearsal = analysis.sample.with_suffix(".mp3")
-    process = runner.ffmpeg_run(calibration_arguments(analysis.sample, settings, gain, limit, steps, rehearsal))
-    codec = measure(runner, rehearsal) if process.returncode == 0 else None
-    raw = _summary(process.stderr, "raw", unit="")
-    limited = [_summary(process.stderr, f"b{number}", unit="") for number in range(len(steps))]
-    levels = [level.integrated for level in limited if level is not None]
+    for _ in range(2):
+        process = runner.ffmpeg_run(calibration_arguments(analysis.sample, settings, gain, limit, steps, rehearsal))
+        codec = measure(runner, rehearsal) if process.returncode == 0 else None
+        raw = _summary(process.stderr, "raw", unit="")
+        limited = [_summary(process.stderr, f"b{number}", unit="") for number in range(len(steps))]
+        levels = [level.integrated for level in limited if level is not None]
+        # More gain is always louder. ffmpeg's threads can interleave the summaries they print at exit
+        # (rarely, under load), and a garbled report reads otherwise: rehearse once more.
+        if all(low < high for low, high in itertools.pairwise(levels)):
+            break
     if process.returncode != 0 or raw is None or codec is None or len(levels) != len(steps):
         raise AudioError(
             analysis.sample, f"rehearsal failed ({_first_error_line(process.stderr)})", "report this as a bug"
@@ -536,6 +541,9 @@ def _normalise(
         )  # fmt: skip
         process = runner.ffmpeg_stream(arguments, encoding)
         after = _summary(process.stderr)
+        if process.returncode == 0 and after is None:
+            # The verifying meter's report was garbled by another thread's output (rare): meter the file.
+            after = measure(runner, target)
         if process.returncode != 0 or after is None:
             raise AudioError(
                 source, f"encoding failed ({_first_error_line(process.stderr)})", "export it again as WAV or FLAC"
@@ -569,10 +577,13 @@ def _normalise(
 def describe(encoded: Encoded) -> Sequence[str]:
     """What processing did, in a few words each, for people."""
     parts = [f"gain {encoded.gain:+.1f} dB"]
-    if encoded.trimmed_start or encoded.trimmed_end:
-        parts.append(
-            f"trimmed {encoded.trimmed_start:.1f} s of silence at the start, {encoded.trimmed_end:.1f} s at the end"
-        )
+    cuts = [
+        f"{seconds:.1f} s of silence at the {end}"
+        for seconds, end in ((encoded.trimmed_start, "start"), (encoded.trimmed_end, "end"))
+        if seconds >= 0.05
+    ]
+    if cuts:
+        parts.append("trimmed " + " and ".join(cuts))
     if encoded.intro:
         parts.append(f"{encoded.intro:.1f} s intro")
     if encoded.attempts > 1:

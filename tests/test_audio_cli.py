@@ -50,7 +50,7 @@ def test_audio_prints_input_and_output_loudness(recording: Path, tmp_path: Path)
     assert lines[1].startswith(
         f"Output: {output}: {meter.integrated:.1f} LUFS, true peak {meter.true_peak:.1f} dBTP, {length:.1f} s (gain +"
     )
-    assert "trimmed 0.8 s of silence at the start, 0.9 s at the end)" in lines[1]
+    assert "trimmed 0.8 s of silence at the start and 0.9 s of silence at the end)" in lines[1]
     assert hashlib.sha256(recording.read_bytes()).hexdigest() == before
     assert sorted(path.name for path in tmp_path.iterdir()) == ["briefing.mp3"]
 
