@@ -89,7 +89,9 @@ def serving(workspace: Path) -> Iterator[str]:
         assert process.stdout is not None
         first = process.stdout.readline()
         assert first.startswith("Serving "), first
-        yield first.rsplit(" at ", 1)[1].strip()
+        base = first.rsplit(" at ", 1)[1].strip()
+        assert process.stdout.readline().strip() == f"Subscribe in a podcast app to: {base}feed.xml"
+        yield base
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,23 +12,14 @@ import pytest
 import requests
 
 from briefings.serve import byte_range
+from tests.conftest import serving
 
 
 @pytest.fixture
 def server(published: Path) -> Iterator[str]:
     """`briefings serve --port 0` running on the published example; yields its base URL."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "briefings", "-C", str(published), "serve", "--port", "0"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert process.stdout is not None
-    first = process.stdout.readline()
-    assert first.startswith("Serving "), first
-    base = first.rsplit(" at ", 1)[1].strip()
-    assert process.stdout.readline().strip() == f"Subscribe in a podcast app to: {base}feed.xml"
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    with serving(published) as base:
+        yield base
 
 
 def test_served_feed_names_the_server_and_every_enclosure_downloads(server: str, published: Path) -> None:
