@@ -79,10 +79,11 @@ def workspace(tmp_path: Path, published: Path) -> Path:
 
 
 @contextlib.contextmanager
-def serving(workspace: Path) -> Iterator[str]:
-    """`briefings serve --port 0` on a workspace's publish folder, as a user runs it; yields its base URL."""
+def serving(workspace: Path, folder: Path | None = None) -> Iterator[str]:
+    """`briefings serve --port 0` on a workspace's publish folder (or `folder`), as a user runs it; yields its base URL."""
+    extra = ["--dir", str(folder)] if folder else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "briefings", "-C", str(workspace), "serve", "--port", "0"],
+        [sys.executable, "-m", "briefings", "-C", str(workspace), "serve", "--port", "0", *extra],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,7 +20,7 @@ from briefings.feed import OPML_KEY, theme_feed_key
 from briefings.search import SEARCH_INDEX_KEY, SEARCH_TRANSCRIPTS_KEY, search_words
 from briefings.site import page_links, render_site, theme_page_key, transcript_paragraphs
 from briefings.submission import Briefing, load_submissions
-from tests.conftest import run_json
+from tests.conftest import run_json, serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -249,24 +246,6 @@ def test_embargoed_briefing_is_never_in_the_search_index(workspace: Path) -> Non
 
 
 # --- In the browser -----------------------------------------------------------------------------------
-
-
-@contextmanager
-def serving(workspace: Path, folder: Path | None = None) -> Iterator[str]:
-    """`briefings serve --port 0` as a user runs it; yields the base URL it prints."""
-    extra = ["--dir", str(folder)] if folder else []
-    process = subprocess.Popen(
-        [sys.executable, "-m", "briefings", "-C", str(workspace), "serve", "--port", "0", *extra],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        assert first.startswith("Serving "), first
-        yield first.rsplit(" at ", 1)[1].strip()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
