@@ -8,12 +8,47 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from briefings.errors import BriefingsError
 
 log = logging.getLogger(__name__)
+
+# Every ffmpeg running now, so that a stop (SIGTERM) can end them all, whichever thread started them.
+_running: set[subprocess.Popen[Any]] = set()
+_running_lock = threading.Lock()
+_stopping = threading.Event()
+
+
+def stop_all() -> None:
+    """End every ffmpeg this process started and start no more: the command is being stopped."""
+    _stopping.set()
+    with _running_lock:
+        for process in _running:
+            process.kill()
+
+
+@contextmanager
+def _started(argv: Sequence[str], **options: Any) -> Iterator[subprocess.Popen[Any]]:
+    """Start `argv`, tracked so `stop_all` can end it; killed if the caller fails while it runs."""
+    with _running_lock:
+        if _stopping.is_set():
+            raise BriefingsError("stopped")
+        process = subprocess.Popen(argv, **options)
+        _running.add(process)
+    try:
+        with process:
+            try:
+                yield process
+            except BaseException:
+                process.kill()
+                raise
+    finally:
+        with _running_lock:
+            _running.discard(process)
 
 
 def find_ffmpeg() -> str:
@@ -52,7 +87,10 @@ class Runner:
         log.debug("running %s", subprocess.list2cmdline(argv))
         with self._lock:
             self.runs += 1
-        return subprocess.run(argv, capture_output=True, text=True, errors="replace", check=False)
+        options = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, "errors": "replace"}
+        with _started(argv, **options) as process:
+            stdout, stderr = process.communicate()
+        return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
 
     def ffmpeg_stream(
         self, arguments: Sequence[str], on_time: Callable[[float], None] | None = None
@@ -65,7 +103,7 @@ class Runner:
         with self._lock:
             self.runs += 1
         with tempfile.TemporaryFile() as report:
-            with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=report, text=True, errors="replace") as process:
+            with _started(argv, stdout=subprocess.PIPE, stderr=report, text=True, errors="replace") as process:
                 assert process.stdout is not None
                 for line in process.stdout:
                     if on_time is not None and line.startswith("out_time_us="):
@@ -76,10 +114,12 @@ class Runner:
             stderr = report.read().decode("utf-8", errors="replace")
         return subprocess.CompletedProcess(argv, process.returncode, "", stderr)
 
-    def ffmpeg_pipe(self, arguments: Sequence[str]) -> subprocess.Popen[bytes]:
-        """Start ffmpeg with its output on a pipe, to read it as it is made (never whole)."""
+    @contextmanager
+    def ffmpeg_pipe(self, arguments: Sequence[str]) -> Iterator[subprocess.Popen[bytes]]:
+        """Run ffmpeg with its output on a pipe, to read it as it is made (never whole)."""
         argv = [self.ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", *arguments]
         log.debug("running %s", subprocess.list2cmdline(argv))
         with self._lock:
             self.runs += 1
-        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        with _started(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+            yield process

@@ -46,8 +46,6 @@ def recognise(runner: Runner, recording: Path, progress: Callable[[float], None]
     decoder = Decoder(samprate=endpointer.sample_rate, loglevel="FATAL")
     size = endpointer.frame_bytes
     arguments = ["-i", str(recording), "-map", "0:a:0", "-ac", "1", "-ar", "16000", "-f", "s16le", "-"]
-    process = runner.ffmpeg_pipe(arguments)
-    assert process.stdout is not None and process.stderr is not None
     cues: list[Cue] = []
     frames = 0
 
@@ -65,28 +63,31 @@ def recognise(runner: Runner, recording: Path, progress: Callable[[float], None]
         ]
         cues.extend(split_cues(words))
 
-    while True:
-        frame = process.stdout.read(size)
-        if len(frame) < size:
-            if endpointer.in_speech:
-                speech = endpointer.end_stream(frame)
-                if speech is not None:
-                    decoder.process_raw(speech)
-                finish()
-            break
-        was_speaking = endpointer.in_speech
-        speech = endpointer.process(frame)
-        if speech is not None:
-            if not was_speaking:
-                decoder.start_utt()
-            decoder.process_raw(speech)
-            if not endpointer.in_speech:
-                finish()
-        frames += 1
-        if progress is not None and frames % 1000 == 0:
-            progress(frames * endpointer.frame_length)
-    error = process.stderr.read().decode(errors="replace").strip()
-    if process.wait() != 0:
+    with runner.ffmpeg_pipe(arguments) as process:
+        assert process.stdout is not None and process.stderr is not None
+        while True:
+            frame = process.stdout.read(size)
+            if len(frame) < size:
+                if endpointer.in_speech:
+                    speech = endpointer.end_stream(frame)
+                    if speech is not None:
+                        decoder.process_raw(speech)
+                    finish()
+                break
+            was_speaking = endpointer.in_speech
+            speech = endpointer.process(frame)
+            if speech is not None:
+                if not was_speaking:
+                    decoder.start_utt()
+                decoder.process_raw(speech)
+                if not endpointer.in_speech:
+                    finish()
+            frames += 1
+            if progress is not None and frames % 1000 == 0:
+                progress(frames * endpointer.frame_length)
+        error = process.stderr.read().decode(errors="replace").strip()
+        failed = process.wait() != 0
+    if failed:
         raise BriefingsError(
             f"{shown(recording)}: could not be decoded ({error.splitlines()[-1] if error else 'ffmpeg failed'}) (fix: export it again as WAV, FLAC, MP3 or M4A)"
         )

@@ -10,7 +10,9 @@ interleaved runs) and measures:
 For each: wall time, peak memory of all its processes together (the sum of the resident memory of the
 process and every descendant, polled), and the output's loudness and true peak (ffmpeg's ebur128,
 independent of briefings' code). Then briefings' memory at 15 and 60 minutes, its output on speech
-whose level swings by ±6 dB, and a batch of four 15-minute recordings built with --jobs 2 and --jobs 1.
+whose level swings by ±6 dB, and a batch of four 15-minute recordings built with --jobs 2 and --jobs 1,
+next to the same four floor encodes run two at a time and one at a time (how far plain ffmpeg scales on
+this machine).
 With --long it also processes a 3-hour recording.
 
 Needs the `bench` extra: pip install -e '.[bench]' (ffmpeg-normalize and psutil).
@@ -32,6 +34,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +64,8 @@ VOICE = (
     + GATE.format("10*(sin(2*PI*0.9*t)-0.85)")  # fricatives
     + "+0.0006*(random(1)-0.5)"  # noise floor
 )
+# The floor's encoder settings: the example show's (96 kbps mono 44.1 kHz MP3).
+FLOOR_MP3 = ("-c:a", "libmp3lame", "-b:a", "96k", "-ar", "44100", "-ac", "1")
 # Recorded speech has little above 8 kHz; neither should the fricative noise.
 SHAPE = "lowpass=f=8000"
 
@@ -199,6 +204,15 @@ def workspace_with(folder: Path, recordings: list[Path]) -> Path:
     return workspace
 
 
+def floor_batch(recordings: Sequence[Path], folder: Path, jobs: int) -> float:
+    """Wall time of the floor encode (as in (a)) of every recording, `jobs` at a time: how well plain
+    ffmpeg scales on this machine, the reference for the batch ratio."""
+    start = time.perf_counter()
+    with ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(lambda path: ffmpeg("-i", path, *FLOOR_MP3, path.with_suffix(".floor.mp3")), recordings))
+    return time.perf_counter() - start
+
+
 def long_recording(folder: Path, briefings: list[str]) -> None:
     """Process a 3-hour recording and print time, memory, loudness and true peak."""
     long = speech_like(folder, 180)
@@ -234,8 +248,7 @@ def main() -> None:
         print(f"input: {options.minutes}-minute speech-like mono 44.1 kHz WAV, loudness/true peak {meter(source)}")
         outputs = {name: folder / f"{name}.mp3" for name in ("floor", "ffmpeg-normalize", "briefings")}
         commands = {
-            "floor": [FFMPEG, "-y", "-nostdin", "-i", source, "-c:a", "libmp3lame", "-b:a", "96k", "-ar", "44100",
-                      "-ac", "1", outputs["floor"]],
+            "floor": [FFMPEG, "-y", "-nostdin", "-i", source, *FLOOR_MP3, outputs["floor"]],
             "ffmpeg-normalize": [normalize, source, "-t", "-16", "-tp", "-1.5", "-ar", "44100", "-c:a", "libmp3lame",
                                  "-b:a", "96k", "-o", outputs["ffmpeg-normalize"], "-f"],
             "briefings": [*briefings, "-q", "audio", source, "-o", outputs["briefings"]],
@@ -274,17 +287,21 @@ def main() -> None:
         print(f"speech swinging ±6 dB ({options.batch_minutes} min): input {before[0]:.1f} LUFS {before[1]:.1f} dBTP -> "
               f"{after[0]:.1f} LUFS {after[1]:.1f} dBTP ({verdict(ok)})")  # fmt: skip
 
-        workspace = workspace_with(
-            folder, [speech_like(folder, options.batch_minutes, variant) for variant in range(4)]
-        )
+        recordings = [speech_like(folder, options.batch_minutes, variant) for variant in range(4)]
+        workspace = workspace_with(folder, recordings)
         batch: dict[int, list[float]] = {1: [], 2: []}
+        plain: dict[int, list[float]] = {1: [], 2: []}
         for _ in range(options.rounds):
             for jobs in (1, 2):
                 shutil.rmtree(workspace / ".briefings", ignore_errors=True)
                 batch[jobs].append(timed([*briefings, "-q", "-C", workspace, "build", "--jobs", str(jobs)]).seconds)
+                plain[jobs].append(floor_batch(recordings, folder, jobs))
         ratio = min(batch[2]) / min(batch[1])
+        reference = min(plain[2]) / min(plain[1])
         print(f"batch of 4 x {options.batch_minutes} minutes: --jobs 1 {min(batch[1]):.2f} s, --jobs 2 {min(batch[2]):.2f} s: "
               f"{ratio:.2f}x (required <= 0.65x: {verdict(ratio <= 0.65)})")  # fmt: skip
+        print(f"  reference, the floor encode of the same 4 files: one at a time {min(plain[1]):.2f} s, "
+              f"two at a time {min(plain[2]):.2f} s: {reference:.2f}x")  # fmt: skip
 
         if options.long:
             long_recording(folder, briefings)

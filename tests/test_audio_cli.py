@@ -5,9 +5,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -130,3 +134,64 @@ def test_audio_json_is_parseable_alone(recording: Path, tmp_path: Path) -> None:
     assert result.stderr == "" and summary["warnings"] == []
     assert summary["encodes"] >= 1
     assert summary["input"]["sample_peak_dbfs"] < 0
+
+
+def _stopped_midway(argv: list[str], folder: Path, started: str) -> subprocess.Popen[bytes]:
+    """Run `argv` in a session of its own, send it SIGTERM once a file matching `started` appears in
+    `folder` (its encode is under way), and return it once it has exited."""
+    process = subprocess.Popen(argv, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not list(folder.glob(started)):
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        assert time.monotonic() < deadline, "the encode never started"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)
+    return process
+
+
+def _session_ended(process: subprocess.Popen[bytes]) -> bool:
+    """Whether nothing is left of the process's session (its ffmpeg children included)."""
+    try:
+        os.killpg(process.pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.fixture(scope="module")
+def ten_minutes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ten-minute recording: long enough to stop during its encode."""
+    path = tmp_path_factory.mktemp("long") / "ten-minutes.wav"
+    subprocess.run(
+        [find_ffmpeg(), "-loglevel", "error", "-f", "lavfi", "-i", "sine=f=220:d=600", "-f", "lavfi",
+         "-i", "anoisesrc=a=0.05:d=600", "-filter_complex", "amix=inputs=2", path],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def test_audio_stopped_by_sigterm_leaves_no_partial_file(ten_minutes: Path, tmp_path: Path) -> None:
+    source = tmp_path / "ten-minutes.wav"
+    shutil.copy(ten_minutes, source)
+    before = hashlib.sha256(source.read_bytes()).hexdigest()
+    argv = [sys.executable, "-m", "briefings", "-q", "audio", str(source), "-o", str(tmp_path / "out.mp3")]
+    process = _stopped_midway(argv, tmp_path, ".out.mp3.partial")
+    assert process.returncode == 128 + signal.SIGTERM
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["ten-minutes.wav"]
+    assert hashlib.sha256(source.read_bytes()).hexdigest() == before
+    assert _session_ended(process)
+
+
+def test_build_stopped_by_sigterm_leaves_no_partial_file(ten_minutes: Path, tmp_path: Path) -> None:
+    workspace = copy_example(tmp_path / "workspace")
+    for briefing in ("child-a", "child-b"):
+        shutil.copy(ten_minutes, workspace / "episodes" / briefing / "ten-minutes.wav")
+        yaml = workspace / "episodes" / briefing / "briefing.yaml"
+        yaml.write_text(re.sub(r"(?m)^recording: .*$", "recording: ten-minutes.wav", yaml.read_text()))
+    argv = [sys.executable, "-m", "briefings", "-q", "-C", str(workspace), "build", "--jobs", "2"]
+    process = _stopped_midway(argv, workspace / ".briefings", "**/*.partial*")
+    assert process.returncode == 128 + signal.SIGTERM
+    assert list((workspace / ".briefings").glob("**/*.partial*")) == []
+    assert list((workspace / ".briefings").glob("**/*.mp3")) == []
+    assert _session_ended(process)
