@@ -26,6 +26,8 @@ LONG_SILENCE_SECONDS = 5.0
 SILENCE_THRESHOLD_DB = -50
 # A decode that ends this much before the container says the audio ends has lost the rest.
 TRUNCATION_TOLERANCE = 0.05
+# Part of the cached analyses' names: a change to what they hold gives new names, so old ones are not read.
+ANALYSIS_VERSION = 2
 # Extensions and the container names ffmpeg reports for them.
 CONTAINERS = {
     ".wav": {"wav"},
@@ -54,7 +56,6 @@ class Facts:
     duration: float
     header_duration: float | None
     integrated: float
-    true_peak: float
     peak_level: float
     peak_count: float
     silences: tuple[tuple[float, float], ...]
@@ -69,7 +70,9 @@ def analyse_arguments(path: Path) -> list[str]:
     chain = (
         f"silencedetect=n={SILENCE_THRESHOLD_DB}dB:d={LONG_SILENCE_SECONDS},"
         "astats=measure_perchannel=none:measure_overall=Peak_level+Peak_count+Number_of_samples,"
-        "ebur128=peak=true:framelog=quiet"
+        # Loudness only: a true-peak meter would cost as much again as the rest, and clipping shows in
+        # the sample peaks (at full scale, or above it where a lossy file decodes to floating point).
+        "ebur128=framelog=quiet"
     )
     return ["-i", str(path), "-map", "0:a:0", "-af", chain, "-f", "null", "-"]
 
@@ -110,7 +113,6 @@ def parse_report(report: str) -> Facts:
         duration=duration,
         header_duration=header_duration,
         integrated=_level(_search(r"I:\s+(-?[\d.]+|-inf) LUFS", report)),
-        true_peak=_level(_search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", report)),
         peak_level=_level(_search(r"Peak level dB: (-?[\d.]+|-inf)", report)),
         peak_count=float(_search(r"Peak count: ([\d.]+)", report) or 0),
         silences=silences,
@@ -128,20 +130,20 @@ def _decoder_complaint(report: str) -> str:
 
 def analyse(runner: Runner, path: Path, cache: Path | None = None) -> Facts:
     """Decode `path` once and measure it; results are cached by the file's content."""
-    digest = None
+    cached = None
     if cache is not None:
         with path.open("rb") as data:
             digest = hashlib.file_digest(data, "sha256").hexdigest()
-        cached = cache / f"{digest}.json"
+        cached = cache / f"{digest}.{ANALYSIS_VERSION}.json"
         if cached.is_file():
             document = json.loads(cached.read_text())
             document["silences"] = tuple(tuple(pair) for pair in document["silences"])
             return Facts(**document)
     process = runner.ffmpeg_run(analyse_arguments(path))
     facts = parse_report(process.stderr)
-    if cache is not None:
-        cache.mkdir(parents=True, exist_ok=True)
-        (cache / f"{digest}.json").write_text(json.dumps(asdict(facts)))
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_text(json.dumps(asdict(facts)))
     return facts
 
 
@@ -184,7 +186,7 @@ def recording_problems(path: Path, facts: Facts) -> list[Problem]:
             f"is very quiet ({facts.integrated:.0f} LUFS): raising it will make background noise audible",
             "record closer to the microphone, or turn up the input level",
         )
-    if (facts.peak_level >= -0.1 and facts.peak_count >= 10) or facts.true_peak > 0.5:
+    if (facts.peak_level >= -0.1 and facts.peak_count >= 10) or facts.peak_level > 0.5:
         warn("is clipped (distorted where it was too loud)", "record again with the input level lower")
     for start, end in facts.silences:
         if start > 0.5 and end < facts.duration - 0.5:

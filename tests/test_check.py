@@ -39,6 +39,7 @@ def audio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "silent": folder / "silent.wav",
         "quiet": folder / "quiet.wav",
         "clipped": folder / "clipped.wav",
+        "over": folder / "over.wav",
         "gap": folder / "gap.flac",
         "low-rate": folder / "low-rate.wav",
         "six-channels": folder / "six.flac",
@@ -48,6 +49,8 @@ def audio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     ffmpeg("-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", "40", str(made["silent"]))
     ffmpeg("-f", "lavfi", "-i", tone(40, -52), str(made["quiet"]))
     ffmpeg("-f", "lavfi", "-i", tone(40, 0), "-af", "volume=10dB", "-c:a", "pcm_s16le", str(made["clipped"]))
+    # Floating point keeps what goes over full scale: no run of samples stuck at the top, just too loud.
+    ffmpeg("-f", "lavfi", "-i", tone(40, 0), "-af", "volume=4dB", "-c:a", "pcm_f32le", str(made["over"]))
     gap = f"{tone(40)},volume=enable='between(t,15,23)':volume=0"
     ffmpeg("-f", "lavfi", "-i", gap, str(made["gap"]))
     ffmpeg("-f", "lavfi", "-i", tone(40), "-ar", "8000", str(made["low-rate"]))
@@ -371,6 +374,11 @@ WARNINGS = [
     ),
     (
         "clipped",
+        "recording.wav",
+        "is clipped (distorted where it was too loud) (fix: record again with the input level lower)",
+    ),
+    (
+        "over",
         "recording.wav",
         "is clipped (distorted where it was too loud) (fix: record again with the input level lower)",
     ),
