@@ -12,7 +12,7 @@ import requests
 import yaml
 from axe_playwright_python.sync_playwright import Axe
 from lxml import etree, html
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from briefings.config import load_show
 from briefings.episode import Episode, episode_guid
@@ -334,6 +334,12 @@ def titles(page: Page, selector: str) -> list[str]:
     return [text.strip() for text in page.locator(f"{selector} h3").all_inner_texts()]
 
 
+def listed(page: Page, selector: str, expected: list[str]) -> None:
+    """Assert the briefings listed under `selector` are `expected`, waiting for the page's script to
+    finish rendering them (a busy machine can be a moment behind a click)."""
+    expect(page.locator(f"{selector} h3")).to_have_text(expected)
+
+
 def search_ready(page: Page) -> None:
     """Wait until the search index and the transcripts' words have loaded."""
     page.wait_for_selector("#search[data-loaded=all]", state="attached")
@@ -342,7 +348,7 @@ def search_ready(page: Page) -> None:
 def test_index_lists_every_briefing_newest_first(page: Page, site: str) -> None:
     page.goto(site)
     assert page.title() == "Safeguarding Practice Briefings"
-    assert titles(page, "#all") == [CHILD_B, CHILD_A]
+    listed(page, "#all", [CHILD_B, CHILD_A])
     assert page.locator("#all button.play").count() == 2
     assert page.get_attribute("html", "lang") == "en-GB"
     feed = page.get_by_role("link", name="Subscribe to every briefing")
@@ -357,17 +363,17 @@ def test_search_finds_a_briefing_by_a_phrase_from_its_key_lessons(page: Page, si
     page.goto(site)
     page.get_by_label("Search titles, summaries, key lessons and transcripts").fill("stays in one agency's records")
     search_ready(page)
-    assert titles(page, "#results") == [CHILD_A]
+    listed(page, "#results", [CHILD_A])
     assert page.locator("#all").is_hidden()
     assert page.inner_text("#search-status") == "1 briefing matches \u201cstays in one agency's records\u201d."
     # The search is in the address, so a manager can send the link; opening it shows the same results.
     assert page.url == site + "?q=stays+in+one+agency%27s+records"
     page.goto(page.url)
     search_ready(page)
-    assert titles(page, "#results") == [CHILD_A]
+    listed(page, "#results", [CHILD_A])
     # Words from the transcripts are searched too, and clearing brings the full list back.
     page.get_by_label("Search titles").fill("lesson")
-    assert titles(page, "#results") == [CHILD_B, CHILD_A]
+    listed(page, "#results", [CHILD_B, CHILD_A])
     page.get_by_role("button", name="Clear").click()
     assert page.locator("#results").is_hidden() and titles(page, "#all") == [CHILD_B, CHILD_A]
     assert page.url == site
@@ -377,20 +383,20 @@ def test_filters_narrow_the_list(page: Page, site: str) -> None:
     page.goto(site)
     page.get_by_label("Theme").select_option("domestic abuse")
     search_ready(page)
-    assert titles(page, "#results") == [CHILD_B]
+    listed(page, "#results", [CHILD_B])
     assert page.inner_text("#search-status") == "1 briefing on domestic abuse."
     page.get_by_label("Theme").select_option("information sharing")
-    assert titles(page, "#results") == [CHILD_B, CHILD_A]
+    listed(page, "#results", [CHILD_B, CHILD_A])
     page.get_by_label("Review type").select_option("local child safeguarding practice review")
-    assert titles(page, "#results") == [CHILD_A]
+    listed(page, "#results", [CHILD_A])
     page.get_by_label("Region").select_option("Yorkshire and the Humber")
-    assert titles(page, "#results") == []
+    listed(page, "#results", [])
     assert page.inner_text("#search-status").startswith("0 briefings on information sharing")
     page.get_by_label("Region").select_option("")
     page.get_by_label("Review type").select_option("")
     page.get_by_label("Year").select_option("2026")
     page.get_by_label("Search titles").fill("child")
-    assert titles(page, "#results") == [CHILD_B, CHILD_A]
+    listed(page, "#results", [CHILD_B, CHILD_A])
     assert page.url == site + "?q=child&theme=information+sharing&year=2026"
 
 
@@ -447,7 +453,7 @@ def test_keyboard_alone_reaches_search_filters_and_play(page: Page, site: str) -
         page.keyboard.press("Shift+Tab")
     page.keyboard.press("ArrowDown")
     search_ready(page)
-    assert titles(page, "#results") == [CHILD_A]
+    listed(page, "#results", [CHILD_A])
 
     # On a briefing page, a chapter plays from the keyboard too.
     page.goto(site + "briefings/child-b/")
@@ -467,11 +473,11 @@ def test_a_script_in_a_title_shows_as_text_and_never_runs(page: Page, crafted: s
 
     page.goto(crafted)
     check()
-    assert titles(page, "#all") == ["Child Y: accents in the transcript", HOSTILE_TITLE]
+    listed(page, "#all", ["Child Y: accents in the transcript", HOSTILE_TITLE])
     assert page.locator("#all li:nth-child(2) .lessons li").first.inner_text() == HOSTILE_LESSON
     page.get_by_label("Search titles").fill("script window injected")
     search_ready(page)
-    assert titles(page, "#results") == [HOSTILE_TITLE]  # built by archive.js, as text too
+    listed(page, "#results", [HOSTILE_TITLE])  # built by archive.js, as text too
     check()
     page.goto(crafted + "briefings/child-x/")
     assert page.inner_text("h1") == HOSTILE_TITLE
@@ -486,9 +492,9 @@ def test_accented_words_in_transcripts_are_found_without_accents(page: Page, cra
     page.goto(crafted)
     page.get_by_label("Search titles").fill("cafe zoe naively")
     search_ready(page)
-    assert titles(page, "#results") == ["Child Y: accents in the transcript"]
+    listed(page, "#results", ["Child Y: accents in the transcript"])
     page.get_by_label("Search titles").fill("Café NAÏVELY")
-    assert titles(page, "#results") == ["Child Y: accents in the transcript"]
+    listed(page, "#results", ["Child Y: accents in the transcript"])
 
 
 def test_every_page_meets_wcag_22_aa_by_axe(page: Page, site: str) -> None:
@@ -530,7 +536,7 @@ def test_without_javascript_every_briefing_is_still_readable(browser: Browser, s
     context = browser.new_context(java_script_enabled=False, viewport=PHONE)
     page = context.new_page()
     page.goto(site)
-    assert titles(page, "#all") == [CHILD_B, CHILD_A]
+    listed(page, "#all", [CHILD_B, CHILD_A])
     assert page.locator("#search").is_hidden()
     assert page.locator("#all audio[controls]").count() == 2
     assert "Missed health appointments are information about the child" in page.inner_text("#all")
@@ -568,23 +574,23 @@ def test_no_console_errors_on_any_page(page: Page, site: str, problems: Problems
 def test_long_lists_come_in_pages_and_results_in_batches(page: Page, many: str) -> None:
     page.goto(many)
     newest = [f"Child {number}: a copy" for number in range(44, -1, -1)]
-    assert titles(page, "#all") == newest[:20]
+    listed(page, "#all", newest[:20])
     pages = page.get_by_role("navigation", name="Pages of briefings")
     links = [" ".join(text.split()) for text in pages.get_by_role("link").all_text_contents()]
     assert links == ["Page 1", "Page 2", "Page 3", "Older briefings"]
     assert pages.get_by_role("link", name="Page 1").get_attribute("aria-current") == "page"
     pages.get_by_role("link", name="Older briefings").click()
-    assert page.url == many + "page/2/index.html"
-    assert titles(page, "#all") == newest[20:40]
+    expect(page).to_have_url(many + "page/2/index.html")
+    listed(page, "#all", newest[20:40])
     # The search on any page covers every briefing, 20 results at a time.
     page.get_by_label("Search titles").fill("copy")
     search_ready(page)
-    assert titles(page, "#results") == newest[:20]
+    listed(page, "#results", newest[:20])
     more = page.get_by_role("button", name="Show more results (25 more)")
     more.focus()
     page.keyboard.press("Enter")
-    assert titles(page, "#results") == newest[:40]
+    listed(page, "#results", newest[:40])
     assert focused(page) == f"a# {newest[20]}"  # the keyboard carries on from the first new result
     page.get_by_role("button", name="Show more results (5 more)").click()
-    assert titles(page, "#results") == newest
+    listed(page, "#results", newest)
     assert page.get_by_role("button", name="Show more results").is_hidden()
