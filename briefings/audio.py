@@ -2,10 +2,10 @@
 
 The recording is decoded twice. The measuring pass gives integrated loudness, sample peak and
 silences (EBU R128 / ITU-R BS.1770 via the `ebur128` filter, `silencedetect`) and keeps a one-minute
-sample. A rehearsal on that sample finds what the limiter and the MP3 encoder will take off the
+sample. A rehearsal on that sample finds what the limiter and the encoder will take off the
 loudness. The encoding pass does everything else at once: trim, downmix, resample, a linear gain, a
-peak limiter, optional intro and outro stings, the MP3 encode, and, through a loopback decoder
-(ffmpeg 7.1+ `-dec`), decoding and metering the MP3 as it is written, so the encoded file is verified
+peak limiter, optional intro and outro stings, the MP3 (or AAC) encode, and, through a loopback decoder
+(ffmpeg 7.1+ `-dec`), decoding and metering the encoded audio as it is written, so the encoded file is verified
 without another pass.
 """
 
@@ -49,14 +49,14 @@ LIMITER_MARGIN = 2.0
 AUDIBLE_LIMITING_DB = 10.0
 # Encodes tried before giving up; the first normally passes (the rehearsal sees to that).
 ATTEMPTS = 4
-# Before encoding, a rehearsal on a sample of the recording finds what the MP3 encoder takes off the
+# Before encoding, a rehearsal on a sample of the recording finds what the encoder takes off the
 # loudness and, when the limiter will take more than this off the peaks, what that costs too.
 CALIBRATE_ABOVE_DB = 1.0
 CALIBRATION_STEPS = (0.0, 1.0, 2.5, 4.0, 6.0, 9.0)
 # The rehearsal works on a sample the measuring pass keeps: one second in every `period`, a minute of
 # audio in all (recordings up to two minutes are kept whole), so it costs the same for any length.
 SAMPLE_SECONDS = 60.0
-# The rehearsal's MP3 round trip is at the plain gain; a little more gain and limiting after it can add a
+# The rehearsal's encoder round trip is at the plain gain; a little more gain and limiting after it can add a
 # few tenths of a dB to the true peak, so it must come out this far under the ceiling.
 TRUE_PEAK_SAFETY = 0.5
 # A silence shorter than this is a pause, not something to trim.
@@ -239,8 +239,8 @@ def encode_arguments(
     graph.append(f"{joined}{limiter_filter(limit)}[encode]")
     return [
         "-y", *inputs, "-filter_complex", ";".join(graph), "-map", "[encode]", "-map_metadata", "-1",
-        *_mp3_options(settings), "-id3v2_version", "0", "-write_xing", "1", "-f", "mp3", str(target),
-        # Verification alongside the encode: a loopback decoder decodes the MP3 packets as they are
+        *codec_options(settings), str(target),
+        # Verification alongside the encode: a loopback decoder decodes the packets as they are
         # written, and ebur128 meters them exactly as a player (or `ffmpeg -i out.mp3`) would hear them.
         "-dec", "0:0", "-filter_complex", f"[dec:0]ebur128=peak=true:framelog=quiet,{DISCARD}[verified]",
         "-map", "[verified]", "-f", "null", "-",
@@ -263,7 +263,7 @@ def calibration_arguments(
     rehearsal: Path = Path("rehearsal.mp3"),
 ) -> list[str]:
     """ffmpeg arguments for a rehearsal on a recording's `sample`, metering it raw and limited at `gain`
-    plus each step, and encoding it at `gain` to the MP3 `rehearsal`."""
+    plus each step, and encoding it at `gain` as the output will be, to `rehearsal`."""
     labels = "".join(f"[b{number}]" for number in range(len(steps)))
     graph = [f"[0:a:0]asplit={len(steps) + 1}[raw]{labels}", f"[raw]ebur128@raw=framelog=quiet,{DISCARD}[oraw]"]
     for number, step in enumerate(steps):
@@ -273,17 +273,29 @@ def calibration_arguments(
             limited = "[p0]anull"
         graph.append(f"{limited},ebur128@b{number}=framelog=quiet,{DISCARD}[o{number}]")
     meters = [item for label in ["raw", *map(str, range(len(steps)))] for item in ("-map", f"[o{label}]")]
-    # The MP3 is metered by another ffmpeg afterwards: summaries that two of ffmpeg's threads print at
-    # the same moment interleave in its report, and this one must not be mistaken for another.
+    # The encoded rehearsal is metered by another ffmpeg afterwards: summaries that two of ffmpeg's
+    # threads print at the same moment interleave in its report, and this one must not be mistaken for another.
     return [
         "-y", "-i", str(sample), "-filter_complex", ";".join(graph),
-        "-map", "[e0]", *_mp3_options(settings), "-f", "mp3", str(rehearsal), *meters, "-f", "null", "-",
+        "-map", "[e0]", *codec_options(settings), str(rehearsal), *meters, "-f", "null", "-",
     ]  # fmt: skip
 
 
-def _mp3_options(settings: AudioSettings) -> list[str]:
-    return ["-c:a", "libmp3lame", "-b:a", f"{settings.bitrate}k", "-ar", str(settings.sample_rate),
-            "-ac", str(settings.channels)]  # fmt: skip
+# The encoder and container for each output format. MP3: no ID3 tag yet (tagging adds it) and a Xing
+# header, so players know the exact length. AAC: an MP4 file with its index first, so playback can
+# start before the download ends.
+CODECS = {
+    "mp3": (["-c:a", "libmp3lame"], ["-id3v2_version", "0", "-write_xing", "1", "-f", "mp3"]),
+    "aac": (["-c:a", "aac"], ["-movflags", "+faststart", "-f", "mp4"]),
+}
+EXTENSIONS = {"mp3": ".mp3", "aac": ".m4a"}
+
+
+def codec_options(settings: AudioSettings) -> list[str]:
+    """ffmpeg output options that encode to `settings`' format, bit rate, sample rate and channels."""
+    codec, container = CODECS[settings.format]
+    rate = ["-b:a", f"{settings.bitrate}k", "-ar", str(settings.sample_rate), "-ac", str(settings.channels)]
+    return [*codec, *rate, *container]
 
 
 def _number(pattern: str, report: str) -> float | None:
@@ -409,7 +421,7 @@ def _slope(tried: list[tuple[float, float]], first: float = 1.0) -> float:
 def calibrate(
     runner: Runner, analysis: Analysis, settings: AudioSettings, gain: float, limit: float, limiting: bool = True
 ) -> tuple[float, float, float]:
-    """How many dB to add to `gain` to make up what the limiter and the MP3 encoder take away, the
+    """How many dB to add to `gain` to make up what the limiter and the encoder take away, the
     true peak of the encoded rehearsal, and how many LU a dB more gain adds there.
 
     The limiter's loss grows with the gain, so meter the limited sample at a few gains above the plain
@@ -420,7 +432,7 @@ def calibrate(
     if analysis.sample is None:
         return 0.0, -math.inf, 1.0
     steps = CALIBRATION_STEPS if limiting else CALIBRATION_STEPS[:1]
-    rehearsal = analysis.sample.with_suffix(".mp3")
+    rehearsal = analysis.sample.with_suffix(EXTENSIONS[settings.format])
     for _ in range(2):
         process = runner.ffmpeg_run(calibration_arguments(analysis.sample, settings, gain, limit, steps, rehearsal))
         codec = measure(runner, rehearsal) if process.returncode == 0 else None
@@ -495,7 +507,7 @@ def normalise(
     stings: Stings = Stings(),
     progress: Progress | None = None,
 ) -> Encoded:
-    """Encode `source` to an MP3 at `target` that measures at the loudness and peak targets."""
+    """Encode `source` to `target` (MP3 or AAC, as `settings` say) measuring at the loudness and peak targets."""
     with tempfile.TemporaryDirectory(prefix="briefings-") as folder:
         return _normalise(runner, source, target, settings, stings, progress or (lambda fraction: None), Path(folder))
 

@@ -25,7 +25,7 @@ from briefings.progress import Tracker
 from briefings.runner import Runner
 from briefings.site import render_site
 from briefings.submission import Submission, load_submissions
-from briefings.tagging import Tags, duration, write_tags
+from briefings.tagging import MEDIA_TYPES, Tags, duration, tag
 from briefings.transcript import TRANSCRIPT_TYPES, TranscriptError, html_transcript
 
 FEED_KEY = "feed.xml"
@@ -33,7 +33,7 @@ FEED_KEY = "feed.xml"
 # 2: silence trimming, stings, limiter calibration, verification by a loopback decoder.
 AUDIO_PIPELINE_VERSION = 2
 CONTENT_TYPES = {
-    ".mp3": "audio/mpeg",
+    **MEDIA_TYPES,
     ".xml": "application/rss+xml; charset=utf-8",
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -208,7 +208,8 @@ class AudioCache:
             return self._process(recording, key, progress)
 
     def _process(self, recording: Path, key: str, progress: audio.Progress | None) -> Processed:
-        cached = self.folder / f"{key}.mp3"
+        extension = audio.EXTENSIONS[self.settings.format]
+        cached = self.folder / f"{key}{extension}"
         facts = self.folder / f"{key}.json"
         if cached.is_file() and facts.is_file():
             data = json.loads(facts.read_text())
@@ -219,7 +220,7 @@ class AudioCache:
             )
             return Processed(cached, encoded, False)
         # A name of its own per encode: two briefings may share a recording and be encoded at once.
-        partial = self.folder / f"{key}.{uuid.uuid4().hex[:8]}.partial.mp3"
+        partial = self.folder / f"{key}.{uuid.uuid4().hex[:8]}.partial{extension}"
         try:
             encoded = audio.normalise(self.runner, recording, partial, self.settings, self.stings, progress)
         except BaseException:
@@ -232,6 +233,7 @@ class AudioCache:
 
 def _stage_episode(
     stager: Stager,
+    runner: Runner,
     show: Show,
     submission: Submission,
     processed: Path,
@@ -244,8 +246,7 @@ def _stage_episode(
     assert briefing is not None
     slug = submission.slug
     page_key = f"briefings/{slug}/index.html"
-    tagged = stager.root / f".tagging-{slug}.mp3"
-    shutil.copyfile(processed, tagged)
+    tagged = stager.root / f".tagging-{slug}{processed.suffix}"
     tags = Tags(
         title=briefing.title,
         artist=briefing.author.name,
@@ -257,9 +258,9 @@ def _stage_episode(
         artwork_mime=artwork[1],
         chapters=tuple(chapter_list(briefing, timeline or Timeline())),
     )
-    write_tags(tagged, tags)
+    tag(processed, tagged, tags, runner)
     digest = file_sha256(tagged)
-    media = stager.add_file(f"media/{slug}-{digest[:8]}.mp3", tagged, MEDIA)
+    media = stager.add_file(f"media/{slug}-{digest[:8]}{processed.suffix}", tagged, MEDIA)
     length = duration(tagged)
     tagged.unlink()
     chapters_key = transcript_key = transcript_type = None
@@ -400,7 +401,7 @@ def build(
         # record wins over the one derived from the show id and slug.
         guid = (guids or {}).get(submission.slug) or episode_guid(show.id, submission.slug)
         episode = _stage_episode(
-            stager, show, submission, result.path, (artwork_bytes, artwork_type), guid, html, result.timeline
+            stager, runner, show, submission, result.path, (artwork_bytes, artwork_type), guid, html, result.timeline
         )
         episodes.append(episode)
         if transcript is not None:

@@ -252,11 +252,15 @@ def _audio_settings(options: Options, overrides: dict[str, Any]) -> tuple[AudioS
 @main.command(name="audio")
 @click.argument("source", metavar="INPUT", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
-    "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The MP3 to write."
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write: .mp3 for MP3, .m4a for AAC.",
 )
 @click.option("--target-lufs", type=float, help="Integrated loudness to reach (default: show.toml, else -16).")
 @click.option("--true-peak", type=float, help="True-peak ceiling in dBTP (default: show.toml, else -1).")
-@click.option("--bitrate", type=int, help="MP3 bit rate in kbps (default: show.toml, else 96).")
+@click.option("--bitrate", type=int, help="Bit rate in kbps (default: show.toml, else 96).")
 @click.option("--channels", type=click.Choice(["1", "2"]), help="1 downmixes to mono (the default), 2 keeps stereo.")
 @click.option("--trim/--no-trim", "trim", default=None, help="Cut leading and trailing silence (default: on).")
 @click.option("--no-stings", is_flag=True, help="Leave out the intro and outro named in show.toml.")
@@ -274,7 +278,7 @@ def audio_command(
     no_stings: bool,
     as_json: bool,
 ) -> None:
-    """Normalise one recording to an MP3.
+    """Normalise one recording to an MP3 (or, named .m4a, AAC).
 
     Prints its loudness and true peak before and after.
     Uses the [audio] settings of the workspace's show.toml when there is one. The input is never
@@ -284,7 +288,13 @@ def audio_command(
 
         briefings audio interview.m4a -o interview.mp3 --target-lufs -16
     """
+    if output.resolve() == source.resolve():
+        raise UsageError(f"-o {output}: is the input (fix: write to a new file)")
+    formats = {extension: name for name, extension in audio.EXTENSIONS.items()}
+    if output.suffix.lower() not in formats:
+        raise UsageError(f"-o {output}: not an .mp3 or .m4a file name (fix: name it .mp3 for MP3, .m4a for AAC)")
     overrides = {
+        "format": formats[output.suffix.lower()],
         "target_lufs": target_lufs,
         "true_peak": true_peak,
         "bitrate": bitrate,
@@ -294,8 +304,6 @@ def audio_command(
     settings, stings = _audio_settings(options, overrides)
     if no_stings:
         stings = audio.NO_STINGS
-    if output.resolve() == source.resolve():
-        raise UsageError(f"-o {output}: is the input (fix: write the MP3 to a new file)")
     if not output.parent.is_dir():
         raise UsageError(f"-o {output}: no folder {shown(output.parent)} (fix: create it first)")
     partial = output.with_name(f".{output.name}.partial")

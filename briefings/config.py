@@ -78,6 +78,9 @@ class AudioSettings(Strict):
 
     target_lufs: Annotated[float, Field(ge=-30, le=-10)] = -16.0
     true_peak: Annotated[float, Field(ge=-9, le=0)] = -1.0
+    # mp3 plays everywhere; aac (in an .m4a file) sounds better at the same bit rate and every major
+    # podcast app plays it, but some older players and car stereos do not.
+    format: Literal["mp3", "aac"] = "mp3"
     bitrate: Annotated[int, Field(ge=32, le=320)] = 96
     sample_rate: Literal[44100, 48000] = 44100
     channels: Literal[1, 2] = 1

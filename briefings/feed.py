@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
@@ -17,6 +18,7 @@ from briefings import __version__
 from briefings.config import MAX_DESCRIPTION_BYTES, Show, url_slug
 from briefings.episode import Episode, podcast_guid
 from briefings.submission import ReviewType
+from briefings.tagging import MEDIA_TYPES
 from briefings.timecode import timestamp
 from briefings.transcript import HTML_TYPE, TIMED_TYPES
 
@@ -294,7 +296,8 @@ def render_feed(
         description_text = plain_description(episode)
         entry.description(description_text)
         entry.content(html_description(episode), type="CDATA")
-        entry.enclosure(base + episode.media_key, str(episode.media_size), "audio/mpeg")
+        media_type = MEDIA_TYPES[PurePosixPath(episode.media_key).suffix]
+        entry.enclosure(base + episode.media_key, str(episode.media_size), media_type)
         entry.pubDate(episode.published)
         entry.podcast.itunes_duration(round(episode.duration))
         entry.podcast.itunes_author(briefing.author.name)

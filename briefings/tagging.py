@@ -1,12 +1,24 @@
-"""ID3v2.3 tags, cover art and chapters (ID3v2 Chapter Frame Addendum) via mutagen."""
+"""Tags, cover art and chapters: ID3v2.3 with the Chapter Frame Addendum for MP3 (via mutagen); for AAC
+in MP4, iTunes-style tags (via mutagen) and chapters as both a QuickTime chapter track and a Nero `chpl`
+list (written by ffmpeg), the two forms podcast apps read."""
 
 from __future__ import annotations
 
+import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import mutagen
 from mutagen.id3 import APIC, CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TPE1, WOAR, CTOCFlags, PictureType
-from mutagen.mp3 import MP3
+from mutagen.mp4 import MP4, MP4Cover
+
+from briefings.errors import BriefingsError
+from briefings.runner import Runner
+
+# The media types feeds and storage give each format's files.
+MEDIA_TYPES = {".mp3": "audio/mpeg", ".m4a": "audio/x-m4a"}
 
 
 @dataclass(frozen=True)
@@ -25,13 +37,23 @@ class Tags:
 
 
 def duration(path: Path) -> float:
-    """The exact playing time of an MP3 in seconds (from its Xing/LAME header)."""
-    info = MP3(path).info
-    assert info is not None  # MP3() raises when the file holds no MPEG audio
-    return float(info.length)
+    """The exact playing time of an MP3 (from its Xing/LAME header) or an MP4 (from its index), in seconds."""
+    audio = mutagen.File(path)
+    if audio is None or audio.info is None:
+        raise BriefingsError(f"{path}: not an MP3 or MP4 file (fix: report this as a bug)")
+    return float(audio.info.length)
 
 
-def write_tags(path: Path, tags: Tags) -> None:
+def tag(source: Path, target: Path, tags: Tags, runner: Runner) -> None:
+    """Write a copy of the encoded `source` to `target` with `tags` (the format follows the suffix)."""
+    if source.suffix == ".m4a":
+        _tag_mp4(source, target, tags, runner)
+    else:
+        shutil.copyfile(source, target)
+        _tag_mp3(target, tags)
+
+
+def _tag_mp3(path: Path, tags: Tags) -> None:
     """Replace any tags in the MP3 at `path` with `tags`, saved as ID3v2.3 (what most players read)."""
     id3 = ID3()
     id3.add(TIT2(encoding=3, text=[tags.title]))
@@ -60,3 +82,50 @@ def write_tags(path: Path, tags: Tags) -> None:
             CTOC(element_id="toc", flags=flags, child_element_ids=ids, sub_frames=[TIT2(encoding=3, text=["Chapters"])])
         )
     id3.save(path, v2_version=3)
+
+
+def _escaped(text: str) -> str:
+    """`text` as a value in ffmpeg's metadata file format, which escapes = ; # \\ and line breaks."""
+    return re.sub(r"([=;#\\\n])", r"\\\1", text)
+
+
+def _tag_mp4(source: Path, target: Path, tags: Tags, runner: Runner) -> None:
+    end_ms = int(duration(source) * 1000)
+    lines = [";FFMETADATA1"]
+    starts = [int(start * 1000) for start, _ in tags.chapters]
+    for number, (start_ms, (_, title)) in enumerate(zip(starts, tags.chapters, strict=True)):
+        stop_ms = starts[number + 1] if number + 1 < len(starts) else end_ms
+        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={start_ms}", f"END={stop_ms}", f"title={_escaped(title)}"]
+    with tempfile.TemporaryDirectory(prefix="briefings-") as folder:
+        chapters = Path(folder) / "chapters.txt"
+        chapters.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        process = runner.ffmpeg_run(
+            [
+                "-y", "-i", str(source), "-f", "ffmetadata", "-i", str(chapters), "-map", "0:a",
+                "-map_metadata", "1", "-map_chapters", "1", "-c", "copy", "-movflags", "+faststart",
+                "-f", "mp4", str(target),
+            ]
+        )  # fmt: skip
+    if process.returncode != 0:
+        raise BriefingsError(
+            f"{source}: could not write chapters ({process.stderr.strip()[-200:]}) (fix: report this as a bug)"
+        )
+    mp4 = MP4(target)
+    if mp4.tags is None:
+        mp4.add_tags()
+    assert mp4.tags is not None
+    cover = MP4Cover.FORMAT_PNG if tags.artwork_mime == "image/png" else MP4Cover.FORMAT_JPEG
+    mp4.tags.update(
+        {
+            "\xa9nam": [tags.title],
+            "\xa9ART": [tags.artist],
+            "\xa9alb": [tags.album],
+            "\xa9day": [str(tags.year)],
+            "\xa9gen": ["Podcast"],
+            "\xa9cmt": [tags.comment],
+            "purl": [tags.url],
+            "pcst": True,
+            "covr": [MP4Cover(tags.artwork, imageformat=cover)],
+        }
+    )
+    mp4.save()

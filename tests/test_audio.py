@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from mutagen.mp3 import MP3
+from mutagen.mp4 import MP4
 from pydub.generators import Sine, WhiteNoise
 
 from briefings import audio
@@ -85,6 +86,22 @@ def test_any_input_comes_out_at_target_loudness_in_mono_mp3(inputs: dict[str, Pa
     assert abs(result.result.true_peak - meter.true_peak) <= 0.1
     info = MP3(target).info
     assert (info.channels, info.sample_rate, info.bitrate) == (1, 44100, 96000)
+    assert abs(info.length - result.duration) < 0.06
+    assert sha256(source) == before
+
+
+@pytest.mark.parametrize("name", ["quiet stereo wav", "clipped flac", "browser webm"])
+def test_aac_output_is_verified_like_mp3(inputs: dict[str, Path], name: str, tmp_path: Path) -> None:
+    source = inputs[name]
+    before = sha256(source)
+    target = tmp_path / "out.m4a"
+    result = audio.normalise(Runner(), source, target, AudioSettings(format="aac"))
+    meter = ebur128(target)
+    assert abs(meter.integrated - -16.0) <= 0.5 and meter.true_peak <= -1.0, meter
+    assert abs(result.result.integrated - meter.integrated) <= 0.1
+    assert abs(result.result.true_peak - meter.true_peak) <= 0.1
+    info = MP4(target).info
+    assert (info.codec, info.channels, info.sample_rate) == ("mp4a.40.2", 1, 44100)
     assert abs(info.length - result.duration) < 0.06
     assert sha256(source) == before
 

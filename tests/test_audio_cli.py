@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from mutagen.mp3 import MP3
+from mutagen.mp4 import MP4
 
 from briefings.progress import Display, bar_line
 from briefings.runner import find_ffmpeg
@@ -83,7 +84,7 @@ def test_audio_refuses_bad_use_without_writing(recording: Path, tmp_path: Path) 
     shutil.copy(recording, copy)
     same = run(tmp_path, "audio", str(copy), "-o", str(copy))
     assert same.exit_code == 2
-    assert same.stderr == f"Error: -o {copy}: is the input (fix: write the MP3 to a new file)\n"
+    assert same.stderr == f"Error: -o {copy}: is the input (fix: write to a new file)\n"
     loud = run(tmp_path, "audio", str(copy), "-o", str(tmp_path / "out.mp3"), "--target-lufs", "-5")
     assert loud.exit_code == 2
     assert loud.stderr == (
@@ -195,3 +196,22 @@ def test_build_stopped_by_sigterm_leaves_no_partial_file(ten_minutes: Path, tmp_
     assert list((workspace / ".briefings").glob("**/*.partial*")) == []
     assert list((workspace / ".briefings").glob("**/*.mp3")) == []
     assert _session_ended(process)
+
+
+def test_audio_writes_aac_when_the_output_is_named_m4a(recording: Path, tmp_path: Path) -> None:
+    output = tmp_path / "briefing.m4a"
+    result = run(tmp_path, "audio", str(recording), "-o", str(output))
+    assert result.exit_code == 0, result.output
+    meter = ebur128(output)
+    assert abs(meter.integrated - -16.0) <= 0.5 and meter.true_peak <= -1.0
+    assert MP4(output).info.codec == "mp4a.40.2"
+    assert f"Output: {output}: {meter.integrated:.1f} LUFS, true peak {meter.true_peak:.1f} dBTP" in result.stdout
+
+
+def test_audio_refuses_an_output_it_cannot_write(recording: Path, tmp_path: Path) -> None:
+    result = run(tmp_path, "audio", str(recording), "-o", str(tmp_path / "briefing.ogg"))
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == (
+        f"Error: -o {tmp_path / 'briefing.ogg'}: not an .mp3 or .m4a file name (fix: name it .mp3 for MP3, .m4a for AAC)"
+    )
+    assert list(tmp_path.iterdir()) == []

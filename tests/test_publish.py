@@ -11,8 +11,9 @@ import podcastparser
 import yaml
 from lxml import etree
 from mutagen.id3 import ID3
+from mutagen.mp4 import MP4
 
-from tests.conftest import REPO, ebur128, run_json
+from tests.conftest import REPO, copy_example, ebur128, run, run_json
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 NAMESPACES = {
@@ -110,6 +111,33 @@ def test_episode_files_carry_id3_tags_art_and_chapters(published: Path) -> None:
     assert [frame.start_time for frame in chapters] == [0, 23000, 32000, 40000]
     assert str(chapters[1].sub_frames["TIT2"]) == "Missed appointments are about the child"
     assert tags.getall("CTOC")[0].child_element_ids == [frame.element_id for frame in chapters]
+
+
+def test_aac_show_publishes_m4a_with_tags_art_and_chapters(tmp_path: Path) -> None:
+    workspace = copy_example(tmp_path / "workspace")
+    show = workspace / "show.toml"
+    show.write_text(show.read_text().replace('format = "mp3"', 'format = "aac"'))
+    result = run(workspace, "publish")
+    assert result.exit_code == 0, result.output
+    output = workspace / "feed"
+    episodes = {episode["title"]: episode for episode in parse_podcast(output / "feed.xml")["episodes"]}
+    enclosure = episodes["Child A: the baby nobody saw"]["enclosures"][0]
+    assert enclosure["mime_type"] == "audio/x-m4a"
+    path = local(output, enclosure["url"])
+    assert path.suffix == ".m4a" and enclosure["file_size"] == path.stat().st_size
+    meter = ebur128(path)
+    assert abs(meter.integrated - -16.0) <= 0.5 and meter.true_peak <= -1.0, meter
+    parsed = feedparser.parse((output / "feed.xml").read_bytes())
+    assert {entry.enclosures[0].type for entry in parsed.entries} == {"audio/x-m4a"}
+    media = MP4(path)
+    assert media.tags is not None
+    assert media.tags["\xa9nam"] == ["Child A: the baby nobody saw"]
+    assert media.tags["\xa9ART"] == ["Dr Helen Okafor"]
+    assert bytes(media.tags["covr"][0]) == (workspace / "artwork.jpg").read_bytes()
+    assert [(chapter.start, chapter.title) for chapter in media.chapters or []] == [
+        (0.0, "Introduction"), (23.0, "Missed appointments are about the child"),
+        (32.0, "Who lives in the home?"), (40.0, "Share your worry"),
+    ]  # fmt: skip
 
 
 def test_second_publish_encodes_and_writes_nothing(workspace: Path) -> None:
