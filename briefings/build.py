@@ -110,7 +110,9 @@ def audio_cache_key(recording: Path, settings: AudioSettings, stings: audio.Stin
     recipe = json.dumps(
         {
             "pipeline": AUDIO_PIPELINE_VERSION,
-            **settings.model_dump(),
+            # MP3 was the only format before `format` existed: leaving it out keeps those keys, so an
+            # upgrade re-encodes nothing.
+            **settings.model_dump(exclude={"format"} if settings.format == "mp3" else None),
             # The stings' content, not their names: replacing intro.wav must re-encode every briefing.
             "stings": [file_sha256(path) for path in stings.files],
         },
@@ -367,8 +369,11 @@ def build(
     if tracker is not None:
         tracker.start([submission.slug for submission in ready])
     try:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+        try:
             results = list(pool.map(process, ready))
+        finally:
+            pool.shutdown(cancel_futures=True)  # stopped (Ctrl+C, SIGTERM): start nothing more
     finally:
         if tracker is not None:
             tracker.close()

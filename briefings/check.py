@@ -156,5 +156,8 @@ def check_submission(submission: Submission, runner: Runner, cache: Path | None 
 
 def check_all(submissions: Sequence[Submission], runner: Runner, cache: Path | None, jobs: int = 1) -> list[Submission]:
     """Check every submission, `jobs` recordings at a time."""
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
         return list(pool.map(lambda submission: check_submission(submission, runner, cache), submissions))
+    finally:
+        pool.shutdown(cancel_futures=True)  # stopped (Ctrl+C, SIGTERM): start nothing more

@@ -7,7 +7,6 @@ import logging
 import os
 import re
 import shutil
-import signal
 import socket
 import sys
 import threading
@@ -49,7 +48,7 @@ from briefings.publish import (
 )
 from briefings.recording import RecordingError, analyse, pauses, suggest_chapters
 from briefings.release import Release, build_summary, refused, release
-from briefings.runner import Runner, stop_all
+from briefings.runner import Runner, stop_on_sigterm
 from briefings.serve import PreviewServer
 from briefings.status import briefing_states
 from briefings.storage import LocalStorage, S3Storage, Storage
@@ -101,13 +100,6 @@ def say(options: Options, message: str) -> None:
         click.echo(message, err=True)
 
 
-def _stopped(signal_number: int, frame: object) -> None:
-    """On SIGTERM, end every ffmpeg and exit as a terminated program would (143), letting cleanup run
-    on the way out so no partial file is left behind."""
-    stop_all()
-    raise SystemExit(128 + signal_number)
-
-
 @click.group(cls=BriefingsGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "-C",
@@ -129,8 +121,7 @@ def main(ctx: click.Context, workspace: Path, verbose: bool, quiet: bool) -> Non
 
         briefings publish && briefings serve
     """
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _stopped)
+    stop_on_sigterm()
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(message)s")
     # botocore's debug log prints signed request headers (the access key id, session tokens): keep the
     # AWS libraries quiet even with -v, so credentials never reach a terminal or a CI log.

@@ -141,7 +141,7 @@ def analyse(runner: Runner, path: Path, cache: Path | None = None) -> Facts:
             return Facts(**document)
     process = runner.ffmpeg_run(analyse_arguments(path))
     facts = parse_report(process.stderr)
-    if cached is not None:
+    if cached is not None and process.returncode == 0:  # not a decode cut short (by a stop, say)
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_text(json.dumps(asdict(facts)))
     return facts

@@ -5,50 +5,69 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from briefings.errors import BriefingsError
 
 log = logging.getLogger(__name__)
 
-# Every ffmpeg running now, so that a stop (SIGTERM) can end them all, whichever thread started them.
+# Exit status of a program ended by SIGTERM, as shells report it.
+STOPPED = 128 + signal.SIGTERM
+
+# Every ffmpeg running now, so that a stop can end them all, whichever thread started them. No lock:
+# adding, discarding and copying a set are atomic in CPython, and the signal handler must never wait.
 _running: set[subprocess.Popen[Any]] = set()
-_running_lock = threading.Lock()
 _stopping = threading.Event()
+_spawning = threading.local()
 
 
-def stop_all() -> None:
-    """End every ffmpeg this process started and start no more: the command is being stopped."""
+def stop_on_sigterm() -> None:
+    """Make SIGTERM end every ffmpeg, start no more and exit with STOPPED, running cleanup (`finally`
+    blocks) on the way out so no partial file is left behind."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop)
+
+
+def _stop(signal_number: int, frame: object) -> None:
+    if _stopping.is_set():
+        return  # a second SIGTERM: already stopping
     _stopping.set()
-    with _running_lock:
-        for process in _running:
-            process.kill()
+    for process in list(_running):
+        process.kill()
+    # Raising inside Popen would lose the process it is starting: `_started` exits once it has it.
+    if not getattr(_spawning, "now", False):
+        raise SystemExit(STOPPED)
 
 
 @contextmanager
 def _started(argv: Sequence[str], **options: Any) -> Iterator[subprocess.Popen[Any]]:
-    """Start `argv`, tracked so `stop_all` can end it; killed if the caller fails while it runs."""
-    with _running_lock:
+    """Start `argv`, tracked so a stop can end it; killed if the caller fails while it runs."""
+    _spawning.now = True
+    try:
         if _stopping.is_set():
-            raise BriefingsError("stopped")
+            raise SystemExit(STOPPED)
         process = subprocess.Popen(argv, **options)
         _running.add(process)
+    finally:
+        _spawning.now = False
     try:
         with process:
             try:
+                if _stopping.is_set():  # stopped while it started: the handler may not have seen it
+                    raise SystemExit(STOPPED)
                 yield process
             except BaseException:
                 process.kill()
                 raise
     finally:
-        with _running_lock:
-            _running.discard(process)
+        _running.discard(process)
 
 
 def find_ffmpeg() -> str:
@@ -115,11 +134,12 @@ class Runner:
         return subprocess.CompletedProcess(argv, process.returncode, "", stderr)
 
     @contextmanager
-    def ffmpeg_pipe(self, arguments: Sequence[str]) -> Iterator[subprocess.Popen[bytes]]:
-        """Run ffmpeg with its output on a pipe, to read it as it is made (never whole)."""
+    def ffmpeg_pipe(self, arguments: Sequence[str]) -> Iterator[tuple[subprocess.Popen[bytes], IO[bytes]]]:
+        """Run ffmpeg with its output on a pipe, to read it as it is made (never whole); also yields the
+        file its report (stderr) goes to, which a pipe could not hold: a damaged file fills one with errors."""
         argv = [self.ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", *arguments]
         log.debug("running %s", subprocess.list2cmdline(argv))
         with self._lock:
             self.runs += 1
-        with _started(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
-            yield process
+        with tempfile.TemporaryFile() as report, _started(argv, stdout=subprocess.PIPE, stderr=report) as process:
+            yield process, report

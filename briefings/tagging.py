@@ -85,8 +85,12 @@ def _tag_mp3(path: Path, tags: Tags) -> None:
 
 
 def _escaped(text: str) -> str:
-    """`text` as a value in ffmpeg's metadata file format, which escapes = ; # \\ and line breaks."""
-    return re.sub(r"([=;#\\\n])", r"\\\1", text)
+    """`text` as a value in ffmpeg's metadata file format, which escapes = ; # \\ and line breaks.
+
+    ffmpeg reads any backslash at the end of a line as joining it to the next, even an escaped one,
+    so a trailing backslash (meaningless in a title) is left out.
+    """
+    return re.sub(r"([=;#\\\n])", r"\\\1", text.rstrip("\\"))
 
 
 def _tag_mp4(source: Path, target: Path, tags: Tags, runner: Runner) -> None:

@@ -63,8 +63,8 @@ def recognise(runner: Runner, recording: Path, progress: Callable[[float], None]
         ]
         cues.extend(split_cues(words))
 
-    with runner.ffmpeg_pipe(arguments) as process:
-        assert process.stdout is not None and process.stderr is not None
+    with runner.ffmpeg_pipe(arguments) as (process, report):
+        assert process.stdout is not None
         while True:
             frame = process.stdout.read(size)
             if len(frame) < size:
@@ -85,8 +85,9 @@ def recognise(runner: Runner, recording: Path, progress: Callable[[float], None]
             frames += 1
             if progress is not None and frames % 1000 == 0:
                 progress(frames * endpointer.frame_length)
-        error = process.stderr.read().decode(errors="replace").strip()
         failed = process.wait() != 0
+        report.seek(0)
+        error = report.read().decode(errors="replace").strip()
     if failed:
         raise BriefingsError(
             f"{shown(recording)}: could not be decoded ({error.splitlines()[-1] if error else 'ffmpeg failed'}) (fix: export it again as WAV, FLAC, MP3 or M4A)"

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 from mutagen.mp3 import MP3
-from mutagen.mp4 import MP4
+from mutagen.mp4 import MP4, MP4Cover
 from pydub.generators import Sine, WhiteNoise
 
 from briefings import audio
 from briefings.config import AudioSettings
 from briefings.errors import AudioError
 from briefings.runner import Runner, find_ffmpeg
+from briefings.tagging import Tags, tag
 from tests.conftest import REPO, ebur128
 
 
@@ -104,6 +105,19 @@ def test_aac_output_is_verified_like_mp3(inputs: dict[str, Path], name: str, tmp
     assert (info.codec, info.channels, info.sample_rate) == ("mp4a.40.2", 1, 44100)
     assert abs(info.length - result.duration) < 0.06
     assert sha256(source) == before
+
+
+def test_mp4_chapter_titles_keep_the_characters_ffmpeg_metadata_escapes(tmp_path: Path) -> None:
+    source = lavfi(tmp_path / "tone.m4a", "sine=frequency=300:duration=30", "-c:a", "aac")
+    titles = ["Risk = need; #1 \\ first", "Ends in C:\\", "Third"]
+    tags = Tags("T", "A", "S", 2026, "C", "https://example.org/", b"\x89PNG fake", "image/png",
+                tuple(zip((0.0, 10.0, 20.0), titles, strict=True)))  # fmt: skip
+    tag(source, tmp_path / "tagged.m4a", tags, Runner())
+    tagged = MP4(tmp_path / "tagged.m4a")
+    assert [(chapter.start, chapter.title) for chapter in tagged.chapters or []] == [
+        (0.0, "Risk = need; #1 \\ first"), (10.0, "Ends in C:"), (20.0, "Third"),
+    ]  # fmt: skip
+    assert tagged.tags is not None and tagged.tags["covr"][0].imageformat == MP4Cover.FORMAT_PNG
 
 
 def test_trailing_pause_is_trimmed_to_the_padding(inputs: dict[str, Path], tmp_path: Path) -> None:
