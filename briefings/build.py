@@ -306,6 +306,7 @@ def build(
     guids: Mapping[str, str] | None = None,
     published: Mapping[str, Mapping[str, Any]] | None = None,
     tracker: Tracker | None = None,
+    read_published: Callable[[str], bytes | None] | None = None,
 ) -> Build:
     """Process every ready submission in `workspace` and stage the complete site for publishing.
 
@@ -313,7 +314,8 @@ def build(
     `guids` are the GUIDs already published, which a briefing keeps for life. `published` are the episodes
     the destination's manifest records: one this build cannot publish (its folder is not here, it was
     refused, its embargo moved later) stays live as last published; only `briefings withdraw` or its
-    `withdraw_after` date takes a published briefing down.
+    `withdraw_after` date takes a published briefing down; `read_published` reads a file from the
+    destination (its transcript, for its page and the search).
     """
     report = progress or (lambda message: None)
     show = load_show(workspace)
@@ -421,6 +423,10 @@ def build(
             continue  # recorded before episodes were kept in full: the plan stops the publish instead
         episodes.append(last)
         kept.append(slug)
+        if last.transcript_key and read_published is not None:
+            text = read_published(last.transcript_key)
+            if text is not None:
+                transcripts[slug] = text.decode("utf-8", errors="replace")
         problems.append(
             Problem(
                 shown(workspace / EPISODES_DIR / slug),

@@ -163,6 +163,7 @@ def _build(
     exclude: set[str] | None = None,
     guids: dict[str, str] | None = None,
     published: dict[str, dict[str, Any]] | None = None,
+    read_published: Callable[[str], bytes | None] | None = None,
 ) -> Build:
     runner = Runner()
     # Progress goes to stderr: a live bar on a terminal, a line per briefing in logs; --quiet silences it.
@@ -177,6 +178,7 @@ def _build(
         exclude=exclude or set(),
         guids=guids,
         published=published,
+        read_published=read_published,
     )
 
 
@@ -513,7 +515,7 @@ def _publish_run(
     storage = _open_storage(options, show, destination, counter)
 
     def make_build(exclude: set[str], guids: dict[str, str], published: dict[str, dict[str, Any]]) -> Build:
-        result = _build(options, jobs, exclude, guids, published)
+        result = _build(options, jobs, exclude, guids, published, storage.read)
         _report_problems(result)
         return result
 

@@ -626,6 +626,10 @@ def test_a_published_briefing_now_refused_stays_live_as_last_published(workspace
     feed = workspace / "feed" / "feed.xml"
     before = feed.read_bytes()
     media = sorted(path.name for path in (workspace / "feed" / "media").iterdir())
+    # Its page and the search keep its transcript, read back from the destination.
+    pages = [workspace / "feed" / key for key in ("briefings/child-b/index.html", "search/transcripts.json")]
+    pages_before = [page.read_bytes() for page in pages]
+    assert b"Child B" in pages_before[0] and b"child-b" in pages_before[1]
     briefing = workspace / "episodes" / "child-b" / "briefing.yaml"
     briefing.write_text(briefing.read_text().replace("summary:", "sumary:"))
     result = run(workspace, "-q", "publish")
@@ -637,6 +641,7 @@ def test_a_published_briefing_now_refused_stays_live_as_last_published(workspace
     ) in result.stderr.splitlines()
     assert feed.read_bytes() == before
     assert sorted(path.name for path in (workspace / "feed" / "media").iterdir()) == media
+    assert [page.read_bytes() for page in pages] == pages_before
 
 
 def test_clear_one_line_errors(s3ws: Path, moto: str, bucket: str, proxy: FaultProxy) -> None:
