@@ -19,9 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import boto3
 import click
-from botocore.config import Config as BotocoreConfig
 from botocore.exceptions import ProfileNotFound
 from pydantic import ValidationError
 
@@ -389,6 +387,10 @@ class RequestCounter:
 
 def s3_client(profile: str | None, endpoint_url: str | None, region: str | None, counter: RequestCounter) -> Any:
     """An S3 client from boto3's standard credential chain, with botocore's standard retry mode."""
+    # boto3 takes a third of a second to import: only commands that reach a bucket need it.
+    import boto3
+    from botocore.config import Config as BotocoreConfig
+
     try:
         session = boto3.session.Session(profile_name=profile, region_name=region)
     except ProfileNotFound:

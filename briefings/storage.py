@@ -14,8 +14,6 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
-from boto3.exceptions import S3UploadFailedError
-from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import (
     ClientError,
     ConnectionClosedError,
@@ -170,6 +168,9 @@ class S3Storage:
         multipart_threshold: int = MULTIPART_THRESHOLD,
         transfer_progress: TransferProgress | None = None,
     ) -> None:
+        # boto3 takes a third of a second to import: only publishing to a bucket needs it.
+        from boto3.s3.transfer import TransferConfig
+
         self.client = client
         self.bucket = bucket
         self.prefix = prefix.strip("/")
@@ -236,6 +237,8 @@ class S3Storage:
 
     def _upload_large(self, key: str, source: Path, headers: dict[str, str]) -> None:
         # boto3's transfer manager: multipart upload, parts in parallel, each part retried.
+        from boto3.exceptions import S3UploadFailedError
+
         size = source.stat().st_size
         progress = self.transfer_progress(key, size) if self.transfer_progress else contextlib.nullcontext(None)
         with progress as callback:
