@@ -64,16 +64,14 @@ def _tag_mp3(path: Path, tags: Tags) -> None:
     id3.add(COMM(encoding=3, lang="eng", desc="", text=[tags.comment]))
     id3.add(WOAR(url=tags.url))
     id3.add(APIC(encoding=3, mime=tags.artwork_mime, type=PictureType.COVER_FRONT, desc="Cover", data=tags.artwork))
-    if tags.chapters:
-        end_ms = int(duration(path) * 1000)
-        starts = [int(start * 1000) for start, _ in tags.chapters]
-        ids = [f"chp{number}" for number in range(len(starts))]
-        for number, (start_ms, (_, title)) in enumerate(zip(starts, tags.chapters, strict=True)):
-            stop_ms = starts[number + 1] if number + 1 < len(starts) else end_ms
+    spans = _chapter_spans(path, tags.chapters)
+    if spans:
+        ids = [f"chp{number}" for number in range(len(spans))]
+        for element_id, (start_ms, stop_ms, title) in zip(ids, spans, strict=True):
             # 0xFFFFFFFF offsets mean "use the times", per the Chapter Frame Addendum.
             id3.add(
                 CHAP(
-                    element_id=ids[number], start_time=start_ms, end_time=stop_ms,
+                    element_id=element_id, start_time=start_ms, end_time=stop_ms,
                     start_offset=0xFFFFFFFF, end_offset=0xFFFFFFFF, sub_frames=[TIT2(encoding=3, text=[title])],
                 )
             )  # fmt: skip
@@ -82,6 +80,16 @@ def _tag_mp3(path: Path, tags: Tags) -> None:
             CTOC(element_id="toc", flags=flags, child_element_ids=ids, sub_frames=[TIT2(encoding=3, text=["Chapters"])])
         )
     id3.save(path, v2_version=3)
+
+
+def _chapter_spans(path: Path, chapters: tuple[tuple[float, str], ...]) -> list[tuple[int, int, str]]:
+    """Each chapter's start and end in milliseconds, and title: a chapter ends where the next starts,
+    the last where the audio file at `path` ends."""
+    if not chapters:
+        return []
+    starts = [int(start * 1000) for start, _ in chapters]
+    ends = [*starts[1:], int(duration(path) * 1000)]
+    return [(start, end, title) for start, end, (_, title) in zip(starts, ends, chapters, strict=True)]
 
 
 def _escaped(text: str) -> str:
@@ -94,11 +102,8 @@ def _escaped(text: str) -> str:
 
 
 def _tag_mp4(source: Path, target: Path, tags: Tags, runner: Runner) -> None:
-    end_ms = int(duration(source) * 1000)
     lines = [";FFMETADATA1"]
-    starts = [int(start * 1000) for start, _ in tags.chapters]
-    for number, (start_ms, (_, title)) in enumerate(zip(starts, tags.chapters, strict=True)):
-        stop_ms = starts[number + 1] if number + 1 < len(starts) else end_ms
+    for start_ms, stop_ms, title in _chapter_spans(source, tags.chapters):
         lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={start_ms}", f"END={stop_ms}", f"title={_escaped(title)}"]
     with tempfile.TemporaryDirectory(prefix="briefings-") as folder:
         chapters = Path(folder) / "chapters.txt"
