@@ -8,7 +8,6 @@ import shutil
 import threading
 import uuid
 from collections.abc import Callable, Collection, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +21,7 @@ from briefings.episode import Episode, Timeline, chapter_list, episode_guid, fro
 from briefings.errors import AudioError, Problem, Severity, ShowError, shown
 from briefings.feed import chapters_json, render_feeds
 from briefings.progress import Tracker
-from briefings.runner import Runner
+from briefings.runner import Runner, each
 from briefings.site import render_site
 from briefings.submission import Submission, load_submissions
 from briefings.tagging import MEDIA_TYPES, Tags, duration, tag
@@ -371,11 +370,7 @@ def build(
     if tracker is not None:
         tracker.start([submission.slug for submission in ready])
     try:
-        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
-        try:
-            results = list(pool.map(process, ready))
-        finally:
-            pool.shutdown(cancel_futures=True)  # stopped (Ctrl+C, SIGTERM): start nothing more
+        results = each(process, ready, jobs)
     finally:
         if tracker is not None:
             tracker.close()

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
 from briefings.errors import Problem, Severity, shown
 from briefings.recording import Facts, RecordingError, analyse, recording_problems
-from briefings.runner import Runner
+from briefings.runner import Runner, each
 from briefings.submission import BRIEFING_FILE, Submission, line_index
 from briefings.timecode import clock
 
@@ -156,8 +155,4 @@ def check_submission(submission: Submission, runner: Runner, cache: Path | None 
 
 def check_all(submissions: Sequence[Submission], runner: Runner, cache: Path | None, jobs: int = 1) -> list[Submission]:
     """Check every submission, `jobs` recordings at a time."""
-    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
-    try:
-        return list(pool.map(lambda submission: check_submission(submission, runner, cache), submissions))
-    finally:
-        pool.shutdown(cancel_futures=True)  # stopped (Ctrl+C, SIGTERM): start nothing more
+    return each(lambda submission: check_submission(submission, runner, cache), submissions, jobs)

@@ -9,14 +9,17 @@ import signal
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from briefings.errors import BriefingsError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
 
 # Exit status of a program ended by SIGTERM, as shells report it.
 STOPPED = 128 + signal.SIGTERM
@@ -70,6 +73,16 @@ def _started(argv: Sequence[str], **options: Any) -> Iterator[subprocess.Popen[A
         _running.discard(process)
 
 
+def each(function: Callable[[T], R], items: Iterable[T], jobs: int) -> list[R]:
+    """`function` applied to every item, `jobs` at a time, in order. If the caller is stopped (Ctrl+C,
+    SIGTERM) or one item fails, items not yet started are not started."""
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
+        return list(pool.map(function, items))
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
 def find_ffmpeg() -> str:
     """The ffmpeg to use: $FFMPEG_BINARY, else the imageio-ffmpeg wheel's, else the one on PATH."""
     configured = os.environ.get("FFMPEG_BINARY")
@@ -100,12 +113,17 @@ class Runner:
     runs: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def ffmpeg_run(self, arguments: Sequence[str]) -> subprocess.CompletedProcess[str]:
-        """Run ffmpeg with `arguments`; return the finished process (stderr holds its report)."""
+    def _argv(self, *arguments: str) -> list[str]:
+        """The command line for one ffmpeg run with `arguments`, logged and counted."""
         argv = [self.ffmpeg, "-nostdin", "-hide_banner", "-nostats", *arguments]
         log.debug("running %s", subprocess.list2cmdline(argv))
         with self._lock:
             self.runs += 1
+        return argv
+
+    def ffmpeg_run(self, arguments: Sequence[str]) -> subprocess.CompletedProcess[str]:
+        """Run ffmpeg with `arguments`; return the finished process (stderr holds its report)."""
+        argv = self._argv(*arguments)
         options = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, "errors": "replace"}
         with _started(argv, **options) as process:
             stdout, stderr = process.communicate()
@@ -117,10 +135,7 @@ class Runner:
         """Run ffmpeg with `arguments`, calling `on_time` with the seconds of output written so far."""
         # `-progress pipe:1` prints key=value blocks on stdout about twice a second (ffmpeg docs, "-progress");
         # stderr goes to a file so a long report can never fill a pipe and stall ffmpeg.
-        argv = [self.ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-progress", "pipe:1", *arguments]
-        log.debug("running %s", subprocess.list2cmdline(argv))
-        with self._lock:
-            self.runs += 1
+        argv = self._argv("-progress", "pipe:1", *arguments)
         with tempfile.TemporaryFile() as report:
             with _started(argv, stdout=subprocess.PIPE, stderr=report, text=True, errors="replace") as process:
                 assert process.stdout is not None
@@ -137,9 +152,6 @@ class Runner:
     def ffmpeg_pipe(self, arguments: Sequence[str]) -> Iterator[tuple[subprocess.Popen[bytes], IO[bytes]]]:
         """Run ffmpeg with its output on a pipe, to read it as it is made (never whole); also yields the
         file its report (stderr) goes to, which a pipe could not hold: a damaged file fills one with errors."""
-        argv = [self.ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", *arguments]
-        log.debug("running %s", subprocess.list2cmdline(argv))
-        with self._lock:
-            self.runs += 1
+        argv = self._argv("-loglevel", "error", *arguments)
         with tempfile.TemporaryFile() as report, _started(argv, stdout=subprocess.PIPE, stderr=report) as process:
             yield process, report
