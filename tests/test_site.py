@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -264,17 +265,24 @@ def site(published: Path) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(scope="module")
-def crafted(published: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A site of hostile and accented briefings (rendered directly: validation would refuse them), served."""
-    folder = tmp_path_factory.mktemp("crafted")
-    episodes, transcripts = hostile_episodes(published)
-    for key, data in render_site(load_show(published), episodes, "feed.xml", transcripts).items():
+@contextmanager
+def serving_site(published: Path, folder: Path, files: dict[str, bytes]) -> Iterator[str]:
+    """Serve a rendered archive (`files` by key) from `folder`, with the example's feed and media beside it."""
+    for key, data in files.items():
         (folder / key).parent.mkdir(parents=True, exist_ok=True)
         (folder / key).write_bytes(data)
     shutil.copy(published / "feed" / "feed.xml", folder)
     shutil.copytree(published / "feed" / "media", folder / "media")
     with serving(published, folder) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def crafted(published: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A site of hostile and accented briefings (rendered directly: validation would refuse them), served."""
+    folder = tmp_path_factory.mktemp("crafted")
+    episodes, transcripts = hostile_episodes(published)
+    with serving_site(published, folder, render_site(load_show(published), episodes, "feed.xml", transcripts)) as base:
         yield base
 
 
@@ -290,12 +298,8 @@ def many(published: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         )
         briefing = child_b.briefing.model_copy(update={"title": f"Child {number}: a copy", "review": review})
         episodes.append(episode(f"child-{number}", briefing, child_b.media_key))
-    for key, data in render_site(load_show(published), episodes, "feed.xml", {}, page_size=20).items():
-        (folder / key).parent.mkdir(parents=True, exist_ok=True)
-        (folder / key).write_bytes(data)
-    shutil.copy(published / "feed" / "feed.xml", folder)
-    shutil.copytree(published / "feed" / "media", folder / "media")
-    with serving(published, folder) as base:
+    files = render_site(load_show(published), episodes, "feed.xml", {}, page_size=20)
+    with serving_site(published, folder, files) as base:
         yield base
 
 
