@@ -204,7 +204,7 @@ def workspace_with(folder: Path, recordings: list[Path]) -> Path:
     return workspace
 
 
-def floor_batch(recordings: Sequence[Path], folder: Path, jobs: int) -> float:
+def floor_batch(recordings: Sequence[Path], jobs: int) -> float:
     """Wall time of the floor encode (as in (a)) of every recording, `jobs` at a time: how well plain
     ffmpeg scales on this machine, the reference for the batch ratio."""
     start = time.perf_counter()
@@ -295,7 +295,7 @@ def main() -> None:
             for jobs in (1, 2):
                 shutil.rmtree(workspace / ".briefings", ignore_errors=True)
                 batch[jobs].append(timed([*briefings, "-q", "-C", workspace, "build", "--jobs", str(jobs)]).seconds)
-                plain[jobs].append(floor_batch(recordings, folder, jobs))
+                plain[jobs].append(floor_batch(recordings, jobs))
         ratio = min(batch[2]) / min(batch[1])
         reference = min(plain[2]) / min(plain[1])
         print(f"batch of 4 x {options.batch_minutes} minutes: --jobs 1 {min(batch[1]):.2f} s, --jobs 2 {min(batch[2]):.2f} s: "
