@@ -10,7 +10,16 @@ from pathlib import Path
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationError,
+    field_validator,
+)
 
 from briefings.errors import ShowError, shown
 from briefings.validation import problems_from, visible
@@ -133,7 +142,7 @@ class Show(Strict):
     category: AppleCategory = "Government"
     explicit: bool = False
     artwork: Text = "artwork.jpg"
-    base_url: HttpUrl
+    base_url: Annotated[HttpUrl, BeforeValidator(visible)]
     copyright: Annotated[str, AfterValidator(_clean)] = ""
     themes: list[Text] = Field(min_length=1)
     audio: AudioSettings = AudioSettings()

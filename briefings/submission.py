@@ -25,7 +25,7 @@ from pydantic import (
 
 from briefings.config import EPISODES_DIR, Show
 from briefings.errors import Problem, shown
-from briefings.validation import LineLookup, problems_from, visible
+from briefings.validation import INVISIBLE, LineLookup, problems_from, visible
 
 BRIEFING_FILE = "briefing.yaml"
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -198,7 +198,7 @@ class Review(Strict):
     subject: Text
     partnership: Text
     region: Text
-    report_url: Annotated[HttpUrl, AfterValidator(_https)]
+    report_url: Annotated[HttpUrl, BeforeValidator(visible), AfterValidator(_https)]
     published: Annotated[AwareDatetime, BeforeValidator(_written_date), AfterValidator(_plausible_year)]
 
 
@@ -392,7 +392,8 @@ def load_submission(folder: Path, show: Show) -> Submission:
     files = {}
     for field_name in ("recording", "transcript", "artwork"):
         name = data.get(field_name)
-        if isinstance(name, str) and name.strip():
+        # A name with an invisible character is already reported by the schema, and could not be a path.
+        if isinstance(name, str) and name.strip() and not INVISIBLE.search(name):
             missing = _file_problem(folder, slug, field_name, name.strip())
             if missing is None:
                 files[field_name] = folder / name.strip()

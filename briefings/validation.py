@@ -5,13 +5,14 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from briefings.errors import Problem
 
 LineLookup = Callable[[tuple[str | int, ...]], int | None]
+Value = TypeVar("Value")
 
 # Characters nobody means to type into a title or a setting, refused in briefings and show.toml alike:
 # - what XML 1.0 cannot carry (section 2.2: C0 controls other than tab and line breaks, lone surrogates,
@@ -26,9 +27,9 @@ INVISIBLE = re.compile(
 )
 
 
-def visible(value: str) -> str:
-    """`value` unchanged; ValueError (for a schema validator) if it holds an invisible character."""
-    if INVISIBLE.search(value):
+def visible(value: Value) -> Value:
+    """`value` unchanged; ValueError (for a schema validator) if it is text holding an invisible character."""
+    if isinstance(value, str) and INVISIBLE.search(value):
         raise ValueError("contains invisible control characters (fix: retype the text or paste it as plain text)")
     return value
 
@@ -69,6 +70,8 @@ def explain(model: type[BaseModel], error: Any) -> tuple[str, str]:
             return f"unknown field `{name}`", f"did you mean `{close[0]}`?"
         known = ", ".join(_known_fields(model, location))
         return f"unknown field `{name}`", f"remove it; the fields allowed here are: {known}"
+    if kind == "string_unicode":  # text holding a lone surrogate, which no file can store
+        return "contains invisible control characters", "retype the text or paste it as plain text"
     if kind == "timezone_aware":
         return "has no timezone", "add one, e.g. 2026-03-12T10:00:00+00:00 for 10am UK winter time"
     if "range" in str(error.get("ctx", {}).get("error", "")) or "out of range" in error["msg"]:

@@ -401,6 +401,27 @@ CASES = [
         edit("  - If you are worried, share it.", '  - "If you are worried\\udfff, share it."\n  - Then'),
         f"{Y}:20: key_lessons[3]: contains invisible control characters (fix: retype the text or paste it as plain text)",
     ),
+    Case(
+        "lone-surrogate-in-recording-name",
+        edit("recording: recording.opus", 'recording: "recording.opus\\ud800"'),
+        f"{Y}:34: recording: contains invisible control characters (fix: retype the text or paste it as plain text)",
+    ),
+    Case(
+        "lone-surrogate-in-report-url",
+        edit(
+            "report_url: https://westmarsh-scp.example.org/reviews/child-a-full-report.pdf",
+            'report_url: "https://westmarsh-scp.example.org/\\ud800"',
+        ),
+        f"{Y}:12: review.report_url: contains invisible control characters (fix: retype the text or paste it as plain text)",
+    ),
+    Case(
+        "zero-width-space-in-report-url",
+        edit(
+            "report_url: https://westmarsh-scp.example.org/reviews/child-a-full-report.pdf",
+            'report_url: "https://westmarsh-scp.example.org/child\\u200ba.pdf"',
+        ),
+        f"{Y}:12: review.report_url: contains invisible control characters (fix: retype the text or paste it as plain text)",
+    ),
     Case("right-to-left-override", invisible("\\u202e"), INVISIBLE_LINE),
     Case("zero-width-space", invisible("\\u200b"), INVISIBLE_LINE),
     Case("zero-width-non-joiner", invisible("\\u200c"), INVISIBLE_LINE),

@@ -84,6 +84,11 @@ BAD_SHOWS = [
         ]
     ],
     (
+        "zero-width-space-in-base-url",
+        SHOW.replace(BASE_URL, 'base_url = "https://briefings.example.org/\\u200bpodcast/"'),
+        f"base_url: {INVISIBLE}",
+    ),
+    (
         "nested-arrays",
         "x = " + "[" * 100_000 + "]" * 100_000 + "\n" + SHOW,
         "values are nested thousands of levels deep (fix: write each setting as in the template `briefings init` writes)",
