@@ -454,6 +454,16 @@ CASES = [
         f"{Y}:13: review.published: is a number, not a date (fix: write it as in the template, e.g. 2026-03-12T10:00:00+00:00)",
     ),
     Case(
+        "published-year-9999",
+        edit("published: 2026-03-12T10:00:00+00:00", "published: 9999-12-31T23:00:00-05:00"),
+        f"{Y}:13: review.published: is in the year 9999 (fix: give the date the review was published, e.g. 2026-03-12T10:00:00+00:00)",
+    ),
+    Case(
+        "withdraw-after-epoch",
+        edit("recording: recording.opus", "withdraw_after: 1900000000\nrecording: recording.opus"),
+        f"{Y}:34: withdraw_after: is a number, not a date (fix: write it as in the template, e.g. 2027-03-12)",
+    ),
+    Case(
         "episode-32-digits",
         edit("recording: recording.opus", "episode: " + "1" * 32 + "\nrecording: recording.opus"),
         f"{Y}:34: episode: must be less than or equal to 99999 (fix: see the template for the expected form)",
