@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 import textwrap
+import warnings
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
-from briefings.errors import ShowError, shown
+from briefings.errors import Problem, ShowError, shown
 
 # Apple Podcasts artwork requirements: square, 1400 to 3000 pixels, RGB, JPEG or PNG.
 MIN_SIDE, MAX_SIDE = 1400, 3000
@@ -29,23 +30,37 @@ MODES = {
 }
 
 
-def artwork_problem(data: bytes) -> str | None:
-    """What breaks Apple's artwork rules in this image, with the fix; None when it meets them."""
+def artwork_problem(data: bytes) -> tuple[str, str] | None:
+    """What breaks Apple's artwork rules in this image, and the fix; None when it meets them."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            kind, mode, (width, height) = image.format, image.mode, image.size
+        # Pillow refuses (or warns about) an image whose header claims more pixels than it will decode safely
+        # ("decompression bombs"); either way it is far over Apple's maximum. The warning is raised here
+        # instead of printed, so the problem is reported once, in one line.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return "artwork is far larger than the maximum Apple Podcasts allows", FIX
     except (UnidentifiedImageError, OSError):
-        return f"artwork is not an image Pillow can read (fix: {FIX})"
-    if kind not in FORMATS:
-        return f"artwork is {kind or 'an unknown format'}; Apple Podcasts accepts only JPEG or PNG (fix: {FIX})"
-    if width != height:
-        return f"artwork is {width}x{height} pixels; Apple Podcasts requires a square image (fix: {FIX})"
-    if not MIN_SIDE <= width <= MAX_SIDE:
-        limit = "smaller than the minimum" if width < MIN_SIDE else "larger than the maximum"
-        return f"artwork is {width}x{height} pixels, {limit} Apple Podcasts allows (fix: {FIX})"
-    if mode != "RGB":
-        described = MODES.get(mode, f"is in {mode} colour mode")
-        return f"artwork {described}; Apple Podcasts requires RGB without transparency (fix: save it as RGB: {FIX})"
+        return "artwork is not an image Pillow can read", FIX
+    with image:
+        kind, mode, (width, height) = image.format, image.mode, image.size
+        if kind not in FORMATS:
+            return f"artwork is {kind or 'an unknown format'}; Apple Podcasts accepts only JPEG or PNG", FIX
+        if width != height:
+            return f"artwork is {width}x{height} pixels; Apple Podcasts requires a square image", FIX
+        if not MIN_SIDE <= width <= MAX_SIDE:
+            limit = "smaller than the minimum" if width < MIN_SIDE else "larger than the maximum"
+            return f"artwork is {width}x{height} pixels, {limit} Apple Podcasts allows", FIX
+        if mode != "RGB":
+            described = MODES.get(mode, f"is in {mode} colour mode")
+            return f"artwork {described}; Apple Podcasts requires RGB without transparency", f"save it as RGB: {FIX}"
+        # The header alone can be whole while the picture is cut short: decode every pixel, as apps will.
+        # Pillow reports a damaged PNG chunk as a SyntaxError, a short file as an OSError.
+        try:
+            image.load()
+        except (OSError, SyntaxError):
+            return "artwork is cut short or damaged: the picture cannot be decoded", f"export it again: {FIX}"
     return None
 
 
@@ -55,15 +70,20 @@ def artwork_type(data: bytes) -> str:
         return FORMATS[str(image.format)]
 
 
+def artwork_file_problem(path: Path) -> Problem | None:
+    """What stops the show's artwork file at `path` from being published; None when it meets Apple's rules."""
+    if not path.is_file():
+        return Problem(shown(path), "artwork not found", "add it, or set `artwork` in show.toml")
+    problem = artwork_problem(path.read_bytes())
+    return None if problem is None else Problem(shown(path), *problem)
+
+
 def check_artwork(path: Path) -> str:
     """Raise ShowError unless `path` meets Apple's artwork rules; return its MIME type."""
-    if not path.is_file():
-        raise ShowError(f"{shown(path)}: artwork not found (fix: add it, or set `artwork` in show.toml)")
-    data = path.read_bytes()
-    problem = artwork_problem(data)
+    problem = artwork_file_problem(path)
     if problem is not None:
-        raise ShowError(f"{shown(path)}: {problem}")
-    return artwork_type(data)
+        raise ShowError(str(problem))
+    return artwork_type(path.read_bytes())
 
 
 def placeholder(title: str) -> bytes:

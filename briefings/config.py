@@ -10,10 +10,19 @@ from pathlib import Path
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationError,
+    field_validator,
+)
 
 from briefings.errors import ShowError, shown
-from briefings.validation import problems_from
+from briefings.validation import problems_from, visible
 
 SHOW_FILE = "show.toml"
 EPISODES_DIR = "episodes"
@@ -28,15 +37,14 @@ AppleCategory = Literal[
     "Society & Culture", "Sports", "Technology", "True Crime", "TV & Film",
 ]  # fmt: skip
 
-# Characters XML 1.0 cannot carry (section 2.2), which would stop the feed being written at all, and the
-# C1 controls it discourages, which feedparser turns into other characters (it reads them as cp1252).
-XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# A language tag as RSS 2.0's <language> and Apple expect: an ISO 639 code, optionally with a region
+# (en-GB), in the form of a BCP 47 tag (RFC 5646).
+LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _clean(value: str) -> str:
-    if XML_INVALID.search(value):
-        raise ValueError("contains an invisible control character (fix: delete it and retype the text)")
-    return value.strip()
+    return visible(value).strip()
 
 
 def _not_blank(value: str) -> str:
@@ -70,7 +78,14 @@ class Owner(Strict):
     """Who Apple and other directories contact about the show."""
 
     name: Text
-    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    email: Text
+
+    @field_validator("email")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if not EMAIL.match(value):
+            raise ValueError("is not an email address (fix: write one address like podcasts@westmarsh.gov.uk)")
+        return value
 
 
 class AudioSettings(Strict):
@@ -127,7 +142,7 @@ class Show(Strict):
     category: AppleCategory = "Government"
     explicit: bool = False
     artwork: Text = "artwork.jpg"
-    base_url: HttpUrl
+    base_url: Annotated[HttpUrl, BeforeValidator(visible)]
     copyright: Annotated[str, AfterValidator(_clean)] = ""
     themes: list[Text] = Field(min_length=1)
     audio: AudioSettings = AudioSettings()
@@ -159,10 +174,23 @@ class Show(Strict):
                 )
         return themes
 
+    @field_validator("language")
+    @classmethod
+    def _language_code(cls, value: str) -> str:
+        if not LANGUAGE.match(value):
+            raise ValueError(f"`{value}` is not a language code (fix: use an ISO 639 code, e.g. en-GB)")
+        return value
+
     @field_validator("base_url")
     @classmethod
-    def _ends_with_slash(cls, value: HttpUrl) -> HttpUrl:
-        # Every published URL is base_url plus a key; a missing slash would glue them together.
+    def _folder_address(cls, value: HttpUrl) -> HttpUrl:
+        # Every published URL is base_url plus a key: a query or fragment would end up in the middle of each,
+        # and a user name or password would be published in every one.
+        if value.username is not None or value.password is not None:
+            raise ValueError("contains a user name or password (fix: remove the `name:password@` part)")
+        if value.query is not None or value.fragment is not None:
+            raise ValueError("has a `?` query or `#` fragment (fix: give the address of the folder alone, ending in /)")
+        # A missing slash would glue base_url and the key together.
         return value if str(value).endswith("/") else HttpUrl(f"{value}/")
 
     @property
@@ -179,11 +207,18 @@ def load_show(workspace: Path) -> Show:
             f"{shown(path)}: no show.toml here (fix: run `briefings init {workspace}` or point at a workspace with -C DIR)"
         )
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # Windows editors may start the file with a byte order mark, which TOML does not allow (and is invisible).
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError:
         raise ShowError(f"{shown(path)}: not UTF-8 text (fix: save it as UTF-8)") from None
     except tomllib.TOMLDecodeError as error:
         raise ShowError(f"{shown(path)}: {error} (fix: correct the TOML syntax at that line)") from None
+    except RecursionError:
+        # tomllib reads nested arrays and tables by recursion: thousands of levels exhaust Python's stack.
+        raise ShowError(
+            f"{shown(path)}: values are nested thousands of levels deep "
+            "(fix: write each setting as in the template `briefings init` writes)"
+        ) from None
     try:
         return Show.model_validate(data)
     except ValidationError as error:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,21 +25,22 @@ from pydantic import (
 
 from briefings.config import EPISODES_DIR, Show
 from briefings.errors import Problem, shown
-from briefings.validation import LineLookup, problems_from
+from briefings.validation import INVISIBLE, LineLookup, problems_from, visible
 
 BRIEFING_FILE = "briefing.yaml"
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # A briefing.yaml is a page of text; anything bigger is a mistake, and parsing it would waste minutes.
 MAX_YAML_BYTES = 256 * 1024
-# Characters XML 1.0 cannot carry (the feed would be unreadable), other than tab and newlines, and the C1
-# controls XML 1.0 discourages (section 2.2), which feedparser turns into other characters.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# A briefing nests three levels deep (chapters, a chapter, its start); composing YAML recurses once a level,
+# so a file nested thousands deep would exhaust Python's stack.
+MAX_DEPTH = 20
+# The longest time a chapter can start at, in seconds: a day, far beyond any recording.
+MAX_SECONDS = 24 * 3600
 MARKUP = re.compile(r"<\s*[a-zA-Z!/]")
 
 
 def _plain_text(value: str) -> str:
-    if CONTROL_CHARACTERS.search(value):
-        raise ValueError("contains invisible control characters (fix: retype the text or paste it as plain text)")
+    visible(value)
     if MARKUP.search(value):
         raise ValueError("contains HTML markup (fix: write plain text; the archive and feed format it)")
     # Line breaks and runs of spaces come from YAML wrapping and editors, not meaning: one space each,
@@ -56,6 +57,9 @@ Text = Annotated[str, AfterValidator(_plain_text), Field(min_length=1)]
 def _known_theme(theme: str, info: ValidationInfo) -> str:
     vocabulary = (info.context or {}).get("themes")
     if vocabulary is not None and theme not in vocabulary:
+        meant = next((known for known in vocabulary if known.casefold() == theme.casefold()), None)
+        if meant is not None:
+            raise ValueError(f"`{theme}` is not one of the show's themes (fix: did you mean `{meant}`?)")
         raise ValueError(
             f"`{theme}` is not one of the show's themes "
             f"(fix: use one of: {', '.join(vocabulary)}; or ask the producer to add it to show.toml)"
@@ -64,14 +68,41 @@ def _known_theme(theme: str, info: ValidationInfo) -> str:
 
 
 class _Loader(yaml.SafeLoader):
-    """YAML as authors write it: dates stay text for the schema to check, and a key given twice is an error."""
+    """YAML as authors write it: dates stay text for the schema to check; a key given twice, a key that is not
+    a name, and nesting far deeper than a briefing's are errors."""
+
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH and parent is not None:
+                raise _RefusedError(
+                    f"is nested more than {MAX_DEPTH} levels deep",
+                    "a briefing needs only a few levels: start from the template (`briefings new`)",
+                    parent.start_mark.line + 1,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _RefusedError(
+                    "a key is a list or a mapping, not a field name", "write each field as `name: value`", line
+                )
             key = self.construct_object(key_node, deep=deep)
+            # Field names are repeated in messages: one holding a line break or an invisible character would
+            # forge or hide part of them.
+            if isinstance(key, str) and not key.isprintable():
+                raise _RefusedError(
+                    "a field name contains invisible control characters", "retype the name as in the template", line
+                )
             if key in seen:
-                raise _DuplicateKeyError(str(key), key_node.start_mark.line + 1)
+                raise _RefusedError(f"`{key}` is given twice", f"keep only one `{key}:`", line)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -84,17 +115,39 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-class _DuplicateKeyError(Exception):
-    def __init__(self, key: str, line: int) -> None:
-        super().__init__(key)
-        self.key, self.line = key, line
+class _RefusedError(Exception):
+    """Valid YAML that cannot be a briefing, found while reading it: a message, its fix and the line."""
+
+    def __init__(self, message: str, fix: str, line: int) -> None:
+        super().__init__(message)
+        self.message, self.fix, self.line = message, fix, line
 
 
 def _https(url: HttpUrl) -> HttpUrl:
     # Podcast apps and browsers warn about, or block, plain http links from an https page.
     if url.scheme != "https":
         raise ValueError("is not an https:// address (fix: give the full address starting with https://)")
+    # The address is published in the feed and on the page: a user name or password in it would be too.
+    if url.username is not None or url.password is not None:
+        raise ValueError("contains a user name or password (fix: remove the `name:password@` part)")
     return url
+
+
+def _written_date(value: Any, info: ValidationInfo) -> Any:
+    # The schema would read a number as seconds since 1970: a typo, not a date anyone writes.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        example = "2026-03-12T10:00:00+00:00" if info.field_name == "published" else "2027-03-12"
+        raise ValueError(f"is a number, not a date (fix: write it as in the template, e.g. {example})")
+    return value
+
+
+def _plausible_year(value: datetime) -> datetime:
+    # Year 1 or 9999 with a timezone overflows when converted to UTC; podcast apps keep dates as Unix time.
+    if not 1970 <= value.year < 2100:
+        raise ValueError(
+            f"is in the year {value.year} (fix: give the date the review was published, e.g. 2026-03-12T10:00:00+00:00)"
+        )
+    return value
 
 
 class ReviewType(Enum):
@@ -117,8 +170,9 @@ def _review_type(value: Any) -> Any:
 
 
 def _seconds(value: Any) -> Any:
-    # YAML reads unquoted 1:30 as 90 (base 60), so numbers are already seconds (as publish manifests keep them).
-    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+    # YAML reads unquoted 1:30 as 90 (base 60), so numbers are already seconds (as publish manifests keep them);
+    # the bounds also refuse .inf, .nan and numbers too big for a float.
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= MAX_SECONDS:
         return float(value)
     if isinstance(value, str) and re.fullmatch(r"(\d{1,2}:)?\d{1,2}:\d{2}(\.\d+)?", value.strip()):
         parts = [float(part) for part in value.strip().split(":")]
@@ -144,8 +198,8 @@ class Review(Strict):
     subject: Text
     partnership: Text
     region: Text
-    report_url: Annotated[HttpUrl, AfterValidator(_https)]
-    published: AwareDatetime
+    report_url: Annotated[HttpUrl, BeforeValidator(visible), AfterValidator(_https)]
+    published: Annotated[AwareDatetime, BeforeValidator(_written_date), AfterValidator(_plausible_year)]
 
 
 class Author(Strict):
@@ -175,9 +229,10 @@ class Briefing(Strict):
     recording: Text
     transcript: Text | None = None
     explicit: bool = False
-    episode: Annotated[int, Field(ge=1)] | None = None
+    # Apple's itunes:episode is a positive whole number; more digits than a briefing series could reach is a typo.
+    episode: Annotated[int, Field(ge=1, le=99999)] | None = None
     artwork: Text | None = None
-    withdraw_after: date | None = None
+    withdraw_after: Annotated[date, BeforeValidator(_written_date)] | None = None
 
     @field_validator("chapters")
     @classmethod
@@ -226,7 +281,7 @@ class Submission:
 
 def line_index(text: str) -> LineLookup:
     """Map a schema location to the line of briefing.yaml it came from."""
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    root = yaml.compose(text, Loader=_Loader)
 
     def line_of(location: tuple[str | int, ...]) -> int | None:
         node = root
@@ -272,9 +327,17 @@ def load_submission(folder: Path, show: Show) -> Submission:
     slug = folder.name
     path = folder / BRIEFING_FILE
     file = shown(path)
+    if folder.is_symlink():
+        problem = Problem(shown(folder), "is a link to another folder", "move the folder itself into episodes/")
+        return Submission(slug, folder, None, (problem,))
     if not SLUG_PATTERN.match(slug):
         fix = f"rename the folder to `{re.sub(r'[^a-z0-9]+', '-', slug.lower()).strip('-') or 'briefing'}`"
         problem = Problem(shown(folder), "folder name must be lowercase letters, digits and hyphens", fix)
+        return Submission(slug, folder, None, (problem,))
+    if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
+        problem = Problem(
+            file, "is a link to a file outside the episode folder", f"copy the file itself into episodes/{slug}/"
+        )
         return Submission(slug, folder, None, (problem,))
     if not path.is_file():
         problem = Problem(
@@ -296,8 +359,8 @@ def load_submission(folder: Path, show: Show) -> Submission:
         return Submission(slug, folder, None, (problem,))
     try:
         data = yaml.load(text, Loader=_Loader)  # a SafeLoader: builds only plain data
-    except _DuplicateKeyError as error:
-        problem = Problem(file, f"`{error.key}` is given twice", f"keep only one `{error.key}:`", line=error.line)
+    except _RefusedError as error:
+        problem = Problem(file, error.message, error.fix, line=error.line)
         return Submission(slug, folder, None, (problem,))
     except yaml.reader.ReaderError as error:
         problem = Problem(
@@ -329,7 +392,8 @@ def load_submission(folder: Path, show: Show) -> Submission:
     files = {}
     for field_name in ("recording", "transcript", "artwork"):
         name = data.get(field_name)
-        if isinstance(name, str) and name.strip():
+        # A name with an invisible character is already reported by the schema, and could not be a path.
+        if isinstance(name, str) and name.strip() and not INVISIBLE.search(name):
             missing = _file_problem(folder, slug, field_name, name.strip())
             if missing is None:
                 files[field_name] = folder / name.strip()

@@ -3,14 +3,35 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from briefings.errors import Problem
 
 LineLookup = Callable[[tuple[str | int, ...]], int | None]
+Value = TypeVar("Value")
+
+# Characters nobody means to type into a title or a setting, refused in briefings and show.toml alike:
+# - what XML 1.0 cannot carry (section 2.2: C0 controls other than tab and line breaks, lone surrogates,
+#   U+FFFE, U+FFFF), which would stop the feed being written, and the C1 controls it discourages, which
+#   feedparser reads as cp1252 letters;
+# - the bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), which make text
+#   read differently from what it holds ("Trojan Source", CVE-2021-42574);
+# - zero-width spaces and joiners, the word joiner and the byte order mark (U+200B-U+200D, U+2060, U+FEFF),
+#   invisible inside words, so search and a reader's copy of the text no longer match (Unicode TR #36).
+INVISIBLE = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200d\u202a-\u202e\u2060\u2066-\u2069\ufeff\ud800-\udfff\ufffe\uffff]"
+)
+
+
+def visible(value: Value) -> Value:
+    """`value` unchanged; ValueError (for a schema validator) if it is text holding an invisible character."""
+    if isinstance(value, str) and INVISIBLE.search(value):
+        raise ValueError("contains invisible control characters (fix: retype the text or paste it as plain text)")
+    return value
 
 
 def field_path(location: Sequence[str | int]) -> str:
@@ -49,6 +70,8 @@ def explain(model: type[BaseModel], error: Any) -> tuple[str, str]:
             return f"unknown field `{name}`", f"did you mean `{close[0]}`?"
         known = ", ".join(_known_fields(model, location))
         return f"unknown field `{name}`", f"remove it; the fields allowed here are: {known}"
+    if kind == "string_unicode":  # text holding a lone surrogate, which no file can store
+        return "contains invisible control characters", "retype the text or paste it as plain text"
     if kind == "timezone_aware":
         return "has no timezone", "add one, e.g. 2026-03-12T10:00:00+00:00 for 10am UK winter time"
     if "range" in str(error.get("ctx", {}).get("error", "")) or "out of range" in error["msg"]:
@@ -69,9 +92,9 @@ def explain(model: type[BaseModel], error: Any) -> tuple[str, str]:
         return "must be true or false", "write true or false"
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return "must be a whole number", "write a number such as 12"
-    if kind == "too_long":
+    if kind == "too_long" and not isinstance(error.get("input"), str):
         return f"has more than {error['ctx']['max_length']}", "keep only the most important ones"
-    if kind == "string_too_long":
+    if kind in ("too_long", "string_too_long"):
         return f"is longer than {error['ctx']['max_length']} characters", "shorten it"
     if kind in ("literal_error", "enum"):
         return error["msg"].replace("Input should be", "must be"), "use one of the values listed"

@@ -125,7 +125,29 @@ def no_briefing(folder: Path, audio: dict[str, Path]) -> None:
     (folder / "briefing.yaml").unlink()
 
 
+def symlinked_folder(folder: Path, audio: dict[str, Path]) -> None:
+    """The episode folder is a link to a folder outside the workspace."""
+    elsewhere = folder.parent.parent.parent / f"elsewhere-{folder.name}"
+    shutil.move(folder, elsewhere)
+    folder.symlink_to(elsewhere, target_is_directory=True)
+
+
+def briefing_links_out(folder: Path, audio: dict[str, Path]) -> None:
+    """briefing.yaml is a link to a file outside the workspace."""
+    elsewhere = folder.parent.parent.parent / f"elsewhere-{folder.name}.yaml"
+    shutil.move(folder / "briefing.yaml", elsewhere)
+    (folder / "briefing.yaml").symlink_to(elsewhere)
+
+
+def invisible(character: str) -> Callable[[Path, dict[str, Path]], None]:
+    """The review's subject with `character` (written as a YAML escape) inside it."""
+    return edit("  subject: Child A", f'  subject: "Child{character}A"')
+
+
 Y = "episodes/{slug}/briefing.yaml"
+INVISIBLE_LINE = (
+    f"{Y}:9: review.subject: contains invisible control characters (fix: retype the text or paste it as plain text)"
+)
 CASES = [
     Case(
         "not-audio",
@@ -332,6 +354,129 @@ CASES = [
         "duplicate-key",
         edit("review:", 'title: "Child A again"\nreview:'),
         f"{Y}:7: `title` is given twice (fix: keep only one `title:`)",
+    ),
+    Case(
+        "yaml-sequence-key",
+        write(BASE.encode() + b"? [a, b]\n: 1\n"),
+        f"{Y}:36: a key is a list or a mapping, not a field name (fix: write each field as `name: value`)",
+    ),
+    Case(
+        "yaml-mapping-key",
+        write(BASE.encode() + b"{a: 1}: x\n"),
+        f"{Y}:36: a key is a list or a mapping, not a field name (fix: write each field as `name: value`)",
+    ),
+    Case(
+        "yaml-invisible-key",
+        write(BASE.encode() + b'"key\\u202e": x\n'),
+        f"{Y}:36: a field name contains invisible control characters (fix: retype the name as in the template)",
+    ),
+    Case(
+        "yaml-deep-lists",
+        write(BASE.encode() + b"extra: " + b"[" * 20_000 + b"]" * 20_000 + b"\n"),
+        f"{Y}:36: is nested more than 20 levels deep (fix: a briefing needs only a few levels: start from the template (`briefings new`))",
+    ),
+    Case(
+        "yaml-deep-mappings",
+        write(BASE.encode() + b"extra: " + b"{a: " * 20_000 + b"1" + b"}" * 20_000 + b"\n"),
+        f"{Y}:36: is nested more than 20 levels deep (fix: a briefing needs only a few levels: start from the template (`briefings new`))",
+    ),
+    Case(
+        "chapter-infinite",
+        edit('start: "00:40"', "start: .inf"),
+        f'{Y}:32: chapters[4].start: is not a time in the recording (fix: write mm:ss or hh:mm:ss, e.g. "04:30")',
+    ),
+    Case(
+        "chapter-nan",
+        edit('start: "00:40"', "start: .nan"),
+        f'{Y}:32: chapters[4].start: is not a time in the recording (fix: write mm:ss or hh:mm:ss, e.g. "04:30")',
+    ),
+    Case(
+        "chapter-huge-number",
+        edit('start: "00:40"', "start: " + "9" * 400),
+        f'{Y}:32: chapters[4].start: is not a time in the recording (fix: write mm:ss or hh:mm:ss, e.g. "04:30")',
+    ),
+    Case("lone-surrogate", invisible("\\ud800"), INVISIBLE_LINE),
+    Case(
+        "lone-surrogate-in-lesson",
+        edit("  - If you are worried, share it.", '  - "If you are worried\\udfff, share it."\n  - Then'),
+        f"{Y}:20: key_lessons[3]: contains invisible control characters (fix: retype the text or paste it as plain text)",
+    ),
+    Case(
+        "lone-surrogate-in-recording-name",
+        edit("recording: recording.opus", 'recording: "recording.opus\\ud800"'),
+        f"{Y}:34: recording: contains invisible control characters (fix: retype the text or paste it as plain text)",
+    ),
+    Case(
+        "lone-surrogate-in-report-url",
+        edit(
+            "report_url: https://westmarsh-scp.example.org/reviews/child-a-full-report.pdf",
+            'report_url: "https://westmarsh-scp.example.org/\\ud800"',
+        ),
+        f"{Y}:12: review.report_url: contains invisible control characters (fix: retype the text or paste it as plain text)",
+    ),
+    Case(
+        "zero-width-space-in-report-url",
+        edit(
+            "report_url: https://westmarsh-scp.example.org/reviews/child-a-full-report.pdf",
+            'report_url: "https://westmarsh-scp.example.org/child\\u200ba.pdf"',
+        ),
+        f"{Y}:12: review.report_url: contains invisible control characters (fix: retype the text or paste it as plain text)",
+    ),
+    Case("right-to-left-override", invisible("\\u202e"), INVISIBLE_LINE),
+    Case("zero-width-space", invisible("\\u200b"), INVISIBLE_LINE),
+    Case("zero-width-non-joiner", invisible("\\u200c"), INVISIBLE_LINE),
+    Case("zero-width-joiner", invisible("\\u200d"), INVISIBLE_LINE),
+    Case("word-joiner", invisible("\\u2060"), INVISIBLE_LINE),
+    Case("byte-order-mark-in-text", invisible("\\ufeff"), INVISIBLE_LINE),
+    Case(
+        "symlinked-folder",
+        symlinked_folder,
+        "episodes/symlinked-folder: is a link to another folder (fix: move the folder itself into episodes/)",
+    ),
+    Case(
+        "briefing-links-outside",
+        briefing_links_out,
+        f"{Y}: is a link to a file outside the episode folder (fix: copy the file itself into episodes/briefing-links-outside/)",
+    ),
+    Case(
+        "title-too-long",
+        edit('title: "Child A: the baby nobody saw"', 'title: "' + "Child A " * 26 + '"'),
+        f"{Y}:2: title: is longer than 200 characters (fix: shorten it)",
+    ),
+    Case(
+        "published-year-one",
+        edit("published: 2026-03-12T10:00:00+00:00", "published: 0001-01-01T00:00:00+01:00"),
+        f"{Y}:13: review.published: is in the year 1 (fix: give the date the review was published, e.g. 2026-03-12T10:00:00+00:00)",
+    ),
+    Case(
+        "published-epoch",
+        edit("published: 2026-03-12T10:00:00+00:00", "published: 1773309600"),
+        f"{Y}:13: review.published: is a number, not a date (fix: write it as in the template, e.g. 2026-03-12T10:00:00+00:00)",
+    ),
+    Case(
+        "published-year-9999",
+        edit("published: 2026-03-12T10:00:00+00:00", "published: 9999-12-31T23:00:00-05:00"),
+        f"{Y}:13: review.published: is in the year 9999 (fix: give the date the review was published, e.g. 2026-03-12T10:00:00+00:00)",
+    ),
+    Case(
+        "withdraw-after-epoch",
+        edit("recording: recording.opus", "withdraw_after: 1900000000\nrecording: recording.opus"),
+        f"{Y}:34: withdraw_after: is a number, not a date (fix: write it as in the template, e.g. 2027-03-12)",
+    ),
+    Case(
+        "episode-32-digits",
+        edit("recording: recording.opus", "episode: " + "1" * 32 + "\nrecording: recording.opus"),
+        f"{Y}:34: episode: must be less than or equal to 99999 (fix: see the template for the expected form)",
+    ),
+    Case(
+        "report-url-password",
+        edit("report_url: https://westmarsh", "report_url: https://reviewer:secret@westmarsh"),
+        f"{Y}:12: review.report_url: contains a user name or password (fix: remove the `name:password@` part)",
+    ),
+    Case(
+        "theme-capitalised",
+        edit("  - neglect\n", "  - Neglect\n"),
+        f"{Y}:22: themes[1]: `Neglect` is not one of the show's themes (fix: did you mean `neglect`?)",
     ),
 ]
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import feedparser
+import pytest
 
-from tests.conftest import run, run_json
+from tests.conftest import REPO, copy_example, run, run_json
 
 
 def edit_show(workspace: Path, old: str, new: str) -> Path:
@@ -66,10 +67,82 @@ def test_themes_that_would_share_a_feed_are_refused(workspace: Path) -> None:
     )
 
 
-def test_show_text_with_control_characters_is_refused(workspace: Path) -> None:
-    show = edit_show(workspace, 'author = "Safeguarding', 'author = "\\u0007Safeguarding')
-    result = run(workspace, "publish")
-    assert result.exit_code == 1
-    assert result.stderr == (
-        f"Error: {show}: author: contains an invisible control character (fix: delete it and retype the text)\n"
-    )
+INVISIBLE = "contains invisible control characters (fix: retype the text or paste it as plain text)"
+SHOW = (REPO / "show.toml").read_text()
+BASE_URL = 'base_url = "https://briefings.example.org/"'
+BAD_SHOWS = [
+    ("bell", SHOW.replace('author = "Safeguarding', 'author = "\\u0007Safeguarding'), f"author: {INVISIBLE}"),
+    *[
+        (name, SHOW.replace('author = "Safeguarding', f'author = "Safe\\u{code}guarding'), f"author: {INVISIBLE}")
+        for name, code in [
+            ("right-to-left-override", "202e"),
+            ("zero-width-space", "200b"),
+            ("zero-width-non-joiner", "200c"),
+            ("zero-width-joiner", "200d"),
+            ("word-joiner", "2060"),
+            ("byte-order-mark", "feff"),
+        ]
+    ],
+    (
+        "zero-width-space-in-base-url",
+        SHOW.replace(BASE_URL, 'base_url = "https://briefings.example.org/\\u200bpodcast/"'),
+        f"base_url: {INVISIBLE}",
+    ),
+    (
+        "nested-arrays",
+        "x = " + "[" * 100_000 + "]" * 100_000 + "\n" + SHOW,
+        "values are nested thousands of levels deep (fix: write each setting as in the template `briefings init` writes)",
+    ),
+    (
+        "nested-tables",
+        "x = " + "{a = " * 100_000 + "1" + "}" * 100_000 + "\n" + SHOW,
+        "values are nested thousands of levels deep (fix: write each setting as in the template `briefings init` writes)",
+    ),
+    (
+        "language",
+        SHOW.replace('language = "en-GB"', 'language = "English (UK)"'),
+        "language: `English (UK)` is not a language code (fix: use an ISO 639 code, e.g. en-GB)",
+    ),
+    (
+        "email",
+        SHOW.replace('email = "briefings@example.org"', 'email = "briefings team"'),
+        "owner.email: is not an email address (fix: write one address like podcasts@westmarsh.gov.uk)",
+    ),
+    (
+        "base-url-query",
+        SHOW.replace(BASE_URL, 'base_url = "https://briefings.example.org/?utm_source=feed"'),
+        "base_url: has a `?` query or `#` fragment (fix: give the address of the folder alone, ending in /)",
+    ),
+    (
+        "base-url-fragment",
+        SHOW.replace(BASE_URL, 'base_url = "https://briefings.example.org/#podcast"'),
+        "base_url: has a `?` query or `#` fragment (fix: give the address of the folder alone, ending in /)",
+    ),
+    (
+        "base-url-password",
+        SHOW.replace(BASE_URL, 'base_url = "https://publisher:SECRET@briefings.example.org/"'),
+        "base_url: contains a user name or password (fix: remove the `name:password@` part)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "expected"), BAD_SHOWS, ids=[case[0] for case in BAD_SHOWS])
+def test_bad_show_settings_get_one_line_in_check_and_publish(
+    tmp_path: Path, name: str, text: str, expected: str
+) -> None:
+    workspace = copy_example(tmp_path / "workspace")
+    (workspace / "show.toml").write_text(text)
+    for command in ("check", "publish"):
+        result = run(workspace, command)
+        assert result.exit_code == 1, command
+        assert result.stderr == f"Error: {workspace / 'show.toml'}: {expected}\n", command
+        assert "Traceback" not in result.output and "SECRET" not in result.output
+    assert not (workspace / "feed").exists()
+
+
+def test_show_toml_may_start_with_a_byte_order_mark(tmp_path: Path) -> None:
+    # Windows editors (Notepad's "UTF-8 with BOM") start the file with U+FEFF.
+    workspace = copy_example(tmp_path / "workspace")
+    (workspace / "show.toml").write_text("\ufeff" + SHOW, encoding="utf-8")
+    result = run(workspace, "publish", "--dry-run")
+    assert result.exit_code == 0, result.output

@@ -19,11 +19,16 @@ from briefings.errors import Severity
 from briefings.feed import render_feed
 from briefings.site import render_site
 from briefings.submission import load_submission
+from briefings.validation import INVISIBLE
 from tests.conftest import REPO
 
 FIELDS = [("title",), ("summary",), ("review", "subject"), ("review", "partnership"), ("review", "region"), ("author", "name"), ("author", "role"), ("key_lessons", 0), ("chapters", 1, "title")]  # fmt: skip
 BASE = yaml.safe_load((REPO / "episodes" / "child-a" / "briefing.yaml").read_text())
 SHOW = load_show(REPO)
+# Any character at all, lone surrogates included, and often the invisible ones people paste in by accident.
+TEXT = st.text(st.characters(exclude_categories=()), max_size=80) | st.text(
+    st.sampled_from("ab \u200b\u200c\u200d\u2060\u202e\u2066\ufeff\ud800\udfff\x07\x85"), max_size=12
+)
 
 
 def with_text(path: tuple[str | int, ...], text: str) -> dict:
@@ -36,7 +41,7 @@ def with_text(path: tuple[str | int, ...], text: str) -> dict:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(field=st.sampled_from(FIELDS), text=st.text(min_size=0, max_size=80))
+@given(field=st.sampled_from(FIELDS), text=TEXT)
 def test_any_text_validates_and_renders_safely_or_is_refused(
     tmp_path: Path, field: tuple[str | int, ...], text: str
 ) -> None:
@@ -45,6 +50,11 @@ def test_any_text_validates_and_renders_safely_or_is_refused(
         shutil.copytree(REPO / "episodes" / "child-a", folder)
     (folder / "briefing.yaml").write_text(yaml.safe_dump(with_text(field, text), allow_unicode=True), encoding="utf-8")
     submission = load_submission(folder, SHOW)
+    # What YAML reads back (it treats U+0085, U+2028 and U+2029 as line breaks, which the schema folds).
+    read: object = yaml.safe_load((folder / "briefing.yaml").read_text(encoding="utf-8"))
+    for part in field:
+        read = read[part]  # type: ignore[index]
+    assert submission.briefing is None or not INVISIBLE.search(str(read)), "an invisible character was accepted"
     if submission.briefing is None:
         errors = [problem for problem in submission.problems if problem.severity is Severity.ERROR]
         assert errors, "refused without a reason"
