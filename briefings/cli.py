@@ -28,7 +28,7 @@ from briefings.artwork import placeholder
 from briefings.build import FEED_KEY, Build, build, show_stings
 from briefings.check import check_all
 from briefings.config import DEFAULT_OUTPUT, EPISODES_DIR, SHOW_FILE, STATE_DIR, AudioSettings, Show, load_show
-from briefings.errors import BriefingsError, Severity, UsageError, shown
+from briefings.errors import BriefingsError, Severity, UsageError, printable, shown
 from briefings.feed import OPML_KEY
 from briefings.feed_validation import FeedReport
 from briefings.feed_validation import validate_target as validate_feeds
@@ -71,8 +71,9 @@ class BriefingsGroup(click.Group):
         try:
             return super().invoke(ctx)
         except BriefingsError as error:
-            for line in str(error).splitlines():
-                click.echo(f"Error: {line}", err=True)
+            # One `Error:` line per line of the message; any other control character is shown escaped.
+            for line in str(error).split("\n"):
+                click.echo(f"Error: {printable(line)}", err=True)
             ctx.exit(error.exit_code)
 
 
@@ -95,7 +96,7 @@ def now() -> datetime:
 def say(options: Options, message: str) -> None:
     """Progress for people, on stderr; silenced by --quiet."""
     if not options.quiet:
-        click.echo(message, err=True)
+        click.echo(printable(message), err=True)
 
 
 @click.group(cls=BriefingsGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -957,11 +958,11 @@ def status(
         }
         click.echo(json.dumps(document, indent=2))
         return
-    width = max([len(item.slug) for item in states] + [4])
+    width = max([len(printable(item.slug)) for item in states] + [4])
     for item in states:
         state = item.state.value + (f" {item.detail}" if item.detail.startswith("until") else "")
         detail = "" if item.detail.startswith("until") else item.detail
-        click.echo(f"{item.slug:<{width}}  {state:<38}  {detail}".rstrip())
+        click.echo(printable(f"{printable(item.slug):<{width}}  {state:<38}  {detail}".rstrip()))
     if not states:
         click.echo(f"No briefings yet: add one under {EPISODES_DIR}/.")
     if holder is not None:
@@ -977,6 +978,21 @@ def _lan_address() -> str:
             return str(probe.getsockname()[0])
         except OSError:
             return "127.0.0.1"
+
+
+# An http(s) address with a host name or IPv4 address, an optional port and a plain path: no user and
+# password, query or fragment, which would be copied into every link of the served feed.
+PUBLIC_URL = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?(/[A-Za-z0-9._~%/\-]*)?$")
+
+
+def _public_url(url: str) -> str:
+    """A --public-url checked to be a plain http(s) address, ending in a slash."""
+    if not PUBLIC_URL.match(url):
+        raise UsageError(
+            f"--public-url {printable(url)}: not a plain http(s) address (fix: give the scheme, host, port and "
+            "path only, e.g. http://192.168.1.20:8000/)"
+        )
+    return url if url.endswith("/") else url + "/"
 
 
 @main.command()
@@ -1000,17 +1016,24 @@ def _lan_address() -> str:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to serve (default: the publish folder).",
 )
+@click.option(
+    "--public-url",
+    metavar="URL",
+    help="The address listeners reach this server at, if not the one it listens on (e.g. behind a proxy).",
+)
 @click.pass_obj
-def serve(options: Options, host: str, port: int, folder: Path | None) -> None:
+def serve(options: Options, host: str, port: int, folder: Path | None, public_url: str | None) -> None:
     """Preview the published folder over HTTP.
 
     For a browser or a podcast app.
-    The feed is served with this server's address in its links, so apps play from it.
+    The feed is served with this server's address (or --public-url) in its links, so apps play from it.
 
     Example:
 
         briefings serve --host 0.0.0.0 --port 8000
     """
+    if public_url is not None:
+        public_url = _public_url(public_url)
     show = load_show(options.workspace)
     if folder is None and "://" in show.publish.to:
         raise UsageError(
@@ -1027,9 +1050,10 @@ def serve(options: Options, host: str, port: int, folder: Path | None) -> None:
             f"--host {host} --port {port}: cannot listen there ({error.strerror}) (fix: choose another --port)"
         ) from None
     address = _lan_address() if host == "0.0.0.0" else host
-    base = f"http://{address}:{server.server_address[1]}/"
-    click.echo(f"Serving {shown(root)}/ at {base}")
-    click.echo(f"Subscribe in a podcast app to: {base}{FEED_KEY}")
+    listening = f"http://{address}:{server.server_address[1]}/"
+    server.served_base = public_url or listening
+    click.echo(f"Serving {shown(root)}/ at {listening}")
+    click.echo(f"Subscribe in a podcast app to: {server.served_base}{FEED_KEY}")
     click.echo("Press Ctrl+C to stop.")
     sys.stdout.flush()
     try:

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
 
-from briefings.errors import ShowError, shown
+from briefings.errors import ShowError, printable, shown
 from briefings.validation import problems_from
 
 SHOW_FILE = "show.toml"
@@ -176,7 +176,7 @@ def load_show(workspace: Path) -> Show:
     path = workspace / SHOW_FILE
     if not path.is_file():
         raise ShowError(
-            f"{shown(path)}: no show.toml here (fix: run `briefings init {workspace}` or point at a workspace with -C DIR)"
+            f"{shown(path)}: no show.toml here (fix: run `briefings init {printable(str(workspace))}` or point at a workspace with -C DIR)"
         )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

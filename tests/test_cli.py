@@ -130,3 +130,39 @@ def test_briefing_errors_give_the_line_and_fix(workspace: Path) -> None:
         )
         for line in shown
     )
+
+
+def _raw_controls(text: str) -> list[str]:
+    return [c for c in text if (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u202e"]
+
+
+def test_author_text_reaches_the_terminal_escaped(workspace: Path, tmp_path: Path) -> None:
+    episodes = workspace / "episodes"
+    for name in ("\x1b]0;owned\x07", "x\nError: forged", "child-\u202eb"):
+        shutil.copytree(episodes / "child-a", episodes / name)
+    checked = run(workspace, "check")
+    assert checked.exit_code == 1
+    assert _raw_controls(checked.output) == []
+    lines = [line.split(str(workspace) + "/")[-1] for line in checked.stdout.splitlines()]
+    assert (
+        "episodes/\\x1b]0;owned\\x07: folder name must be lowercase letters, digits and hyphens (fix: rename the folder to `0-owned`)"
+        in lines
+    )
+    assert (
+        "episodes/x\\nError: forged: folder name must be lowercase letters, digits and hyphens (fix: rename the folder to `x-error-forged`)"
+        in lines
+    )
+    assert not any(line.startswith("Error: forged") for line in lines)
+    for command in (["status"], ["publish", "--dry-run"], ["-v", "build"]):
+        result = run(workspace, *command)
+        assert _raw_controls(result.output) == [], command
+    assert "\\x1b]0;owned\\x07  invalid" in run(workspace, "status").stdout
+    # An error naming a path: one line, escaped.
+    folder = tmp_path / "a\nError: b\x1b[2J"
+    folder.mkdir()
+    missing = run(folder, "publish")
+    assert missing.exit_code == 1
+    assert missing.stderr == (
+        f"Error: {tmp_path}/a\\nError: b\\x1b[2J/show.toml: no show.toml here "
+        f"(fix: run `briefings init {tmp_path}/a\\nError: b\\x1b[2J` or point at a workspace with -C DIR)\n"
+    )
