@@ -13,7 +13,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -64,8 +64,52 @@ class Options:
     quiet: bool
 
 
+def _log_level(verbose: bool) -> None:
+    logging.basicConfig(format="%(message)s")
+    logging.getLogger().setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # botocore's debug log prints signed request headers (the access key id, session tokens): keep the
+    # AWS libraries quiet even with -v, so credentials never reach a terminal or a CI log.
+    for name in ("boto3", "botocore", "s3transfer", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _global_after_command(ctx: click.Context, parameter: click.Parameter, value: Path | bool | None) -> None:
+    """A global option given after the command: it overrides the same option given before it."""
+    if value is None or value is False or ctx.obj is None:
+        return
+    ctx.obj = replace(ctx.obj, **{str(parameter.name): value})
+    if parameter.name == "verbose":
+        _log_level(verbose=True)
+
+
+def global_options(after_command: bool) -> list[click.Option]:
+    """-C, -v and -q: on the group, before the command; on every command too, so they also work after it."""
+    extra: dict[str, Any] = {"expose_value": False, "callback": _global_after_command} if after_command else {}
+    return [
+        click.Option(
+            ["-C", "workspace"],
+            type=click.Path(file_okay=False, path_type=Path),
+            default=None if after_command else ".",
+            help="Workspace folder (default: the current one).",
+            **extra,
+        ),
+        click.Option(["-v", "--verbose"], is_flag=True, help="Show every ffmpeg command and more detail.", **extra),
+        click.Option(["-q", "--quiet"], is_flag=True, help="Print only results and errors.", **extra),
+    ]
+
+
+class BriefingsCommand(click.Command):
+    """A command that also accepts the global options after its name (`briefings publish -q`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend(global_options(after_command=True))
+
+
 class BriefingsGroup(click.Group):
     """Turns BriefingsError into a one-line `Error: ...` and its exit code, without a traceback."""
+
+    command_class = BriefingsCommand
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -99,33 +143,26 @@ def say(options: Options, message: str) -> None:
         click.echo(printable(message), err=True)
 
 
-@click.group(cls=BriefingsGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "-C",
-    "workspace",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=".",
-    help="Workspace folder (default: the current one).",
+@click.group(
+    cls=BriefingsGroup,
+    params=global_options(after_command=False),
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
-@click.option("-v", "--verbose", is_flag=True, help="Show every ffmpeg command and more detail.")
-@click.option("-q", "--quiet", is_flag=True, help="Print only results and errors.")
 @click.version_option(__version__, prog_name="briefings")
 @click.pass_context
 def main(ctx: click.Context, workspace: Path, verbose: bool, quiet: bool) -> None:
     """Turn case-review briefings into a podcast feed and archive.
 
     A workspace holds show.toml and episodes/<slug>/ folders, one per briefing.
+    The global options -C, -v and -q go before or after the command: `briefings -q publish`
+    and `briefings publish -q` are the same.
 
     Example:
 
         briefings publish && briefings serve
     """
     stop_on_sigterm()
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(message)s")
-    # botocore's debug log prints signed request headers (the access key id, session tokens): keep the
-    # AWS libraries quiet even with -v, so credentials never reach a terminal or a CI log.
-    for name in ("boto3", "botocore", "s3transfer", "urllib3"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    _log_level(verbose)
     ctx.obj = Options(workspace=workspace, verbose=verbose, quiet=quiet)
 
 

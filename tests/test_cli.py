@@ -166,3 +166,25 @@ def test_author_text_reaches_the_terminal_escaped(workspace: Path, tmp_path: Pat
         f"Error: {tmp_path}/a\\nError: b\\x1b[2J/show.toml: no show.toml here "
         f"(fix: run `briefings init {tmp_path}/a\\nError: b\\x1b[2J` or point at a workspace with -C DIR)\n"
     )
+
+
+def test_global_options_work_after_the_command_too(workspace: Path) -> None:
+    before = CliRunner().invoke(main, ["-C", str(workspace), "-v", "build"])
+    after = CliRunner().invoke(main, ["build", "-C", str(workspace), "-v"])
+    assert after.exit_code == before.exit_code == 0, after.output
+    assert sorted(after.output.splitlines()) == sorted(before.output.splitlines())
+    assert "processing 2 recording(s)" in after.stderr
+    quiet = CliRunner().invoke(main, ["publish", "-q", "-C", str(workspace)])
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stderr == ""
+    assert quiet.stdout.startswith("Published 2 briefing(s)")
+    # After the command wins over before it.
+    elsewhere = CliRunner().invoke(main, ["-C", str(workspace / "episodes"), "check", "-C", str(workspace)])
+    assert elsewhere.exit_code == 0, elsewhere.output
+    assert "Checked 2 briefing(s)" in elsewhere.stdout
+    for command in sorted(main.commands):
+        text = CliRunner().invoke(main, [command, "--help"]).output
+        assert "-C DIRECTORY" in text and "-q, --quiet" in text and "-v, --verbose" in text
+    assert (
+        "The global options -C, -v and -q go before or after the command" in CliRunner().invoke(main, ["--help"]).output
+    )
