@@ -115,10 +115,14 @@ class BriefingsGroup(click.Group):
         try:
             return super().invoke(ctx)
         except BriefingsError as error:
-            # One `Error:` line per line of the message; any other control character is shown escaped.
-            for line in str(error).split("\n"):
-                click.echo(f"Error: {printable(line)}", err=True)
+            print_error(error)
             ctx.exit(error.exit_code)
+
+
+def print_error(error: BriefingsError) -> None:
+    """One `Error:` line on stderr per line of the message; any other control character shown escaped."""
+    for line in str(error).split("\n"):
+        click.echo(f"Error: {printable(line)}", err=True)
 
 
 def now() -> datetime:
@@ -279,14 +283,18 @@ def _audio_settings(options: Options, overrides: dict[str, Any]) -> tuple[AudioS
 
 
 @main.command(name="audio")
-@click.argument("source", metavar="INPUT", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "sources", metavar="INPUT...", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option(
     "-o",
     "--output",
+    "output_name",
+    metavar="OUTPUT",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The file to write: .mp3 for MP3, .m4a for AAC.",
+    help="The file to write (.mp3 for MP3, .m4a for AAC), or a folder (DIR/) to write each input's output into.",
 )
+@click.option("-f", "--force", is_flag=True, help="Replace outputs that already exist.")
 @click.option("--target-lufs", type=float, help="Integrated loudness to reach (default: show.toml, else -16).")
 @click.option("--true-peak", type=float, help="True-peak ceiling in dBTP (default: show.toml, else -1).")
 @click.option("--bitrate", type=int, help="Bit rate in kbps (default: show.toml, else 96).")
@@ -297,8 +305,9 @@ def _audio_settings(options: Options, overrides: dict[str, Any]) -> tuple[AudioS
 @click.pass_obj
 def audio_command(
     options: Options,
-    source: Path,
-    output: Path,
+    sources: tuple[Path, ...],
+    output_name: str,
+    force: bool,
     target_lufs: float | None,
     true_peak: float | None,
     bitrate: int | None,
@@ -307,23 +316,32 @@ def audio_command(
     no_stings: bool,
     as_json: bool,
 ) -> None:
-    """Normalise one recording to an MP3 (or, named .m4a, AAC).
+    """Normalise recordings to MP3 (or, named .m4a, AAC).
 
-    Prints its loudness and true peak before and after.
-    Uses the [audio] settings of the workspace's show.toml when there is one. The input is never
-    changed; the output appears only once it is complete and verified.
+    Prints each one's loudness and true peak before and after.
+    Uses the [audio] settings of the workspace's show.toml when there is one. With -o DIR/ (or
+    several inputs), each output is written into DIR, named after its input, in the show's format
+    (MP3 unless show.toml says aac). An existing output is kept unless -f is given. The inputs are
+    never changed; each output appears only once it is complete and verified.
 
     Example:
 
         briefings audio interview.m4a -o interview.mp3 --target-lufs -16
+
+        briefings audio a.wav b.m4a -o normalised/
     """
-    if output.resolve() == source.resolve():
-        raise UsageError(f"-o {output}: is the input (fix: write to a new file)")
+    output = Path(output_name)
+    to_folder = len(sources) > 1 or output_name.endswith(("/", os.sep)) or output.is_dir()
     formats = {extension: name for name, extension in audio.EXTENSIONS.items()}
-    if output.suffix.lower() not in formats:
-        raise UsageError(f"-o {output}: not an .mp3 or .m4a file name (fix: name it .mp3 for MP3, .m4a for AAC)")
+    if not to_folder:
+        if output.resolve() in {source.resolve() for source in sources}:
+            raise UsageError(f"-o {printable(output_name)}: is the input (fix: write to a new file)")
+        if output.suffix.lower() not in formats:
+            raise UsageError(
+                f"-o {printable(output_name)}: not an .mp3 or .m4a file name (fix: name it .mp3 for MP3, .m4a for AAC)"
+            )
     overrides = {
-        "format": formats[output.suffix.lower()],
+        "format": None if to_folder else formats[output.suffix.lower()],
         "target_lufs": target_lufs,
         "true_peak": true_peak,
         "bitrate": bitrate,
@@ -333,8 +351,60 @@ def audio_command(
     settings, stings = _audio_settings(options, overrides)
     if no_stings:
         stings = audio.NO_STINGS
-    if not output.parent.is_dir():
-        raise UsageError(f"-o {output}: no folder {shown(output.parent)} (fix: create it first)")
+    if to_folder:
+        if output.exists() and not output.is_dir():
+            raise UsageError(
+                f"-o {printable(output_name)}: not a folder (fix: with several inputs, give a folder: -o DIR/)"
+            )
+        targets = [output / f"{source.stem}{audio.EXTENSIONS[settings.format]}" for source in sources]
+    else:
+        if not output.parent.is_dir():
+            raise UsageError(f"-o {printable(output_name)}: no folder {shown(output.parent)} (fix: create it first)")
+        targets = [output]
+    _check_outputs(sources, targets, force)
+    if to_folder:
+        output.mkdir(parents=True, exist_ok=True)
+    summaries: list[dict[str, Any]] = []
+    failed = False
+    for source, target in zip(sources, targets, strict=True):
+        try:
+            summaries.append(_normalise(options, source, target, settings, stings, as_json))
+        except BriefingsError as error:
+            if len(sources) == 1:
+                raise
+            print_error(error)  # one input that cannot be encoded does not stop the others
+            failed = True
+    if as_json:
+        click.echo(json.dumps(summaries[0] if len(sources) == 1 else summaries, indent=2))
+    if failed:
+        sys.exit(1)
+
+
+def _check_outputs(sources: tuple[Path, ...], targets: list[Path], force: bool) -> None:
+    """Refuse, before encoding anything, outputs that are an input, that two inputs share, or that
+    exist already without --force (as ffmpeg-normalize does)."""
+    problems = []
+    inputs = {source.resolve() for source in sources}
+    seen: set[Path] = set()
+    for target in targets:
+        shown_target = printable(str(target))
+        if target.resolve() in inputs:
+            raise UsageError(f"-o {shown_target}: is an input (fix: write to a new file)")
+        if target.resolve() in seen:
+            raise UsageError(
+                f"-o {shown_target}: two inputs have this name (fix: rename one, or normalise them separately)"
+            )
+        seen.add(target.resolve())
+        if target.exists() and not force:
+            problems.append(f"-o {shown_target}: already exists (fix: add -f to replace it, or choose another name)")
+    if problems:
+        raise BriefingsError("\n".join(problems))
+
+
+def _normalise(
+    options: Options, source: Path, output: Path, settings: AudioSettings, stings: audio.Stings, as_json: bool
+) -> dict[str, Any]:
+    """Normalise `source` into `output` (written whole or not at all); print the result, or return it for --json."""
     partial = output.with_name(f".{output.name}.partial")
     display = None if options.quiet else Display(sys.stderr)
     if display is not None:
@@ -355,38 +425,36 @@ def audio_command(
             display.close()
     length = duration(output)
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    if as_json:
-        summary = {
-            "input": {
-                "file": str(source),
-                "integrated_lufs": result.source.integrated,
-                "sample_peak_dbfs": result.source.true_peak,
-                "duration": result.source_duration,
-            },
-            "output": {
-                "file": str(output),
-                "integrated_lufs": result.result.integrated,
-                "true_peak_dbtp": result.result.true_peak,
-                "duration": round(length, 3),
-            },
-            "gain_db": result.gain,
-            "trimmed_start": result.trimmed_start,
-            "trimmed_end": result.trimmed_end,
-            "intro": result.intro,
-            "encodes": result.attempts,
-            "warnings": list(result.warnings),
-        }
-        click.echo(json.dumps(summary, indent=2))
-        return
-    click.echo(
-        f"Input:  {shown(source)}: {result.source.integrated:.1f} LUFS, sample peak "
-        f"{result.source.true_peak:.1f} dBFS, {result.source_duration:.1f} s"
-    )
-    click.echo(
-        f"Output: {shown(output)}: {result.result.integrated:.1f} LUFS, true peak "
-        f"{result.result.true_peak:.1f} dBTP, {length:.1f} s ({'; '.join(audio.describe(result))})"
-    )
+        click.echo(f"warning: {printable(warning)}", err=True)
+    if not as_json:
+        click.echo(
+            f"Input:  {shown(source)}: {result.source.integrated:.1f} LUFS, sample peak "
+            f"{result.source.true_peak:.1f} dBFS, {result.source_duration:.1f} s"
+        )
+        click.echo(
+            f"Output: {shown(output)}: {result.result.integrated:.1f} LUFS, true peak "
+            f"{result.result.true_peak:.1f} dBTP, {length:.1f} s ({'; '.join(audio.describe(result))})"
+        )
+    return {
+        "input": {
+            "file": str(source),
+            "integrated_lufs": result.source.integrated,
+            "sample_peak_dbfs": result.source.true_peak,
+            "duration": result.source_duration,
+        },
+        "output": {
+            "file": str(output),
+            "integrated_lufs": result.result.integrated,
+            "true_peak_dbtp": result.result.true_peak,
+            "duration": round(length, 3),
+        },
+        "gain_db": result.gain,
+        "trimmed_start": result.trimmed_start,
+        "trimmed_end": result.trimmed_end,
+        "intro": result.intro,
+        "encodes": result.attempts,
+        "warnings": list(result.warnings),
+    }
 
 
 # s3://BUCKET/PREFIX; bucket names per the S3 naming rules (3-63 lowercase letters, digits, dots, hyphens).
