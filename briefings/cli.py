@@ -50,7 +50,7 @@ from briefings.runner import Runner, stop_on_sigterm
 from briefings.serve import PreviewServer
 from briefings.status import briefing_states
 from briefings.storage import LocalStorage, S3Storage, Storage
-from briefings.submission import BRIEFING_FILE, SLUG_PATTERN, load_submissions
+from briefings.submission import BRIEFING_FILE, SLUG_PATTERN, load_submissions, slug_for
 from briefings.tagging import duration
 from briefings.timecode import clock
 
@@ -854,7 +854,9 @@ def new(options: Options, slug: str, recording: Path) -> None:
     """
     show = load_show(options.workspace)
     if not SLUG_PATTERN.match(slug):
-        raise UsageError(f"{slug}: a briefing's name must be lowercase letters, digits and hyphens (fix: e.g. child-d)")
+        raise UsageError(
+            f"{printable(slug)}: a briefing's name must be lowercase letters, digits and hyphens (fix: use {slug_for(slug)})"
+        )
     episodes = options.workspace / EPISODES_DIR
     folder = episodes / slug
     if folder.exists():

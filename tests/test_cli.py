@@ -188,3 +188,16 @@ def test_global_options_work_after_the_command_too(workspace: Path) -> None:
     assert (
         "The global options -C, -v and -q go before or after the command" in CliRunner().invoke(main, ["--help"]).output
     )
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggested"), [("Child H", "child-h"), ("child_d 2", "child-d-2"), (" Baby E. (2026) ", "baby-e-2026")]
+)
+def test_new_suggests_the_slug_made_from_what_was_typed(workspace: Path, typed: str, suggested: str) -> None:
+    recording = workspace / "episodes" / "child-b" / "recording.flac"
+    result = run(workspace, "new", typed, "--recording", str(recording))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {typed}: a briefing's name must be lowercase letters, digits and hyphens (fix: use {suggested})\n"
+    )
+    assert sorted(path.name for path in (workspace / "episodes").iterdir()) == ["child-a", "child-b"]
