@@ -15,9 +15,15 @@ from tests.conftest import copy_example, run, run_json
 
 @pytest.mark.parametrize("command", sorted(main.commands))
 def test_every_command_has_help_with_an_example(command: str) -> None:
-    result = CliRunner().invoke(main, [command, "--help"])
+    result = CliRunner().invoke(main, [command, "--help"], terminal_width=80)
     assert result.exit_code == 0
     assert "Example:" in result.output
+    # Each example is a whole command line, shown unwrapped so it can be copied.
+    docstring = main.commands[command].help or ""
+    examples = [line.strip() for line in docstring.split("Example:")[1].splitlines() if line.strip()]
+    assert examples and all(example.startswith(f"briefings {command}") for example in examples), examples
+    shown = [line.strip() for line in result.output.splitlines()]
+    assert all(example in shown for example in examples), examples
 
 
 def test_version() -> None:
