@@ -64,8 +64,17 @@ class Options:
     quiet: bool
 
 
+class PrintableFormatter(logging.Formatter):
+    """Log lines (ffmpeg command lines with -v name files) with control characters escaped."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
+
+
 def _log_level(verbose: bool) -> None:
-    logging.basicConfig(format="%(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(PrintableFormatter("%(message)s"))
+    logging.basicConfig(handlers=[handler])
     logging.getLogger().setLevel(logging.DEBUG if verbose else logging.WARNING)
     # botocore's debug log prints signed request headers (the access key id, session tokens): keep the
     # AWS libraries quiet even with -v, so credentials never reach a terminal or a CI log.
@@ -639,13 +648,13 @@ def _publish_run(
         check=check,
         progress=lambda message: say(options, message) if options.verbose else None,
         note=lambda message: say(options, message),
-        report=lambda line: click.echo(line, err=True),
+        report=lambda line: click.echo(printable(line), err=True),
     )
     if done.skipped:
         for problem in done.summary.get("problems", []):
-            click.echo(problem, err=True)  # warnings from the last publish still apply
+            click.echo(printable(problem), err=True)  # warnings from the last publish still apply
     if done.warning:
-        click.echo(f"Warning: {done.warning}", err=True)
+        click.echo(f"Warning: {printable(done.warning)}", err=True)
     done.summary["write_requests"] = counter.writes if isinstance(storage, S3Storage) else getattr(storage, "writes", 0)
     done.summary["requests"] = dict(sorted(counter.counts.items()))
     return storage, done

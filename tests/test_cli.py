@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -207,3 +209,14 @@ def test_new_suggests_the_slug_made_from_what_was_typed(workspace: Path, typed: 
         f"Error: {typed}: a briefing's name must be lowercase letters, digits and hyphens (fix: use {suggested})\n"
     )
     assert sorted(path.name for path in (workspace / "episodes").iterdir()) == ["child-a", "child-b"]
+
+
+def test_verbose_command_lines_are_escaped_too(tmp_path: Path) -> None:
+    workspace = copy_example(tmp_path / "x\x1b]0;owned\x07")
+    process = subprocess.run(
+        [sys.executable, "-m", "briefings", "-C", str(workspace), "-v", "check", "child-a"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    assert "running " in process.stderr and "/x\\x1b]0;owned\\x07/episodes/child-a/recording.opus" in process.stderr
+    assert _raw_controls(process.stdout + process.stderr) == []
