@@ -13,7 +13,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -28,7 +28,7 @@ from briefings.artwork import placeholder
 from briefings.build import FEED_KEY, Build, build, show_stings
 from briefings.check import check_all
 from briefings.config import DEFAULT_OUTPUT, EPISODES_DIR, SHOW_FILE, STATE_DIR, AudioSettings, Show, load_show
-from briefings.errors import BriefingsError, Severity, UsageError, shown
+from briefings.errors import BriefingsError, Severity, UsageError, printable, shown
 from briefings.feed import OPML_KEY
 from briefings.feed_validation import FeedReport
 from briefings.feed_validation import validate_target as validate_feeds
@@ -50,7 +50,7 @@ from briefings.runner import Runner, stop_on_sigterm
 from briefings.serve import PreviewServer
 from briefings.status import briefing_states
 from briefings.storage import LocalStorage, S3Storage, Storage
-from briefings.submission import BRIEFING_FILE, SLUG_PATTERN, load_submissions
+from briefings.submission import BRIEFING_FILE, SLUG_PATTERN, load_submissions, slug_for
 from briefings.tagging import duration
 from briefings.timecode import clock
 
@@ -64,16 +64,74 @@ class Options:
     quiet: bool
 
 
+class PrintableFormatter(logging.Formatter):
+    """Log lines (ffmpeg command lines with -v name files) with control characters escaped."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
+
+
+def _log_level(verbose: bool) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(PrintableFormatter("%(message)s"))
+    logging.basicConfig(handlers=[handler])
+    logging.getLogger().setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # botocore's debug log prints signed request headers (the access key id, session tokens): keep the
+    # AWS libraries quiet even with -v, so credentials never reach a terminal or a CI log.
+    for name in ("boto3", "botocore", "s3transfer", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _global_after_command(ctx: click.Context, parameter: click.Parameter, value: Path | bool | None) -> None:
+    """A global option given after the command: it overrides the same option given before it."""
+    if value is None or value is False or ctx.obj is None:
+        return
+    ctx.obj = replace(ctx.obj, **{str(parameter.name): value})
+    if parameter.name == "verbose":
+        _log_level(verbose=True)
+
+
+def global_options(after_command: bool) -> list[click.Option]:
+    """-C, -v and -q: on the group, before the command; on every command too, so they also work after it."""
+    extra: dict[str, Any] = {"expose_value": False, "callback": _global_after_command} if after_command else {}
+    return [
+        click.Option(
+            ["-C", "workspace"],
+            type=click.Path(file_okay=False, path_type=Path),
+            default=None if after_command else ".",
+            help="Workspace folder (default: the current one).",
+            **extra,
+        ),
+        click.Option(["-v", "--verbose"], is_flag=True, help="Show every ffmpeg command and more detail.", **extra),
+        click.Option(["-q", "--quiet"], is_flag=True, help="Print only results and errors.", **extra),
+    ]
+
+
+class BriefingsCommand(click.Command):
+    """A command that also accepts the global options after its name (`briefings publish -q`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend(global_options(after_command=True))
+
+
 class BriefingsGroup(click.Group):
     """Turns BriefingsError into a one-line `Error: ...` and its exit code, without a traceback."""
+
+    command_class = BriefingsCommand
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except BriefingsError as error:
-            for line in str(error).splitlines():
-                click.echo(f"Error: {line}", err=True)
+            print_error(error)
             ctx.exit(error.exit_code)
+
+
+def print_error(error: BriefingsError) -> None:
+    """One `Error:` line on stderr per line of the message; any other control character shown escaped."""
+    for line in str(error).split("\n"):
+        click.echo(f"Error: {printable(line)}", err=True)
 
 
 def now() -> datetime:
@@ -95,36 +153,29 @@ def now() -> datetime:
 def say(options: Options, message: str) -> None:
     """Progress for people, on stderr; silenced by --quiet."""
     if not options.quiet:
-        click.echo(message, err=True)
+        click.echo(printable(message), err=True)
 
 
-@click.group(cls=BriefingsGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "-C",
-    "workspace",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=".",
-    help="Workspace folder (default: the current one).",
+@click.group(
+    cls=BriefingsGroup,
+    params=global_options(after_command=False),
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
-@click.option("-v", "--verbose", is_flag=True, help="Show every ffmpeg command and more detail.")
-@click.option("-q", "--quiet", is_flag=True, help="Print only results and errors.")
 @click.version_option(__version__, prog_name="briefings")
 @click.pass_context
 def main(ctx: click.Context, workspace: Path, verbose: bool, quiet: bool) -> None:
     """Turn case-review briefings into a podcast feed and archive.
 
     A workspace holds show.toml and episodes/<slug>/ folders, one per briefing.
+    The global options -C, -v and -q go before or after the command: `briefings -q publish`
+    and `briefings publish -q` are the same.
 
     Example:
 
         briefings publish && briefings serve
     """
     stop_on_sigterm()
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(message)s")
-    # botocore's debug log prints signed request headers (the access key id, session tokens): keep the
-    # AWS libraries quiet even with -v, so credentials never reach a terminal or a CI log.
-    for name in ("boto3", "botocore", "s3transfer", "urllib3"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    _log_level(verbose)
     ctx.obj = Options(workspace=workspace, verbose=verbose, quiet=quiet)
 
 
@@ -241,14 +292,18 @@ def _audio_settings(options: Options, overrides: dict[str, Any]) -> tuple[AudioS
 
 
 @main.command(name="audio")
-@click.argument("source", metavar="INPUT", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "sources", metavar="INPUT...", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option(
     "-o",
     "--output",
+    "output_name",
+    metavar="OUTPUT",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The file to write: .mp3 for MP3, .m4a for AAC.",
+    help="The file to write (.mp3 for MP3, .m4a for AAC), or a folder (DIR/) to write each input's output into.",
 )
+@click.option("-f", "--force", is_flag=True, help="Replace outputs that already exist.")
 @click.option("--target-lufs", type=float, help="Integrated loudness to reach (default: show.toml, else -16).")
 @click.option("--true-peak", type=float, help="True-peak ceiling in dBTP (default: show.toml, else -1).")
 @click.option("--bitrate", type=int, help="Bit rate in kbps (default: show.toml, else 96).")
@@ -259,8 +314,9 @@ def _audio_settings(options: Options, overrides: dict[str, Any]) -> tuple[AudioS
 @click.pass_obj
 def audio_command(
     options: Options,
-    source: Path,
-    output: Path,
+    sources: tuple[Path, ...],
+    output_name: str,
+    force: bool,
     target_lufs: float | None,
     true_peak: float | None,
     bitrate: int | None,
@@ -269,23 +325,32 @@ def audio_command(
     no_stings: bool,
     as_json: bool,
 ) -> None:
-    """Normalise one recording to an MP3 (or, named .m4a, AAC).
+    """Normalise recordings to MP3 (or, named .m4a, AAC).
 
-    Prints its loudness and true peak before and after.
-    Uses the [audio] settings of the workspace's show.toml when there is one. The input is never
-    changed; the output appears only once it is complete and verified.
+    Prints each one's loudness and true peak before and after.
+    Uses the [audio] settings of the workspace's show.toml when there is one. With -o DIR/ (or
+    several inputs), each output is written into DIR, named after its input, in the show's format
+    (MP3 unless show.toml says aac). An existing output is kept unless -f is given. The inputs are
+    never changed; each output appears only once it is complete and verified.
 
     Example:
 
         briefings audio interview.m4a -o interview.mp3 --target-lufs -16
+
+        briefings audio a.wav b.m4a -o normalised/
     """
-    if output.resolve() == source.resolve():
-        raise UsageError(f"-o {output}: is the input (fix: write to a new file)")
+    output = Path(output_name)
+    to_folder = len(sources) > 1 or output_name.endswith(("/", os.sep)) or output.is_dir()
     formats = {extension: name for name, extension in audio.EXTENSIONS.items()}
-    if output.suffix.lower() not in formats:
-        raise UsageError(f"-o {output}: not an .mp3 or .m4a file name (fix: name it .mp3 for MP3, .m4a for AAC)")
+    if not to_folder:
+        if output.resolve() in {source.resolve() for source in sources}:
+            raise UsageError(f"-o {printable(output_name)}: is the input (fix: write to a new file)")
+        if output.suffix.lower() not in formats:
+            raise UsageError(
+                f"-o {printable(output_name)}: not an .mp3 or .m4a file name (fix: name it .mp3 for MP3, .m4a for AAC)"
+            )
     overrides = {
-        "format": formats[output.suffix.lower()],
+        "format": None if to_folder else formats[output.suffix.lower()],
         "target_lufs": target_lufs,
         "true_peak": true_peak,
         "bitrate": bitrate,
@@ -295,8 +360,60 @@ def audio_command(
     settings, stings = _audio_settings(options, overrides)
     if no_stings:
         stings = audio.NO_STINGS
-    if not output.parent.is_dir():
-        raise UsageError(f"-o {output}: no folder {shown(output.parent)} (fix: create it first)")
+    if to_folder:
+        if output.exists() and not output.is_dir():
+            raise UsageError(
+                f"-o {printable(output_name)}: not a folder (fix: with several inputs, give a folder: -o DIR/)"
+            )
+        targets = [output / f"{source.stem}{audio.EXTENSIONS[settings.format]}" for source in sources]
+    else:
+        if not output.parent.is_dir():
+            raise UsageError(f"-o {printable(output_name)}: no folder {shown(output.parent)} (fix: create it first)")
+        targets = [output]
+    _check_outputs(sources, targets, force)
+    if to_folder:
+        output.mkdir(parents=True, exist_ok=True)
+    summaries: list[dict[str, Any]] = []
+    failed = False
+    for source, target in zip(sources, targets, strict=True):
+        try:
+            summaries.append(_normalise(options, source, target, settings, stings, as_json))
+        except BriefingsError as error:
+            if len(sources) == 1:
+                raise
+            print_error(error)  # one input that cannot be encoded does not stop the others
+            failed = True
+    if as_json:
+        click.echo(json.dumps(summaries[0] if len(sources) == 1 else summaries, indent=2))
+    if failed:
+        sys.exit(1)
+
+
+def _check_outputs(sources: tuple[Path, ...], targets: list[Path], force: bool) -> None:
+    """Refuse, before encoding anything, outputs that are an input, that two inputs share, or that
+    exist already without --force (as ffmpeg-normalize does)."""
+    problems = []
+    inputs = {source.resolve() for source in sources}
+    seen: set[Path] = set()
+    for target in targets:
+        shown_target = printable(str(target))
+        if target.resolve() in inputs:
+            raise UsageError(f"-o {shown_target}: is an input (fix: write to a new file)")
+        if target.resolve() in seen:
+            raise UsageError(
+                f"-o {shown_target}: two inputs have this name (fix: rename one, or normalise them separately)"
+            )
+        seen.add(target.resolve())
+        if target.exists() and not force:
+            problems.append(f"-o {shown_target}: already exists (fix: add -f to replace it, or choose another name)")
+    if problems:
+        raise BriefingsError("\n".join(problems))
+
+
+def _normalise(
+    options: Options, source: Path, output: Path, settings: AudioSettings, stings: audio.Stings, as_json: bool
+) -> dict[str, Any]:
+    """Normalise `source` into `output` (written whole or not at all); print the result, or return it for --json."""
     partial = output.with_name(f".{output.name}.partial")
     display = None if options.quiet else Display(sys.stderr)
     if display is not None:
@@ -317,38 +434,36 @@ def audio_command(
             display.close()
     length = duration(output)
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    if as_json:
-        summary = {
-            "input": {
-                "file": str(source),
-                "integrated_lufs": result.source.integrated,
-                "sample_peak_dbfs": result.source.true_peak,
-                "duration": result.source_duration,
-            },
-            "output": {
-                "file": str(output),
-                "integrated_lufs": result.result.integrated,
-                "true_peak_dbtp": result.result.true_peak,
-                "duration": round(length, 3),
-            },
-            "gain_db": result.gain,
-            "trimmed_start": result.trimmed_start,
-            "trimmed_end": result.trimmed_end,
-            "intro": result.intro,
-            "encodes": result.attempts,
-            "warnings": list(result.warnings),
-        }
-        click.echo(json.dumps(summary, indent=2))
-        return
-    click.echo(
-        f"Input:  {shown(source)}: {result.source.integrated:.1f} LUFS, sample peak "
-        f"{result.source.true_peak:.1f} dBFS, {result.source_duration:.1f} s"
-    )
-    click.echo(
-        f"Output: {shown(output)}: {result.result.integrated:.1f} LUFS, true peak "
-        f"{result.result.true_peak:.1f} dBTP, {length:.1f} s ({'; '.join(audio.describe(result))})"
-    )
+        click.echo(f"warning: {printable(warning)}", err=True)
+    if not as_json:
+        click.echo(
+            f"Input:  {shown(source)}: {result.source.integrated:.1f} LUFS, sample peak "
+            f"{result.source.true_peak:.1f} dBFS, {result.source_duration:.1f} s"
+        )
+        click.echo(
+            f"Output: {shown(output)}: {result.result.integrated:.1f} LUFS, true peak "
+            f"{result.result.true_peak:.1f} dBTP, {length:.1f} s ({'; '.join(audio.describe(result))})"
+        )
+    return {
+        "input": {
+            "file": str(source),
+            "integrated_lufs": result.source.integrated,
+            "sample_peak_dbfs": result.source.true_peak,
+            "duration": result.source_duration,
+        },
+        "output": {
+            "file": str(output),
+            "integrated_lufs": result.result.integrated,
+            "true_peak_dbtp": result.result.true_peak,
+            "duration": round(length, 3),
+        },
+        "gain_db": result.gain,
+        "trimmed_start": result.trimmed_start,
+        "trimmed_end": result.trimmed_end,
+        "intro": result.intro,
+        "encodes": result.attempts,
+        "warnings": list(result.warnings),
+    }
 
 
 # s3://BUCKET/PREFIX; bucket names per the S3 naming rules (3-63 lowercase letters, digits, dots, hyphens).
@@ -533,13 +648,13 @@ def _publish_run(
         check=check,
         progress=lambda message: say(options, message) if options.verbose else None,
         note=lambda message: say(options, message),
-        report=lambda line: click.echo(line, err=True),
+        report=lambda line: click.echo(printable(line), err=True),
     )
     if done.skipped:
         for problem in done.summary.get("problems", []):
-            click.echo(problem, err=True)  # warnings from the last publish still apply
+            click.echo(printable(problem), err=True)  # warnings from the last publish still apply
     if done.warning:
-        click.echo(f"Warning: {done.warning}", err=True)
+        click.echo(f"Warning: {printable(done.warning)}", err=True)
     done.summary["write_requests"] = counter.writes if isinstance(storage, S3Storage) else getattr(storage, "writes", 0)
     done.summary["requests"] = dict(sorted(counter.counts.items()))
     return storage, done
@@ -748,7 +863,9 @@ def new(options: Options, slug: str, recording: Path) -> None:
     """
     show = load_show(options.workspace)
     if not SLUG_PATTERN.match(slug):
-        raise UsageError(f"{slug}: a briefing's name must be lowercase letters, digits and hyphens (fix: e.g. child-d)")
+        raise UsageError(
+            f"{printable(slug)}: a briefing's name must be lowercase letters, digits and hyphens (fix: use {slug_for(slug)})"
+        )
     episodes = options.workspace / EPISODES_DIR
     folder = episodes / slug
     if folder.exists():
@@ -957,11 +1074,11 @@ def status(
         }
         click.echo(json.dumps(document, indent=2))
         return
-    width = max([len(item.slug) for item in states] + [4])
+    width = max([len(printable(item.slug)) for item in states] + [4])
     for item in states:
         state = item.state.value + (f" {item.detail}" if item.detail.startswith("until") else "")
         detail = "" if item.detail.startswith("until") else item.detail
-        click.echo(f"{item.slug:<{width}}  {state:<38}  {detail}".rstrip())
+        click.echo(printable(f"{printable(item.slug):<{width}}  {state:<38}  {detail}".rstrip()))
     if not states:
         click.echo(f"No briefings yet: add one under {EPISODES_DIR}/.")
     if holder is not None:
@@ -977,6 +1094,21 @@ def _lan_address() -> str:
             return str(probe.getsockname()[0])
         except OSError:
             return "127.0.0.1"
+
+
+# An http(s) address with a host name or IPv4 address, an optional port and a plain path: no user and
+# password, query or fragment, which would be copied into every link of the served feed.
+PUBLIC_URL = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?(/[A-Za-z0-9._~%/\-]*)?$")
+
+
+def _public_url(url: str) -> str:
+    """A --public-url checked to be a plain http(s) address, ending in a slash."""
+    if not PUBLIC_URL.match(url):
+        raise UsageError(
+            f"--public-url {printable(url)}: not a plain http(s) address (fix: give the scheme, host, port and "
+            "path only, e.g. http://192.168.1.20:8000/)"
+        )
+    return url if url.endswith("/") else url + "/"
 
 
 @main.command()
@@ -1000,17 +1132,24 @@ def _lan_address() -> str:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to serve (default: the publish folder).",
 )
+@click.option(
+    "--public-url",
+    metavar="URL",
+    help="The address listeners reach this server at, if not the one it listens on (e.g. behind a proxy).",
+)
 @click.pass_obj
-def serve(options: Options, host: str, port: int, folder: Path | None) -> None:
+def serve(options: Options, host: str, port: int, folder: Path | None, public_url: str | None) -> None:
     """Preview the published folder over HTTP.
 
     For a browser or a podcast app.
-    The feed is served with this server's address in its links, so apps play from it.
+    The feed is served with this server's address (or --public-url) in its links, so apps play from it.
 
     Example:
 
         briefings serve --host 0.0.0.0 --port 8000
     """
+    if public_url is not None:
+        public_url = _public_url(public_url)
     show = load_show(options.workspace)
     if folder is None and "://" in show.publish.to:
         raise UsageError(
@@ -1027,9 +1166,10 @@ def serve(options: Options, host: str, port: int, folder: Path | None) -> None:
             f"--host {host} --port {port}: cannot listen there ({error.strerror}) (fix: choose another --port)"
         ) from None
     address = _lan_address() if host == "0.0.0.0" else host
-    base = f"http://{address}:{server.server_address[1]}/"
-    click.echo(f"Serving {shown(root)}/ at {base}")
-    click.echo(f"Subscribe in a podcast app to: {base}{FEED_KEY}")
+    listening = f"http://{address}:{server.server_address[1]}/"
+    server.served_base = public_url or listening
+    click.echo(f"Serving {shown(root)}/ at {listening}")
+    click.echo(f"Subscribe in a podcast app to: {server.served_base}{FEED_KEY}")
     click.echo("Press Ctrl+C to stop.")
     sys.stdout.flush()
     try:

@@ -21,7 +21,7 @@ from pydantic import (
     field_validator,
 )
 
-from briefings.errors import ShowError, shown
+from briefings.errors import ShowError, printable, shown
 from briefings.validation import problems_from, visible
 
 SHOW_FILE = "show.toml"
@@ -204,7 +204,7 @@ def load_show(workspace: Path) -> Show:
     path = workspace / SHOW_FILE
     if not path.is_file():
         raise ShowError(
-            f"{shown(path)}: no show.toml here (fix: run `briefings init {workspace}` or point at a workspace with -C DIR)"
+            f"{shown(path)}: no show.toml here (fix: run `briefings init {printable(str(workspace))}` or point at a workspace with -C DIR)"
         )
     try:
         # Windows editors may start the file with a byte order mark, which TOML does not allow (and is invisible).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -49,15 +50,27 @@ class Problem:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         field = f" {self.field}:" if self.field else ""
         prefix = "warning: " if self.severity is Severity.WARNING else ""
-        return f"{prefix}{where}:{field} {self.message} (fix: {self.fix})"
+        return printable(f"{prefix}{where}:{field} {self.message} (fix: {self.fix})")
+
+
+# What a terminal would act on rather than show: C0 and C1 controls (ESC starts the sequences that
+# move the cursor or set the window title; a line break would start a line of its own), the Unicode
+# line separators, the bidirectional overrides and isolates that reorder what follows (CVE-2021-42574,
+# "Trojan Source"), and lone surrogates (undecodable bytes in a file name), which cannot be encoded.
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """`text` safe to print on a terminal: each control character shown as its escape (`\\x1b`, `\\n`)."""
+    return UNPRINTABLE.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def shown(path: Path) -> str:
-    """A path as the user should see it: relative to the current directory when inside it."""
+    """A path as the user should see it (relative to the current directory when inside it), printable."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return printable(str(path.resolve().relative_to(Path.cwd().resolve())))
     except ValueError:
-        return str(path)
+        return printable(str(path))
 
 
 class AudioError(BriefingsError):

@@ -7,6 +7,8 @@ import time
 from collections.abc import Sequence
 from typing import Protocol, TextIO
 
+from briefings.errors import printable
+
 BAR_WIDTH = 24
 # Redraw at most this often: a terminal line per ffmpeg progress report would flicker and cost time.
 REDRAW_SECONDS = 0.2
@@ -40,7 +42,7 @@ def bar_line(fractions: dict[str, float], done: int, total: int) -> str:
     """The one-line picture of overall progress: a bar, a percentage, and the items in progress."""
     overall = sum(fractions.values()) / total if total else 1.0
     filled = round(overall * BAR_WIDTH)
-    active = ", ".join(f"{name} {fraction:.0%}" for name, fraction in fractions.items() if 0 < fraction < 1)
+    active = ", ".join(f"{printable(name)} {fraction:.0%}" for name, fraction in fractions.items() if 0 < fraction < 1)
     line = f"[{'#' * filled}{'-' * (BAR_WIDTH - filled)}] {overall:4.0%}  {done}/{total} done"
     return f"{line}  {active}" if active else line
 
@@ -99,7 +101,7 @@ class Display:
     def _write(self, message: str) -> None:
         if self.live:
             self.stream.write("\r\x1b[K")
-        self.stream.write(message + "\n")
+        self.stream.write(printable(message) + "\n")
         self.stream.flush()
 
     def _draw(self, force: bool = False) -> None:

@@ -12,8 +12,9 @@ from briefings.build import CONTENT_TYPES
 
 # Text files whose absolute URLs name the public base URL; served with the preview's address instead.
 REWRITTEN = {".xml", ".html", ".json", ".opml"}
-SAFE_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# A byte position of more digits names no file that exists (and Python refuses to convert more than 4300).
+MAX_POSITION_DIGITS = 18
 
 
 def byte_range(header: str | None, size: int) -> tuple[int, int] | bool | None:
@@ -26,6 +27,8 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | bool | None:
     first, last = match.groups()
     if not first and not last:
         return None
+    if max(len(first), len(last)) > MAX_POSITION_DIGITS:
+        return False
     if not first:
         length = int(last)
         return (max(0, size - length), size - 1) if length > 0 and size > 0 else False
@@ -37,7 +40,8 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | bool | None:
 
 
 class PreviewServer(ThreadingHTTPServer):
-    """Serves `root`, replacing the show's public base URL with the address each request came to."""
+    """Serves `root`, replacing the show's public base URL with `served_base`: by default the address
+    it listens on, never the request's Host header (which any client can set to any site)."""
 
     daemon_threads = True
 
@@ -45,6 +49,7 @@ class PreviewServer(ThreadingHTTPServer):
         super().__init__(address, PreviewHandler)
         self.root = root.resolve()
         self.public_base = public_base
+        self.served_base = f"http://{address[0]}:{self.server_address[1]}/"
 
 
 class PreviewHandler(BaseHTTPRequestHandler):
@@ -64,20 +69,16 @@ class PreviewHandler(BaseHTTPRequestHandler):
 
     def _file(self) -> Path | None:
         relative = unquote(urlsplit(self.path).path).lstrip("/")
-        if any(part.startswith(".") for part in Path(relative).parts):
-            return None  # the manifest and partial uploads are not for listeners
-        path = (self.server.root / relative).resolve()
-        if not path.is_relative_to(self.server.root):
+        if "\0" in relative or any(part.startswith(".") for part in Path(relative).parts):
+            return None  # no file name holds a NUL; the manifest and partial uploads are not for listeners
+        try:
+            path = (self.server.root / relative).resolve()
+            if path.is_dir():
+                path = path / "index.html"
+            found = path.is_relative_to(self.server.root) and path.is_file()
+        except OSError:  # a name too long, or a link loop: nothing to serve
             return None
-        if path.is_dir():
-            path = path / "index.html"
-        return path if path.is_file() else None
-
-    def _base(self) -> str:
-        host = self.headers.get("Host", "")
-        if not SAFE_HOST.match(host):
-            host = f"{self.server.server_name}:{self.server.server_port}"
-        return f"http://{host}/"
+        return path if found else None
 
     def _respond(self, send_body: bool) -> None:
         path = self._file()
@@ -86,7 +87,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
             return
         data: bytes | None = None
         if path.suffix in REWRITTEN:
-            data = path.read_bytes().replace(self.server.public_base.encode(), self._base().encode())
+            data = path.read_bytes().replace(self.server.public_base.encode(), self.server.served_base.encode())
         size = len(data) if data is not None else path.stat().st_size
         wanted = byte_range(self.headers.get("Range"), size)
         if wanted is False:

@@ -29,6 +29,13 @@ from briefings.validation import INVISIBLE, LineLookup, problems_from, visible
 
 BRIEFING_FILE = "briefing.yaml"
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def slug_for(name: str) -> str:
+    """The folder name (slug) closest to `name`: `Child H` gives `child-h`."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "briefing"
+
+
 # A briefing.yaml is a page of text; anything bigger is a mistake, and parsing it would waste minutes.
 MAX_YAML_BYTES = 256 * 1024
 # A briefing nests three levels deep (chapters, a chapter, its start); composing YAML recurses once a level,
@@ -331,7 +338,7 @@ def load_submission(folder: Path, show: Show) -> Submission:
         problem = Problem(shown(folder), "is a link to another folder", "move the folder itself into episodes/")
         return Submission(slug, folder, None, (problem,))
     if not SLUG_PATTERN.match(slug):
-        fix = f"rename the folder to `{re.sub(r'[^a-z0-9]+', '-', slug.lower()).strip('-') or 'briefing'}`"
+        fix = f"rename the folder to `{slug_for(slug)}`"
         problem = Problem(shown(folder), "folder name must be lowercase letters, digits and hyphens", fix)
         return Submission(slug, folder, None, (problem,))
     if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):

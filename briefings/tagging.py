@@ -80,6 +80,35 @@ def _tag_mp3(path: Path, tags: Tags) -> None:
             CTOC(element_id="toc", flags=flags, child_element_ids=ids, sub_frames=[TIT2(encoding=3, text=["Chapters"])])
         )
     id3.save(path, v2_version=3)
+    _chapters_in_time_order(path)
+
+
+def _chapters_in_time_order(path: Path) -> None:
+    """Store the CHAP frames of the ID3v2.3 tag mutagen wrote at the start of `path` last, in time order.
+
+    mutagen stores frames sorted by size; players that list chapters in stored order rather than the
+    CTOC's (older ffprobe among them) would show them shuffled. Only the order of whole frames changes,
+    so the tag keeps its size (ID3v2.3 section 3: frames may come in any order).
+    """
+    with path.open("r+b") as file:
+        header = file.read(10)
+        size = sum(byte << (7 * (3 - index)) for index, byte in enumerate(header[6:10]))  # a synchsafe integer
+        tag = file.read(size)
+        frames: list[bytes] = []
+        position = 0
+        while position + 10 <= len(tag) and tag[position] != 0:  # padding, all zeros, follows the frames
+            end = position + 10 + int.from_bytes(tag[position + 4 : position + 8], "big")
+            frames.append(tag[position:end])
+            position = end
+        chapters = sorted((frame for frame in frames if frame.startswith(b"CHAP")), key=_chapter_start)
+        file.seek(10)
+        file.write(b"".join([frame for frame in frames if not frame.startswith(b"CHAP")] + chapters))
+
+
+def _chapter_start(frame: bytes) -> int:
+    """A CHAP frame's start time in milliseconds: the 4 bytes after its 10-byte header and NUL-ended element ID."""
+    start = frame.index(b"\0", 10) + 1
+    return int.from_bytes(frame[start : start + 4], "big")
 
 
 def _chapter_spans(path: Path, chapters: tuple[tuple[float, str], ...]) -> list[tuple[int, int, str]]:

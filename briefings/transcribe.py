@@ -69,8 +69,11 @@ def recognise(runner: Runner, recording: Path, progress: Callable[[float], None]
             frame = process.stdout.read(size)
             if len(frame) < size:
                 if endpointer.in_speech:
-                    speech = endpointer.end_stream(frame)
-                    if speech is not None:
+                    # The recording ends mid-speech. pocketsphinx's Python binding reads the first byte of
+                    # any buffer it is given, so an empty one (a recording a whole number of frames long)
+                    # raises IndexError: end with one silent sample instead, and skip empty speech.
+                    speech = endpointer.end_stream(frame or bytes(2))
+                    if speech:
                         decoder.process_raw(speech)
                     finish()
                 break

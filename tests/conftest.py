@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 from click.testing import CliRunner, Result
@@ -79,12 +80,13 @@ def workspace(tmp_path: Path, published: Path) -> Path:
 
 
 @contextlib.contextmanager
-def serving(workspace: Path, folder: Path | None = None) -> Iterator[str]:
-    """`briefings serve --port 0` on a workspace's publish folder (or `folder`), as a user runs it; yields its base URL."""
+def serving(workspace: Path, folder: Path | None = None, *options: str, stderr: IO[str] | None = None) -> Iterator[str]:
+    """`briefings serve --port 0` on a workspace's publish folder (or `folder`), as a user runs it, with
+    further `options` and its stderr to `stderr`; yields its base URL."""
     extra = ["--dir", str(folder)] if folder else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "briefings", "-C", str(workspace), "serve", "--port", "0", *extra],
-        stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "briefings", "-C", str(workspace), "serve", "--port", "0", *extra, *options],
+        stdout=subprocess.PIPE, stderr=stderr, text=True,
     )  # fmt: skip
     try:
         assert process.stdout is not None

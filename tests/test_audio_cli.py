@@ -215,3 +215,71 @@ def test_audio_refuses_an_output_it_cannot_write(recording: Path, tmp_path: Path
         f"Error: -o {tmp_path / 'briefing.ogg'}: not an .mp3 or .m4a file name (fix: name it .mp3 for MP3, .m4a for AAC)"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_audio_keeps_an_existing_output_unless_forced(recording: Path, tmp_path: Path) -> None:
+    output = tmp_path / "briefing.mp3"
+    output.write_bytes(b"an earlier edit\n")
+    refused = run(tmp_path, "audio", str(recording), "-o", str(output))
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        f"Error: -o {output}: already exists (fix: add -f to replace it, or choose another name)\n"
+    )
+    assert output.read_bytes() == b"an earlier edit\n"
+    forced = run(tmp_path, "audio", str(recording), "-o", str(output), "-f")
+    assert forced.exit_code == 0, forced.output
+    assert abs(ebur128(output).integrated - -16.0) <= 0.5
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["briefing.mp3"]
+
+
+def test_audio_writes_several_inputs_into_a_folder(recording: Path, tmp_path: Path) -> None:
+    second = tmp_path / "child-a.opus"
+    shutil.copy(REPO / "episodes" / "child-a" / "recording.opus", second)
+    folder = tmp_path / "out"
+    result, summaries = run_json(tmp_path, "-q", "audio", str(recording), str(second), "-o", f"{folder}/")
+    assert result.exit_code == 0, result.output
+    assert sorted(path.name for path in folder.iterdir()) == ["48k-2ch-44s-briefing.mp3", "child-a.mp3"]
+    assert [summary["output"]["file"] for summary in summaries] == [
+        str(folder / "48k-2ch-44s-briefing.mp3"),
+        str(folder / "child-a.mp3"),
+    ]
+    for summary in summaries:
+        meter = ebur128(Path(summary["output"]["file"]))
+        assert abs(meter.integrated - -16.0) <= 0.5 and meter.true_peak <= -1.0
+    # Again: every existing output is named before anything is encoded, and nothing is changed.
+    before = {path.name: path.stat().st_mtime_ns for path in folder.iterdir()}
+    again = run(tmp_path, "audio", str(recording), str(second), "-o", str(folder))
+    assert again.exit_code == 1
+    assert again.stderr.splitlines() == [
+        f"Error: -o {folder / name}: already exists (fix: add -f to replace it, or choose another name)"
+        for name in ("48k-2ch-44s-briefing.mp3", "child-a.mp3")
+    ]
+    assert {path.name: path.stat().st_mtime_ns for path in folder.iterdir()} == before
+
+
+def test_audio_refuses_several_inputs_into_one_file_or_one_name(recording: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other" / recording.name
+    other.parent.mkdir()
+    shutil.copy(recording, other)
+    one_file = run(tmp_path, "audio", str(recording), str(other), "-o", str(other))
+    assert one_file.exit_code == 2
+    assert one_file.stderr == (f"Error: -o {other}: not a folder (fix: with several inputs, give a folder: -o DIR/)\n")
+    same_name = run(tmp_path, "audio", str(recording), str(other), "-o", str(tmp_path / "out"))
+    assert same_name.exit_code == 2
+    assert same_name.stderr == (
+        f"Error: -o {tmp_path / 'out' / '48k-2ch-44s-briefing.mp3'}: two inputs have this name "
+        "(fix: rename one, or normalise them separately)\n"
+    )
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["other"]
+
+
+def test_audio_one_bad_input_does_not_stop_the_others(recording: Path, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.wav"
+    notes.write_text("not audio\n" * 50)
+    folder = tmp_path / "out"
+    result = run(tmp_path, "-q", "audio", str(notes), str(recording), "-o", f"{folder}/")
+    assert result.exit_code == 1
+    (error,) = result.stderr.splitlines()
+    assert error.startswith(f"Error: {notes}: not a readable audio recording (")
+    assert result.stdout.splitlines()[0].startswith(f"Input:  {recording}: ")
+    assert sorted(path.name for path in folder.iterdir()) == ["48k-2ch-44s-briefing.mp3"]

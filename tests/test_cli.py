@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,9 +17,15 @@ from tests.conftest import copy_example, run, run_json
 
 @pytest.mark.parametrize("command", sorted(main.commands))
 def test_every_command_has_help_with_an_example(command: str) -> None:
-    result = CliRunner().invoke(main, [command, "--help"])
+    result = CliRunner().invoke(main, [command, "--help"], terminal_width=80)
     assert result.exit_code == 0
     assert "Example:" in result.output
+    # Each example is a whole command line, shown unwrapped so it can be copied.
+    docstring = main.commands[command].help or ""
+    examples = [line.strip() for line in docstring.split("Example:")[1].splitlines() if line.strip()]
+    assert examples and all(example.startswith(f"briefings {command}") for example in examples), examples
+    shown = [line.strip() for line in result.output.splitlines()]
+    assert all(example in shown for example in examples), examples
 
 
 def test_version() -> None:
@@ -130,3 +138,85 @@ def test_briefing_errors_give_the_line_and_fix(workspace: Path) -> None:
         )
         for line in shown
     )
+
+
+def _raw_controls(text: str) -> list[str]:
+    return [c for c in text if (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u202e"]
+
+
+def test_author_text_reaches_the_terminal_escaped(workspace: Path, tmp_path: Path) -> None:
+    episodes = workspace / "episodes"
+    for name in ("\x1b]0;owned\x07", "x\nError: forged", "child-\u202eb"):
+        shutil.copytree(episodes / "child-a", episodes / name)
+    checked = run(workspace, "check")
+    assert checked.exit_code == 1
+    assert _raw_controls(checked.output) == []
+    lines = [line.split(str(workspace) + "/")[-1] for line in checked.stdout.splitlines()]
+    assert (
+        "episodes/\\x1b]0;owned\\x07: folder name must be lowercase letters, digits and hyphens (fix: rename the folder to `0-owned`)"
+        in lines
+    )
+    assert (
+        "episodes/x\\nError: forged: folder name must be lowercase letters, digits and hyphens (fix: rename the folder to `x-error-forged`)"
+        in lines
+    )
+    assert not any(line.startswith("Error: forged") for line in lines)
+    for command in (["status"], ["publish", "--dry-run"], ["-v", "build"]):
+        result = run(workspace, *command)
+        assert _raw_controls(result.output) == [], command
+    assert "\\x1b]0;owned\\x07  invalid" in run(workspace, "status").stdout
+    # An error naming a path: one line, escaped.
+    folder = tmp_path / "a\nError: b\x1b[2J"
+    folder.mkdir()
+    missing = run(folder, "publish")
+    assert missing.exit_code == 1
+    assert missing.stderr == (
+        f"Error: {tmp_path}/a\\nError: b\\x1b[2J/show.toml: no show.toml here "
+        f"(fix: run `briefings init {tmp_path}/a\\nError: b\\x1b[2J` or point at a workspace with -C DIR)\n"
+    )
+
+
+def test_global_options_work_after_the_command_too(workspace: Path) -> None:
+    before = CliRunner().invoke(main, ["-C", str(workspace), "-v", "build"])
+    after = CliRunner().invoke(main, ["build", "-C", str(workspace), "-v"])
+    assert after.exit_code == before.exit_code == 0, after.output
+    assert sorted(after.output.splitlines()) == sorted(before.output.splitlines())
+    assert "processing 2 recording(s)" in after.stderr
+    quiet = CliRunner().invoke(main, ["publish", "-q", "-C", str(workspace)])
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stderr == ""
+    assert quiet.stdout.startswith("Published 2 briefing(s)")
+    # After the command wins over before it.
+    elsewhere = CliRunner().invoke(main, ["-C", str(workspace / "episodes"), "check", "-C", str(workspace)])
+    assert elsewhere.exit_code == 0, elsewhere.output
+    assert "Checked 2 briefing(s)" in elsewhere.stdout
+    for command in sorted(main.commands):
+        text = CliRunner().invoke(main, [command, "--help"]).output
+        assert "-C DIRECTORY" in text and "-q, --quiet" in text and "-v, --verbose" in text
+    assert (
+        "The global options -C, -v and -q go before or after the command" in CliRunner().invoke(main, ["--help"]).output
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggested"), [("Child H", "child-h"), ("child_d 2", "child-d-2"), (" Baby E. (2026) ", "baby-e-2026")]
+)
+def test_new_suggests_the_slug_made_from_what_was_typed(workspace: Path, typed: str, suggested: str) -> None:
+    recording = workspace / "episodes" / "child-b" / "recording.flac"
+    result = run(workspace, "new", typed, "--recording", str(recording))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {typed}: a briefing's name must be lowercase letters, digits and hyphens (fix: use {suggested})\n"
+    )
+    assert sorted(path.name for path in (workspace / "episodes").iterdir()) == ["child-a", "child-b"]
+
+
+def test_verbose_command_lines_are_escaped_too(tmp_path: Path) -> None:
+    workspace = copy_example(tmp_path / "x\x1b]0;owned\x07")
+    process = subprocess.run(
+        [sys.executable, "-m", "briefings", "-C", str(workspace), "-v", "check", "child-a"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    assert "running " in process.stderr and "/x\\x1b]0;owned\\x07/episodes/child-a/recording.opus" in process.stderr
+    assert _raw_controls(process.stdout + process.stderr) == []

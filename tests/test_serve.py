@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,8 +13,9 @@ import podcastparser
 import pytest
 import requests
 
+from briefings.errors import printable
 from briefings.serve import byte_range
-from tests.conftest import serving
+from tests.conftest import run, serving
 
 
 @pytest.fixture
@@ -78,7 +81,65 @@ def test_pages_served_and_private_state_hidden(server: str) -> None:
         ("bytes=50-10", False),
         ("bytes=0-1,5-6", None),
         ("items=0-1", None),
+        ("bytes=-" + "9" * 19, False),
+        ("bytes=0-" + "9" * 19, False),
     ],
 )
 def test_byte_range(header: str | None, expected: object) -> None:
     assert byte_range(header, 100) == expected
+
+
+def test_hostile_requests_get_an_answer_not_a_traceback(published: Path, tmp_path: Path) -> None:
+    log = tmp_path / "stderr.txt"
+    with log.open("w") as stderr, serving(published, None, stderr=stderr) as base:
+        media = next((published / "feed" / "media").glob("child-a-*.mp3"))
+        size = media.stat().st_size
+        for header in ("bytes=-" + "9" * 5000, "bytes=" + "9" * 5000 + "-", "bytes=0-" + "9" * 5000):
+            huge = requests.get(f"{base}media/{media.name}", headers={"Range": header}, timeout=10)
+            assert huge.status_code == 416
+            assert huge.headers["Content-Range"] == f"bytes */{size}"
+        for path in ("feed.xml%00.jpg", "%00", "index.html%00", "a" * 5000):
+            assert requests.get(base + path, timeout=10).status_code == 404
+        # The server still answers after them all.
+        assert requests.get(base + "feed.xml", timeout=10).status_code == 200
+    assert log.read_text() == ""
+
+
+def test_served_links_ignore_the_host_header(server: str) -> None:
+    for host in ("evil.example", "evil.example:8000", "127.0.0.1:1"):
+        for key in ("feed.xml", "index.html", "feeds.opml"):
+            text = requests.get(server + key, headers={"Host": host}, timeout=10).text
+            assert host not in text
+            assert server in text
+
+
+def test_public_url_names_the_links(published: Path) -> None:
+    public = "http://briefings.lan:8080/preview/"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "briefings", "-C", str(published), "serve", "--port", "0", "--public-url", public],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        listening = process.stdout.readline().rsplit(" at ", 1)[1].strip()
+        assert process.stdout.readline().strip() == f"Subscribe in a podcast app to: {public}feed.xml"
+        feed = requests.get(listening + "feed.xml", headers={"Host": "evil.example"}, timeout=10).content
+        podcast = podcastparser.parse(public + "feed.xml", io.BytesIO(feed))
+        for episode in podcast["episodes"]:
+            assert episode["enclosures"][0]["url"].startswith(public + "media/")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["ftp://host/", "http://user:secret@host/", "http://host/?q=1", "http://host/#top", "http://evil\x1b[2J/", "host"],
+)
+def test_public_url_must_be_a_plain_address(published: Path, url: str) -> None:
+    result = run(published, "serve", "--port", "0", "--public-url", url)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: --public-url {printable(url)}: not a plain http(s) address (fix: give the scheme, host, port and "
+        "path only, e.g. http://192.168.1.20:8000/)\n"
+    )
