@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from briefings import __version__, audio
 from briefings.artwork import placeholder
-from briefings.build import FEED_KEY, Build, build, show_stings
+from briefings.build import FEED_KEY, Build, build, show_stings, staging
 from briefings.check import check_all
 from briefings.config import DEFAULT_OUTPUT, EPISODES_DIR, SHOW_FILE, STATE_DIR, AudioSettings, Show, load_show
 from briefings.errors import BriefingsError, Severity, UsageError, shown
@@ -76,11 +76,25 @@ class BriefingsGroup(click.Group):
             ctx.exit(error.exit_code)
 
 
-def now() -> datetime:
-    """The current time; BRIEFINGS_NOW (ISO 8601 with timezone) overrides it, to rehearse an embargo."""
+def system_clock() -> datetime:
+    """The real current time."""
+    return datetime.now(UTC)
+
+
+def now(rehearsal: bool = False) -> datetime:
+    """The current time; BRIEFINGS_NOW (ISO 8601 with timezone) overrides it, but only for a rehearsal.
+
+    A rehearsal (a dry run, `status`) writes nothing; anything else refuses BRIEFINGS_NOW: a real publish
+    at a moved clock would release an embargoed briefing early.
+    """
     override = os.environ.get("BRIEFINGS_NOW")
     if not override:
-        return datetime.now(UTC)
+        return system_clock()
+    if not rehearsal:
+        raise UsageError(
+            f"BRIEFINGS_NOW={override}: only `publish --dry-run`, `withdraw --dry-run` and `status` rehearse at "
+            "another time; this command uses the real time (fix: unset BRIEFINGS_NOW, or add --dry-run)"
+        )
     try:
         moment = datetime.fromisoformat(override)
     except ValueError:
@@ -158,6 +172,7 @@ def init(directory: Path, title: str) -> None:
 def _build(
     options: Options,
     jobs: int | None,
+    moment: datetime,
     exclude: set[str] | None = None,
     guids: dict[str, str] | None = None,
     published: dict[str, dict[str, Any]] | None = None,
@@ -169,7 +184,7 @@ def _build(
     return build(
         options.workspace,
         runner,
-        now(),
+        moment,
         jobs=jobs or os.cpu_count() or 1,
         progress=lambda message: say(options, message) if display is None else display.say(message),
         tracker=display,
@@ -213,13 +228,13 @@ def build_command(options: Options, jobs: int | None, as_json: bool) -> None:
 
         briefings build --jobs 2
     """
-    result = _build(options, jobs)
+    result = _build(options, jobs, now())
     _report_problems(result)
     if as_json:
         click.echo(json.dumps(_summary(result), indent=2))
     else:
         click.echo(
-            f"Built {len(result.episodes)} briefing(s), {result.encoded} encoded now, in {shown(options.workspace / STATE_DIR / 'build')}/"
+            f"Built {len(result.episodes)} briefing(s), {result.encoded} encoded now, in {shown(staging(options.workspace))}/"
         )
     if _errors(result):
         sys.exit(1)
@@ -485,20 +500,29 @@ def destination_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="S3-compatible endpoint: MinIO, R2, B2... (default: AWS_ENDPOINT_URL, else AWS S3).",
         ),
         click.option("--region", metavar="REGION", help="Bucket region (default: AWS_REGION or the profile's)."),
-        click.option(
-            "--acl",
-            type=click.Choice(["public-read"]),
-            help="Make every uploaded object public, for stores that use ACLs rather than a bucket policy.",
-        ),
     ]
     for option in reversed(options):
         command = option(command)
     return command
 
 
+# Only commands that upload take --acl: `status` reads.
+acl_option = click.option(
+    "--acl",
+    type=click.Choice(["public-read"]),
+    help="Make every uploaded object public, for stores that use ACLs rather than a bucket policy.",
+)
+
+
 def _destination(to: str | None, profile: str | None, endpoint_url: str | None, region: str | None,
                  acl: str | None) -> Destination:  # fmt: skip
     return Destination(to, profile, endpoint_url, region, acl)
+
+
+def unchanged(done: Release) -> bool:
+    """True when a real publish wrote and deleted nothing and refused nothing."""
+    summary = done.summary
+    return not summary["dry_run"] and not summary["written"] and not summary["deleted"] and not done.refused
 
 
 def _publish_run(
@@ -512,33 +536,40 @@ def _publish_run(
     check: Callable[[Manifest, Storage], None] | None = None,
 ) -> tuple[Storage, Release]:
     """Open the destination and publish to it (see briefings.release); print problems and warnings."""
+    moment = now(rehearsal=dry_run)
     show = load_show(options.workspace)
     counter = RequestCounter()
     storage = _open_storage(options, show, destination, counter)
 
     def make_build(exclude: set[str], guids: dict[str, str], published: dict[str, dict[str, Any]]) -> Build:
-        result = _build(options, jobs, exclude, guids, published, storage.read)
+        result = _build(options, jobs, moment, exclude, guids, published, storage.read)
         _report_problems(result)
         return result
 
-    done = release(
-        options.workspace,
-        show,
-        storage,
-        make_build,
-        now(),
-        dry_run=dry_run,
-        withdraw=withdraw,
-        restore=restore,
-        check=check,
-        progress=lambda message: say(options, message) if options.verbose else None,
-        note=lambda message: say(options, message),
-        report=lambda line: click.echo(line, err=True),
-    )
-    if done.skipped:
+    try:
+        done = release(
+            options.workspace,
+            show,
+            storage,
+            make_build,
+            moment,
+            dry_run=dry_run,
+            withdraw=withdraw,
+            restore=restore,
+            check=check,
+            progress=lambda message: say(options, message) if options.verbose else None,
+            note=lambda message: say(options, message),
+            report=lambda line: click.echo(line, err=True),
+        )
+    finally:
+        if dry_run:
+            # A rehearsal (perhaps at a BRIEFINGS_NOW past an embargo) leaves nothing staged: the pages and
+            # audio of a briefing still under embargo must not stay in the workspace.
+            shutil.rmtree(staging(options.workspace), ignore_errors=True)
+    if done.skipped and not options.quiet:
         for problem in done.summary.get("problems", []):
             click.echo(problem, err=True)  # warnings from the last publish still apply
-    if done.warning:
+    if done.warning and not (options.quiet and unchanged(done)):
         click.echo(f"Warning: {done.warning}", err=True)
     done.summary["write_requests"] = counter.writes if isinstance(storage, S3Storage) else getattr(storage, "writes", 0)
     done.summary["requests"] = dict(sorted(counter.counts.items()))
@@ -547,6 +578,7 @@ def _publish_run(
 
 @main.command()
 @destination_options
+@acl_option
 @click.option(
     "--dry-run", is_flag=True, help="Print the plan (upload, replace, delete, unchanged, embargoed); write nothing."
 )
@@ -579,6 +611,8 @@ def publish(
     destination = _destination(to, profile, endpoint_url, region, acl)
     storage, done = _publish_run(options, destination, dry_run=dry_run, jobs=jobs)
     summary = done.summary
+    if options.quiet and unchanged(done) and not as_json:
+        return  # a run from cron with --quiet that changed nothing prints nothing at all
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
@@ -840,8 +874,8 @@ def transcribe(options: Options, slug: str, force: bool) -> None:
 @click.argument("slug")
 @click.option("--undo", is_flag=True, help="Lift a withdrawal: the briefing is published again, with its old GUID.")
 @destination_options
+@acl_option
 @click.option("--dry-run", is_flag=True, help="Print what would be removed; write nothing.")
-@jobs_option
 @json_option
 @click.pass_obj
 def withdraw(
@@ -854,7 +888,6 @@ def withdraw(
     region: str | None,
     acl: str | None,
     dry_run: bool,
-    jobs: int | None,
     as_json: bool,
 ) -> None:
     """Take a published briefing down everywhere.
@@ -881,13 +914,26 @@ def withdraw(
                 f"{slug}: no such briefing in {EPISODES_DIR}/ or at {storage.describe()} (fix: check the name with "
                 "`briefings status`)"
             )
+        # Recording a briefing that was never published would name it in the public manifest.
+        if not undo and slug in previous.withdrawn:
+            raise BriefingsError(
+                f"{slug}: already withdrawn at {storage.describe()}, nothing to withdraw (fix: none needed; "
+                f"`briefings withdraw --undo {slug}` publishes it again)"
+            )
+        if not undo and slug not in previous.episodes:
+            raise BriefingsError(
+                f"{slug}: not published at {storage.describe()}, nothing to withdraw (fix: to keep it from being "
+                f"published, move episodes/{slug}/ out of the workspace or set its `published` time later)"
+            )
 
+    if not SLUG_PATTERN.match(slug):
+        raise UsageError(f"{slug!r}: not a briefing's name (fix: give the name of its folder in {EPISODES_DIR}/)")
     destination = _destination(to, profile, endpoint_url, region, acl)
     storage, done = _publish_run(
         options,
         destination,
         dry_run=dry_run,
-        jobs=jobs,
+        jobs=None,
         withdraw=() if undo else (slug,),
         restore=(slug,) if undo else (),
         check=known,
@@ -924,7 +970,6 @@ def status(
     profile: str | None,
     endpoint_url: str | None,
     region: str | None,
-    acl: str | None,
     as_json: bool,
 ) -> None:
     """Show each briefing's state at the destination.
@@ -939,13 +984,13 @@ def status(
     """
     show = load_show(options.workspace)
     counter = RequestCounter()
-    storage = _open_storage(options, show, _destination(to, profile, endpoint_url, region, acl), counter)
+    storage = _open_storage(options, show, _destination(to, profile, endpoint_url, region, None), counter)
     manifest, _ = read_manifest_tagged(storage)
     digests = DigestCache(options.workspace)
     submissions = load_submissions(options.workspace, show)
     fingerprints = {submission.slug: submission_fingerprint(submission.folder, digests) for submission in submissions}
     digests.save()
-    states = briefing_states(submissions, manifest, now(), fingerprints)
+    states = briefing_states(submissions, manifest, now(rehearsal=True), fingerprints)
     holder = claim_holder(manifest, datetime.now(UTC))
     subscribe = show.url + FEED_KEY
     if as_json:

@@ -152,7 +152,8 @@ def plan(
             del withdrawn[slug]
     newly = []
     for slug in sorted(set(build.withdrawn) | set(withdraw)):
-        if slug in withdrawn or (slug not in previous.episodes and slug not in withdraw):
+        # Never record a briefing that was not published: the manifest is public.
+        if slug in withdrawn or slug not in previous.episodes:
             continue
         before = previous.episodes.get(slug, {})
         withdrawn[slug] = {

@@ -15,7 +15,7 @@ import sys
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import boto3
@@ -307,7 +307,9 @@ def test_dry_run_prints_the_plan_and_makes_no_write_request(
     assert "child-z" not in "".join(line for line in lines if line.startswith("  "))
 
 
-def test_embargoed_briefing_reaches_the_bucket_only_at_its_time(s3ws: Path, moto: str, bucket: str) -> None:
+def test_embargoed_briefing_reaches_the_bucket_only_at_its_time(
+    s3ws: Path, moto: str, bucket: str, travel: Callable[[str], None]
+) -> None:
     copy_episode(
         s3ws, "child-a", "child-z",
         **{"2026-03-12T10:00:00+00:00": "2099-01-01T09:00:00+00:00", "Child A: the baby nobody saw": "Child Z: embargoed"},
@@ -325,7 +327,8 @@ def test_embargoed_briefing_reaches_the_bucket_only_at_its_time(s3ws: Path, moto
     assert re.search(r"^child-a\s+published\s+since \d{4}-", status.stdout, re.M)
     assert status.stdout.endswith(f"Subscribe: {base}feed.xml\n")
 
-    released, summary = publish(s3ws, moto, bucket, BRIEFINGS_NOW="2099-01-01T09:00:00+00:00")
+    travel("2099-01-01T09:00:00+00:00")
+    released, summary = publish(s3ws, moto, bucket)
     assert released.exit_code == 0, released.output
     assert "child-z" in summary["episodes"]
     assert "Child Z: embargoed" in assert_live_feed_consistent(moto, bucket)
@@ -381,13 +384,15 @@ def test_withdraw_removes_everywhere_in_order_stays_withdrawn_and_can_be_undone(
 
 
 def test_withdraw_after_date_takes_a_briefing_down_at_the_first_publish_after_it(
-    s3ws: Path, moto: str, bucket: str
+    s3ws: Path, moto: str, bucket: str, travel: Callable[[str], None]
 ) -> None:
     briefing = s3ws / "episodes" / "child-b" / "briefing.yaml"
     briefing.write_text(briefing.read_text() + "withdraw_after: 2028-06-30\n")
-    assert publish(s3ws, moto, bucket, BRIEFINGS_NOW="2028-06-29T12:00:00+00:00")[0].exit_code == 0
+    travel("2028-06-29T12:00:00+00:00")
+    assert publish(s3ws, moto, bucket)[0].exit_code == 0
     assert any("child-b" in key for key in keys(moto, bucket))
-    result, summary = publish(s3ws, moto, bucket, BRIEFINGS_NOW="2028-06-30T00:00:00+00:00")
+    travel("2028-06-30T00:00:00+00:00")
+    result, summary = publish(s3ws, moto, bucket)
     assert result.exit_code == 0, result.output
     assert summary["withdrawn_now"] == ["child-b"]
     assert not [key for key in keys(moto, bucket) if "child-b" in key]
