@@ -763,3 +763,52 @@ def test_manifest_conflict_on_a_folder_destination_too(workspace: Path) -> None:
     storage.write_if(".briefings/manifest.json", data + b" ", "application/json", "no-store", tag)
     with pytest.raises(ConflictError):
         storage.write_if(".briefings/manifest.json", data, "application/json", "no-store", tag)
+
+
+MANIFEST_PUT = r"/\.briefings/manifest\.json"
+
+
+@pytest.mark.parametrize("lost", [0, 1, 2], ids=["claim", "before-deletes", "final"])
+def test_a_lost_answer_to_a_manifest_write_is_recognised_and_leaves_no_claim(
+    s3ws: Path, moto: str, bucket: str, proxy: FaultProxy, tmp_path: Path, lost: int
+) -> None:
+    other = tmp_path / "second-producer"
+    shutil.copytree(s3ws, other, symlinks=True)
+    assert publish(s3ws, moto, bucket)[0].exit_code == 0
+    # A renamed title replaces the media: this publish writes the manifest three times (claim, before the
+    # deletes, final). The store carries out write number `lost`, and its answer never arrives.
+    briefing = s3ws / "episodes" / "child-b" / "briefing.yaml"
+    briefing.write_text(briefing.read_text().replace("Child B: the voice", "Child B: the revised voice"))
+    fault = Fault("PUT", MANIFEST_PUT, "lose", times=1, skip=lost)
+    proxy.faults.append(fault)
+    result, summary = publish(s3ws, proxy.url, bucket)
+    assert fault.hits == 1
+    assert result.exit_code == 0, result.output
+    assert summary["deleted"] and "Error" not in result.stderr
+    state = manifest(moto, bucket)
+    assert "publishing" not in state and "child-b" in state["episodes"]
+    assert "Child B: the revised voice of the child in a violent home" in assert_live_feed_consistent(moto, bucket)
+    # Another producer is not locked out.
+    second = run(other, "publish", "--to", f"s3://{bucket}/{PREFIX}", env=aws_env(moto))
+    assert second.exit_code == 0, second.output
+    assert "another publish is in progress" not in second.stderr
+
+
+def test_three_503s_on_the_final_manifest_write_fail_the_publish_and_release_the_claim(
+    s3ws: Path, moto: str, bucket: str, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    other = tmp_path / "second-producer"
+    shutil.copytree(s3ws, other, symlinks=True)
+    assert publish(s3ws, moto, bucket)[0].exit_code == 0
+    briefing = s3ws / "episodes" / "child-b" / "briefing.yaml"
+    briefing.write_text(briefing.read_text().replace("Child B: the voice", "Child B: the revised voice"))
+    proxy.faults.append(Fault("PUT", MANIFEST_PUT, 503, times=3, skip=2))
+    result, _ = publish(s3ws, proxy.url, bucket, AWS_MAX_ATTEMPTS="3")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: s3://{bucket}/{PREFIX}/.briefings/manifest.json: the store refused the request (503: Service "
+        "Unavailable) (fix: run the command again; if it persists, check the store's status)"
+    )
+    assert "publishing" not in manifest(moto, bucket)  # the claim was released once the store answered
+    second = run(other, "publish", "--to", f"s3://{bucket}/{PREFIX}", env=aws_env(moto))
+    assert second.exit_code == 0, second.output
