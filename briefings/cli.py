@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 from botocore.exceptions import ProfileNotFound
@@ -27,7 +28,16 @@ from briefings import __version__, audio
 from briefings.artwork import placeholder
 from briefings.build import FEED_KEY, Build, build, show_stings, staging
 from briefings.check import check_all
-from briefings.config import DEFAULT_OUTPUT, EPISODES_DIR, SHOW_FILE, STATE_DIR, AudioSettings, Show, load_show
+from briefings.config import (
+    DEFAULT_OUTPUT,
+    EPISODES_DIR,
+    SHOW_FILE,
+    STATE_DIR,
+    AudioSettings,
+    PublishSettings,
+    Show,
+    load_show,
+)
 from briefings.errors import BriefingsError, Severity, UsageError, shown
 from briefings.feed import OPML_KEY
 from briefings.feed_validation import FeedReport
@@ -49,7 +59,7 @@ from briefings.release import Release, build_summary, refused, release
 from briefings.runner import Runner, stop_on_sigterm
 from briefings.serve import PreviewServer
 from briefings.status import briefing_states
-from briefings.storage import LocalStorage, S3Storage, Storage
+from briefings.storage import LocalStorage, S3Storage, Storage, without_credentials
 from briefings.submission import BRIEFING_FILE, SLUG_PATTERN, load_submissions
 from briefings.tagging import duration
 from briefings.timecode import clock
@@ -406,15 +416,7 @@ def s3_client(profile: str | None, endpoint_url: str | None, region: str | None,
     import boto3
     from botocore.config import Config as BotocoreConfig
 
-    try:
-        session = boto3.session.Session(profile_name=profile, region_name=region)
-    except ProfileNotFound:
-        name = profile or os.environ.get("AWS_PROFILE", "")
-        where = f"--profile {name}" if profile else f"AWS_PROFILE={name}"
-        raise UsageError(
-            f"{where}: no such profile in the AWS config files (fix: add it with "
-            f"`aws configure --profile {name}`, or give another)"
-        ) from None
+    session = boto3.session.Session(profile_name=profile, region_name=region)
     # Standard retry mode retries throttling, 5xx and dropped connections with backoff; the number of
     # attempts comes from AWS_MAX_ATTEMPTS or the profile (default 3). Checksum behaviour is left to
     # botocore, so AWS_REQUEST_CHECKSUM_CALCULATION=when_required works for stores that reject CRCs.
@@ -449,6 +451,94 @@ def _byte_progress(options: Options) -> Callable[[str, int], Any] | None:
     return bar
 
 
+def _chosen(
+    flag: str, given: str | None, variables: tuple[str, ...], field: str, configured: str | None
+) -> tuple[str | None, str]:
+    """A setting's value (a flag, else an environment variable, else show.toml) and how a message names it."""
+    if given:
+        return given, f"{flag} {without_credentials(given)}"
+    for variable in variables:
+        if os.environ.get(variable):
+            return os.environ[variable], f"{variable}={without_credentials(os.environ[variable])}"
+    return configured, f"{SHOW_FILE}: {field}: {without_credentials(configured or '')}"
+
+
+def _setting_error(where: str, problem: str, flag: bool | None = None) -> BriefingsError:
+    """A bad flag is a usage error (exit 2); a bad environment variable or show.toml setting is bad input (1).
+
+    `where` names the setting; it is a flag when it starts with `--`, unless `flag` says otherwise.
+    """
+    usage = where.startswith("--") if flag is None else flag
+    return (UsageError if usage else BriefingsError)(f"{where}: {problem}")
+
+
+def _endpoint_problem(url: str) -> str | None:
+    """What is wrong with an S3 endpoint URL, with the fix; None if nothing is."""
+    example = "(fix: e.g. https://minio.example.org:9000)"
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - reading it checks the port number
+    except ValueError:
+        return f"not an http(s) URL {example}"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"not an http(s) URL {example}"
+    if parts.username is not None or parts.password is not None:
+        return (
+            "has a user name or password in it, which S3 does not use (fix: remove them; credentials come from "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ~/.aws or --profile)"
+        )
+    return None
+
+
+def _checked_s3_client(settings: PublishSettings, destination: Destination, counter: RequestCounter) -> Any:
+    """The S3 client for a destination, after checking each setting, so a bad one is a one-line error."""
+    from botocore.exceptions import InvalidRegionError, PartialCredentialsError
+    from botocore.utils import validate_region_name
+
+    profile, profile_where = _chosen("--profile", destination.profile, ("AWS_PROFILE",), "profile", settings.profile)
+    endpoint, endpoint_where = _chosen(
+        "--endpoint-url", destination.endpoint_url, ("AWS_ENDPOINT_URL",), "endpoint_url", settings.endpoint_url
+    )
+    region, region_where = _chosen(
+        "--region", destination.region, ("AWS_REGION", "AWS_DEFAULT_REGION"), "region", settings.region
+    )
+    problem = _endpoint_problem(endpoint) if endpoint else None
+    if problem:
+        raise _setting_error(endpoint_where, problem)
+    try:
+        if region:
+            validate_region_name(region)
+    except InvalidRegionError:
+        raise _setting_error(
+            region_where, "not a region name (fix: e.g. eu-west-2; us-east-1 suits most S3-compatible stores)"
+        ) from None
+    attempts = os.environ.get("AWS_MAX_ATTEMPTS", "1")
+    if not attempts.isdigit() or int(attempts) < 1:
+        raise BriefingsError(f"AWS_MAX_ATTEMPTS={attempts}: not a whole number of attempts (fix: e.g. 5, or unset it)")
+    try:
+        # Defaults < show.toml < environment < flags: boto3 reads the environment itself.
+        return s3_client(
+            profile if destination.profile or not os.environ.get("AWS_PROFILE") else None,
+            endpoint if destination.endpoint_url or not os.environ.get("AWS_ENDPOINT_URL") else None,
+            region if destination.region or not region_where.startswith("AWS_") else None,
+            counter,
+        )
+    except ProfileNotFound:
+        raise _setting_error(
+            profile_where,
+            f"no such profile in the AWS config files (fix: add it with `aws configure --profile {profile}`, or give another)",
+        ) from None
+    except PartialCredentialsError as error:
+        raise BriefingsError(
+            f"AWS credentials: {error.kwargs.get('cred_var', 'a key')} is missing (fix: set both AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY, or neither and give --profile NAME)"
+        ) from None
+    except ValueError as error:  # a bad value in the profile: botocore says which
+        raise BriefingsError(
+            f"AWS settings: {without_credentials(str(error))} (fix: correct it in the AWS_* environment variables or ~/.aws/config)"
+        ) from None
+
+
 def _open_storage(options: Options, show: Show, destination: Destination, counter: RequestCounter) -> Storage:
     """The storage a destination names: a folder, or s3://BUCKET/PREFIX."""
     settings = show.publish
@@ -457,25 +547,24 @@ def _open_storage(options: Options, show: Show, destination: Destination, counte
     if match:
         bucket, prefix = match["bucket"], match["prefix"].strip("/")
         if not BUCKET_NAME.match(bucket):
-            raise UsageError(
-                f"{to}: `{bucket}` is not a bucket name (fix: give s3://BUCKET/PREFIX, with 3 to 63 lowercase "
-                "letters, digits, dots or hyphens in the bucket name)"
+            raise _setting_error(
+                f"{to}" if destination.to else f"{SHOW_FILE}: to: {to}",
+                f"`{bucket}` is not a bucket name (fix: give s3://BUCKET/PREFIX, with 3 to 63 lowercase "
+                "letters, digits, dots or hyphens in the bucket name)",
+                flag=bool(destination.to),
             )
-        if destination.endpoint_url and not re.match(r"^https?://", destination.endpoint_url):
-            raise UsageError(
-                f"--endpoint-url {destination.endpoint_url}: not an http(s) URL (fix: e.g. https://minio.example.org:9000)"
-            )
-        # Defaults < show.toml < environment < flags: when the environment sets one, pass None so boto3 reads it.
-        profile = destination.profile or (None if os.environ.get("AWS_PROFILE") else settings.profile)
-        endpoint = destination.endpoint_url or (None if os.environ.get("AWS_ENDPOINT_URL") else settings.endpoint_url)
-        has_region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        region = destination.region or (None if has_region else settings.region)
-        client = s3_client(profile, endpoint, region, counter)
-        acl = destination.acl or settings.acl
-        return S3Storage(client, bucket, prefix, acl=acl, transfer_progress=_byte_progress(options))
+        return S3Storage(
+            _checked_s3_client(settings, destination, counter),
+            bucket,
+            prefix,
+            acl=destination.acl or settings.acl,
+            transfer_progress=_byte_progress(options),
+        )
     if "://" in to:
-        raise UsageError(
-            f"--to {to}: not a folder or an s3:// address (fix: give a folder, e.g. --to feed, or s3://BUCKET/PREFIX)"
+        raise _setting_error(
+            f"--to {to}" if destination.to else f"{SHOW_FILE}: to: {to}",
+            f"not a folder or an s3:// address (fix: give a folder, e.g. {'--to ' if destination.to else ''}feed, "
+            "or s3://BUCKET/PREFIX)",
         )
     for flag, value in (("--profile", destination.profile), ("--endpoint-url", destination.endpoint_url),
                         ("--region", destination.region), ("--acl", destination.acl)):  # fmt: skip

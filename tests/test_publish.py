@@ -277,7 +277,9 @@ def test_withdraw_refuses_what_is_not_published_and_an_empty_name(workspace: Pat
     assert run(workspace, "withdraw", "child-a").exit_code == 0
     twice = run(workspace, "withdraw", "child-a")
     assert (twice.exit_code, twice.stdout) == (1, "")
-    assert twice.stderr.startswith(f"Error: child-a: already withdrawn at {workspace}/feed/, nothing to withdraw (fix: ")
+    assert twice.stderr.startswith(
+        f"Error: child-a: already withdrawn at {workspace}/feed/, nothing to withdraw (fix: "
+    )
     assert b"child-z" not in (workspace / "feed" / ".briefings" / "manifest.json").read_bytes()
 
 

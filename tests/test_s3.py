@@ -656,12 +656,31 @@ def test_clear_one_line_errors(s3ws: Path, moto: str, bucket: str, proxy: FaultP
         (aws_env(moto, **no_keys), destination, f"Error: {destination}/: no credentials found (fix: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, run `aws configure`, or give --profile NAME)\n", 1),
         (aws_env(moto), "s3://no-such-bucket-here/podcast", "Error: s3://no-such-bucket-here: no such bucket (fix: create it, or check the bucket name, --region and --endpoint-url)\n", 1),
         (aws_env("http://127.0.0.1:9"), destination, "Error: http://127.0.0.1:9: cannot reach the storage endpoint (EndpointConnectionError) (fix: check the network and --endpoint-url, then run the command again: it picks up where this one stopped)\n", 1),
-        (aws_env(moto, AWS_PROFILE="nobody"), destination, "Error: AWS_PROFILE=nobody: no such profile in the AWS config files (fix: add it with `aws configure --profile nobody`, or give another)\n", 2),
+        (aws_env(moto, AWS_PROFILE="nobody"), destination, "Error: AWS_PROFILE=nobody: no such profile in the AWS config files (fix: add it with `aws configure --profile nobody`, or give another)\n", 1),
         (aws_env(moto), "s3://Bad_Bucket/x", "Error: s3://Bad_Bucket/x: `Bad_Bucket` is not a bucket name (fix: give s3://BUCKET/PREFIX, with 3 to 63 lowercase letters, digits, dots or hyphens in the bucket name)\n", 2),
+        (aws_env(moto, AWS_SECRET_ACCESS_KEY=""), destination, "Error: AWS credentials: AWS_SECRET_ACCESS_KEY is missing (fix: set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither and give --profile NAME)\n", 1),
+        (aws_env("not a url"), destination, "Error: AWS_ENDPOINT_URL=not a url: not an http(s) URL (fix: e.g. https://minio.example.org:9000)\n", 1),
+        (aws_env(moto, AWS_MAX_ATTEMPTS="lots"), destination, "Error: AWS_MAX_ATTEMPTS=lots: not a whole number of attempts (fix: e.g. 5, or unset it)\n", 1),
+        (aws_env(moto, AWS_REGION="not a region!"), destination, "Error: AWS_REGION=not a region!: not a region name (fix: e.g. eu-west-2; us-east-1 suits most S3-compatible stores)\n", 1),
+        (aws_env(f"http://AK:{SECRET}@127.0.0.1:9"), destination, "Error: AWS_ENDPOINT_URL=http://***@127.0.0.1:9: has a user name or password in it, which S3 does not use (fix: remove them; credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ~/.aws or --profile)\n", 1),
     ]  # fmt: skip
     for env, to, message, code in cases:
         result = run(s3ws, "-q", "publish", "--to", to, env=env)
         assert (result.exit_code, result.stderr) == (code, message)
+    flags = [
+        (["--region", "not a region!"], "Error: --region not a region!: not a region name (fix: e.g. eu-west-2; us-east-1 suits most S3-compatible stores)\n"),
+        (["--endpoint-url", f"http://AK:{SECRET}@127.0.0.1:9"], "Error: --endpoint-url http://***@127.0.0.1:9: has a user name or password in it, which S3 does not use (fix: remove them; credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ~/.aws or --profile)\n"),
+        (["--endpoint-url", "http://127.0.0.1:port"], "Error: --endpoint-url http://127.0.0.1:port: not an http(s) URL (fix: e.g. https://minio.example.org:9000)\n"),
+    ]  # fmt: skip
+    for arguments, message in flags:
+        result = run(s3ws, "-q", "status", "--to", destination, *arguments, env=aws_env(moto))
+        assert (result.exit_code, result.stderr) == (2, message)
+    # A bad show.toml is bad input (1); only a bad flag is a usage error (2).
+    show = s3ws / "show.toml"
+    show.write_text(show.read_text().replace('to = "feed"', 'to = "s3://A_B/x"'))
+    result = run(s3ws, "-q", "publish", env=aws_env(moto))
+    assert (result.exit_code, result.stderr) == (1, "Error: show.toml: to: s3://A_B/x: `A_B` is not a bucket name (fix: give s3://BUCKET/PREFIX, with 3 to 63 lowercase letters, digits, dots or hyphens in the bucket name)\n")
+    show.write_text(show.read_text().replace('to = "s3://A_B/x"', 'to = "feed"'))
     # Answers only a real store gives (AWS's error documents), injected at the network edge.
     for code, message, status, expected in [
         ("AccessDenied", "Access Denied", 403, f"Error: {destination}/.briefings/manifest.json: access denied (fix: the credentials' policy must allow s3:ListBucket, s3:GetObject, s3:PutObject and s3:DeleteObject on arn:aws:s3:::{bucket}/*; with --acl public-read also s3:PutObjectAcl)\n"),
