@@ -679,7 +679,10 @@ def test_clear_one_line_errors(s3ws: Path, moto: str, bucket: str, proxy: FaultP
     show = s3ws / "show.toml"
     show.write_text(show.read_text().replace('to = "feed"', 'to = "s3://A_B/x"'))
     result = run(s3ws, "-q", "publish", env=aws_env(moto))
-    assert (result.exit_code, result.stderr) == (1, "Error: show.toml: to: s3://A_B/x: `A_B` is not a bucket name (fix: give s3://BUCKET/PREFIX, with 3 to 63 lowercase letters, digits, dots or hyphens in the bucket name)\n")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Error: show.toml: to: s3://A_B/x: `A_B` is not a bucket name (fix: give s3://BUCKET/PREFIX, with 3 to 63 lowercase letters, digits, dots or hyphens in the bucket name)\n",
+    )
     show.write_text(show.read_text().replace('to = "s3://A_B/x"', 'to = "feed"'))
     # Answers only a real store gives (AWS's error documents), injected at the network edge.
     for code, message, status, expected in [
