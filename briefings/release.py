@@ -184,8 +184,14 @@ def release(
         tag = apply(changes, storage, progress=progress)
     if not dry_run and (changes.writes or changes.delete):
         # And check what is now at the destination, as a directory would find it.
+        try:
+            published = check_feeds(result.show, storage, feed_keys, changes.manifest, moment)
+        except StorageError as error:
+            raise StorageError(
+                f"{storage.describe()}: published, but the published files could not be read back to check them: {error}"
+            ) from None
         feed_problems = checked(
-            check_feeds(result.show, storage, feed_keys, changes.manifest, moment),
+            published,
             f"the published feeds in {storage.describe()} are invalid (fix: correct the problems above and publish again)",
         )
     feed = next(output for output in result.outputs if output.key == FEED_KEY)

@@ -834,3 +834,38 @@ def test_three_503s_on_the_final_manifest_write_fail_the_publish_and_release_the
     assert "publishing" not in manifest(moto, bucket)  # the claim was released once the store answered
     second = run(other, "publish", "--to", f"s3://{bucket}/{PREFIX}", env=aws_env(moto))
     assert second.exit_code == 0, second.output
+
+
+def test_a_failed_read_in_the_check_after_publishing_says_so(
+    s3ws: Path, moto: str, bucket: str, proxy: FaultProxy
+) -> None:
+    proxy.faults.append(Fault("GET", rf"/{PREFIX}/feed\.xml", 503))
+    result, _ = publish(s3ws, proxy.url, bucket)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: s3://{bucket}/{PREFIX}/: published, but the published files could not be read back to check them: "
+        f"s3://{bucket}/{PREFIX}/feed.xml: the store refused the request (503: Service Unavailable) (fix: run the "
+        "command again; if it persists, check the store's status)"
+    )
+    assert "invalid" not in result.stderr
+    assert len(assert_live_feed_consistent(moto, bucket)) == 2
+
+
+def test_validate_says_a_file_is_not_publicly_readable(workspace: Path, moto: str) -> None:
+    bucket = new_bucket(moto, public=False)
+    point_at(workspace, moto, bucket)
+    assert publish(workspace, moto, bucket)[0].exit_code == 0
+    feed = f"{moto}/{bucket}/{PREFIX}/feed.xml"
+    fix = "(fix: make it readable by anyone: apply the bucket policy in README, section 'Making the feed public')"
+    private = run(workspace, "validate", feed)
+    assert (private.exit_code, private.stderr.splitlines()[-1]) == (
+        1,
+        f"Error: {feed}: answers GET with HTTP 403: the file is not publicly readable {fix}",
+    )
+    client(moto).put_object_acl(Bucket=bucket, Key=f"{PREFIX}/feed.xml", ACL="public-read")  # type: ignore[attr-defined]
+    media = run(workspace, "validate", feed)
+    assert media.exit_code == 1
+    enclosures = [line for line in media.stderr.splitlines() if " enclosure: " in line]
+    assert len(enclosures) == 2, media.stderr
+    for line in enclosures:
+        assert line.endswith(f"answers HEAD with HTTP 403: the file is not publicly readable {fix}"), line
