@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from briefings import __version__, audio
 from briefings.artwork import placeholder
 from briefings.build import FEED_KEY, Build, build, show_stings, staging
+from briefings.cdn import invalidate
 from briefings.check import check_all
 from briefings.config import (
     DEFAULT_OUTPUT,
@@ -490,6 +491,29 @@ def _endpoint_problem(url: str) -> str | None:
     return None
 
 
+def _boto_profile(settings: PublishSettings, destination: Destination) -> str | None:
+    """The profile to give boto3: a flag, else show.toml's unless AWS_PROFILE is set (boto3 reads that itself)."""
+    return destination.profile or (None if os.environ.get("AWS_PROFILE") else settings.profile)
+
+
+def _cloudfront_client(profile: str | None) -> Any:
+    """A CloudFront client from boto3's standard credential chain."""
+    import boto3
+    from botocore.config import Config as BotocoreConfig
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        # CloudFront is global; its API is signed for us-east-1 whatever the bucket's region.
+        session = boto3.session.Session(profile_name=profile, region_name="us-east-1")
+        config = BotocoreConfig(retries={"mode": "standard"}, user_agent_extra=f"briefings/{__version__}")
+        return session.client("cloudfront", config=config)
+    except (BotoCoreError, ValueError) as error:
+        raise BriefingsError(
+            f"--invalidate-cdn: no CloudFront client ({without_credentials(str(error))}) (fix: check the AWS "
+            "credentials and settings, as for publishing to S3)"
+        ) from None
+
+
 def _checked_s3_client(settings: PublishSettings, destination: Destination, counter: RequestCounter) -> Any:
     """The S3 client for a destination, after checking each setting, so a bad one is a one-line error."""
     from botocore.exceptions import InvalidRegionError, PartialCredentialsError
@@ -518,7 +542,7 @@ def _checked_s3_client(settings: PublishSettings, destination: Destination, coun
     try:
         # Defaults < show.toml < environment < flags: boto3 reads the environment itself.
         return s3_client(
-            profile if destination.profile or not os.environ.get("AWS_PROFILE") else None,
+            _boto_profile(settings, destination),
             endpoint if destination.endpoint_url or not os.environ.get("AWS_ENDPOINT_URL") else None,
             region if destination.region or not region_where.startswith("AWS_") else None,
             counter,
@@ -595,6 +619,12 @@ def destination_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+cdn_option = click.option(
+    "--invalidate-cdn",
+    "distribution",
+    metavar="DISTRIBUTION_ID",
+    help="After writing, have this CloudFront distribution drop its copies of every replaced and deleted file.",
+)
 # Only commands that upload take --acl: `status` reads.
 acl_option = click.option(
     "--acl",
@@ -606,6 +636,15 @@ acl_option = click.option(
 def _destination(to: str | None, profile: str | None, endpoint_url: str | None, region: str | None,
                  acl: str | None) -> Destination:  # fmt: skip
     return Destination(to, profile, endpoint_url, region, acl)
+
+
+def _report_invalidation(summary: dict[str, Any]) -> None:
+    invalidation = summary.get("cdn_invalidation")
+    if invalidation:
+        click.echo(
+            f"CDN: {invalidation['distribution']} drops its copies of {len(invalidation['paths'])} path(s) "
+            f"(invalidation {invalidation['id']})"
+        )
 
 
 def unchanged(done: Release) -> bool:
@@ -623,6 +662,7 @@ def _publish_run(
     withdraw: tuple[str, ...] = (),
     restore: tuple[str, ...] = (),
     check: Callable[[Manifest, Storage], None] | None = None,
+    distribution: str | None = None,
 ) -> tuple[Storage, Release]:
     """Open the destination and publish to it (see briefings.release); print problems and warnings."""
     moment = now(rehearsal=dry_run)
@@ -660,6 +700,12 @@ def _publish_run(
             click.echo(problem, err=True)  # warnings from the last publish still apply
     if done.warning and not (options.quiet and unchanged(done)):
         click.echo(f"Warning: {done.warning}", err=True)
+    changed = [*done.summary["replace"], *done.summary["deleted"]]
+    if distribution and not dry_run and changed:
+        # After the publish: a CDN fetching again before the feeds changed would cache the old ones anew.
+        client = _cloudfront_client(_boto_profile(show.publish, destination))
+        invalidation, paths = invalidate(client, distribution, show.url, changed)
+        done.summary["cdn_invalidation"] = {"distribution": distribution, "id": invalidation, "paths": paths}
     done.summary["write_requests"] = counter.writes if isinstance(storage, S3Storage) else getattr(storage, "writes", 0)
     done.summary["requests"] = dict(sorted(counter.counts.items()))
     return storage, done
@@ -668,6 +714,7 @@ def _publish_run(
 @main.command()
 @destination_options
 @acl_option
+@cdn_option
 @click.option(
     "--dry-run", is_flag=True, help="Print the plan (upload, replace, delete, unchanged, embargoed); write nothing."
 )
@@ -681,6 +728,7 @@ def publish(
     endpoint_url: str | None,
     region: str | None,
     acl: str | None,
+    distribution: str | None,
     dry_run: bool,
     jobs: int | None,
     as_json: bool,
@@ -698,7 +746,7 @@ def publish(
         briefings publish --to s3://westmarsh-briefings/podcast --dry-run
     """
     destination = _destination(to, profile, endpoint_url, region, acl)
-    storage, done = _publish_run(options, destination, dry_run=dry_run, jobs=jobs)
+    storage, done = _publish_run(options, destination, dry_run=dry_run, jobs=jobs, distribution=distribution)
     summary = done.summary
     if options.quiet and unchanged(done) and not as_json:
         return  # a run from cron with --quiet that changed nothing prints nothing at all
@@ -721,6 +769,7 @@ def publish(
             click.echo(f"Embargoed until {moment}: {slug}")
         for slug in summary["withdrawn_now"]:
             click.echo(f"Withdrawn: {slug}")
+        _report_invalidation(summary)
         click.echo(f"Feed: {summary['feed_url']}")
         click.echo(f"Feeds by theme and review type: {summary['feed_url'].rsplit('/', 1)[0]}/{OPML_KEY}")
         if to is None and isinstance(storage, LocalStorage):
@@ -964,6 +1013,7 @@ def transcribe(options: Options, slug: str, force: bool) -> None:
 @click.option("--undo", is_flag=True, help="Lift a withdrawal: the briefing is published again, with its old GUID.")
 @destination_options
 @acl_option
+@cdn_option
 @click.option("--dry-run", is_flag=True, help="Print what would be removed; write nothing.")
 @json_option
 @click.pass_obj
@@ -976,6 +1026,7 @@ def withdraw(
     endpoint_url: str | None,
     region: str | None,
     acl: str | None,
+    distribution: str | None,
     dry_run: bool,
     as_json: bool,
 ) -> None:
@@ -1026,6 +1077,7 @@ def withdraw(
         withdraw=() if undo else (slug,),
         restore=(slug,) if undo else (),
         check=known,
+        distribution=distribution,
     )
     summary, where = done.summary, storage.describe()
     if as_json:
@@ -1044,6 +1096,7 @@ def withdraw(
                 f"{verb} {slug} from {where}: feed and pages rewritten, {len(summary['deleted'])} file(s) deleted. "
                 f"To publish it again: briefings withdraw --undo {slug}"
             )
+        _report_invalidation(summary)
     if done.refused:
         click.echo("Some briefings were refused; fix the errors above and publish again.", err=True)
         sys.exit(1)

@@ -869,3 +869,58 @@ def test_validate_says_a_file_is_not_publicly_readable(workspace: Path, moto: st
     assert len(enclosures) == 2, media.stderr
     for line in enclosures:
         assert line.endswith(f"answers HEAD with HTTP 403: the file is not publicly readable {fix}"), line
+
+
+def new_distribution(moto: str, bucket: str) -> str:
+    """A CloudFront distribution in front of the bucket, in moto's CloudFront."""
+    cloudfront = boto3.client(
+        "cloudfront", endpoint_url=moto, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    origin = {
+        "Id": "bucket",
+        "DomainName": f"{bucket}.s3.amazonaws.com",
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+    }
+    config = {
+        "CallerReference": uuid.uuid4().hex,
+        "Comment": "briefings",
+        "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [origin]},
+        "DefaultCacheBehavior": {"TargetOriginId": "bucket", "ViewerProtocolPolicy": "https-only", "MinTTL": 0},
+    }
+    return str(cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"])
+
+
+def test_withdraw_and_publish_invalidate_the_cdn_copies_of_what_changed(s3ws: Path, moto: str, bucket: str) -> None:
+    distribution = new_distribution(moto, bucket)
+    cloudfront = boto3.client(
+        "cloudfront", endpoint_url=moto, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    first, summary = publish(s3ws, moto, bucket, "--invalidate-cdn", distribution)
+    assert first.exit_code == 0, first.output
+    assert "cdn_invalidation" not in summary  # a first publish replaces nothing a CDN could hold
+    media = [key for key in keys(moto, bucket) if key.startswith("media/child-a-")]
+    destination = f"s3://{bucket}/{PREFIX}"
+    result = run(s3ws, "withdraw", "child-a", "--to", destination, "--invalidate-cdn", distribution, env=aws_env(moto))
+    assert result.exit_code == 0, result.output
+    line = result.stdout.splitlines()[-1]
+    assert re.fullmatch(rf"CDN: {distribution} drops its copies of \d+ path\(s\) \(invalidation \w+\)", line), line
+    invalidation = line.rsplit(" ", 1)[1].rstrip(")")
+    batch = cloudfront.get_invalidation(DistributionId=distribution, Id=invalidation)["Invalidation"]
+    paths = batch["InvalidationBatch"]["Paths"]["Items"]
+    base = f"/{bucket}/{PREFIX}/"  # base_url's path: the CDN serves the bucket's objects there
+    assert {base + key for key in media} <= set(paths)
+    assert {base + "feed.xml", base + "index.html", base} <= set(paths)
+    assert not any("child-b" in path and "media" in path for path in paths)
+
+    # A wrong ID: the withdrawal is done, and the message says how to finish the takedown.
+    undo = run(
+        s3ws, "withdraw", "--undo", "child-a", "--to", destination, "--invalidate-cdn", "ENOSUCH", env=aws_env(moto)
+    )
+    assert undo.exit_code == 1
+    assert undo.stderr.splitlines()[-1] == (
+        "Error: --invalidate-cdn ENOSUCH: CloudFront refused the invalidation (NoSuchDistribution); the publish "
+        "itself is done (fix: give the distribution's ID as the CloudFront console lists it, e.g. E2QWRUHAPOMQZL, "
+        f"then run aws cloudfront create-invalidation --distribution-id ENOSUCH --paths '{base}*')"
+    )
+    assert "Child A: the baby nobody saw" in assert_live_feed_consistent(moto, bucket)
