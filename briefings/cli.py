@@ -47,6 +47,7 @@ from briefings.inputs import (
     DigestCache,
     submission_fingerprint,
 )
+from briefings.placeholders import placeholder_problems
 from briefings.progress import Display
 from briefings.publish import (
     BY_COMMAND,
@@ -663,12 +664,24 @@ def _publish_run(
     restore: tuple[str, ...] = (),
     check: Callable[[Manifest, Storage], None] | None = None,
     distribution: str | None = None,
+    live: bool = False,
 ) -> tuple[Storage, Release]:
-    """Open the destination and publish to it (see briefings.release); print problems and warnings."""
+    """Open the destination and publish to it (see briefings.release); print problems and warnings.
+
+    `live` refuses what `init` wrote for the producer to replace, unless the destination is the
+    workspace's own preview folder (a withdrawal, the legal takedown path, is never refused for it).
+    """
     moment = now(rehearsal=dry_run)
     show = load_show(options.workspace)
     counter = RequestCounter()
     storage = _open_storage(options, show, destination, counter)
+    preview = "://" not in show.publish.to and (options.workspace / show.publish.to).resolve()
+    if live and not (isinstance(storage, LocalStorage) and storage.root.resolve() == preview):
+        problems = placeholder_problems(options.workspace, show)
+        if problems and not dry_run:
+            raise BriefingsError("\n".join(problems))
+        for problem in problems:
+            click.echo(f"warning: {problem}", err=True)
 
     def make_build(exclude: set[str], guids: dict[str, str], published: dict[str, dict[str, Any]]) -> Build:
         result = _build(options, jobs, moment, exclude, guids, published, storage.read)
@@ -746,7 +759,7 @@ def publish(
         briefings publish --to s3://westmarsh-briefings/podcast --dry-run
     """
     destination = _destination(to, profile, endpoint_url, region, acl)
-    storage, done = _publish_run(options, destination, dry_run=dry_run, jobs=jobs, distribution=distribution)
+    storage, done = _publish_run(options, destination, dry_run=dry_run, jobs=jobs, distribution=distribution, live=True)
     summary = done.summary
     if options.quiet and unchanged(done) and not as_json:
         return  # a run from cron with --quiet that changed nothing prints nothing at all
@@ -797,6 +810,8 @@ def check(options: Options, slugs: tuple[str, ...], jobs: int | None, as_json: b
         briefings check child-a
     """
     show = load_show(options.workspace)
+    for unreplaced in placeholder_problems(options.workspace, show):
+        click.echo(f"warning: {unreplaced}", err=True)  # publish refuses it for a live destination
     submissions = load_submissions(options.workspace, show)
     known = {submission.slug for submission in submissions}
     for slug in slugs:

@@ -23,6 +23,7 @@ import podcastparser
 import pytest
 from click.testing import Result
 from lxml import etree
+from PIL import Image
 
 from briefings.storage import S3Storage
 from tests.conftest import REPO, run
@@ -98,13 +99,15 @@ def bucket(moto: str) -> str:
 
 
 def point_at(workspace: Path, moto: str, bucket: str) -> Path:
-    """Make the workspace's base_url the bucket's public (path-style) address, as a producer would."""
+    """Make the workspace ready to go live, as a producer would: base_url the bucket's public (path-style)
+    address, the owner's own email address, and the show's own artwork instead of init's placeholder."""
     show = workspace / "show.toml"
     show.write_text(
-        show.read_text().replace(
-            'base_url = "https://briefings.example.org/"', f'base_url = "{moto}/{bucket}/{PREFIX}/"'
-        )
+        show.read_text()
+        .replace('base_url = "https://briefings.example.org/"', f'base_url = "{moto}/{bucket}/{PREFIX}/"')
+        .replace("briefings@example.org", "briefings@westmarsh.gov.uk")
     )
+    Image.new("RGB", (1400, 1400), (30, 90, 60)).save(workspace / "artwork.jpg", quality=85)
     return workspace
 
 
@@ -924,3 +927,38 @@ def test_withdraw_and_publish_invalidate_the_cdn_copies_of_what_changed(s3ws: Pa
         f"then run aws cloudfront create-invalidation --distribution-id ENOSUCH --paths '{base}*')"
     )
     assert "Child A: the baby nobody saw" in assert_live_feed_consistent(moto, bucket)
+
+
+def test_a_live_publish_refuses_what_init_left_to_replace(tmp_path: Path, moto: str, bucket: str) -> None:
+    workspace = tmp_path / "new"
+    assert run(tmp_path, "init", str(workspace)).exit_code == 0
+    shutil.copytree(REPO / "episodes", workspace / "episodes", dirs_exist_ok=True)
+    expected = (
+        "Error: show.toml: base_url: https://briefings.example.org/ is an example address, not where the feed is "
+        "served (fix: set it to the public address of the bucket or CDN, ending in /)\n"
+        "Error: show.toml: owner.email: briefings@example.org is an example address, so directories cannot reach "
+        "you (fix: give the team's address)\n"
+        f"Error: {workspace}/artwork.jpg: is the placeholder `briefings init` drew (fix: replace it with the show's "
+        "artwork, a square RGB JPEG or PNG of 1400 to 3000 pixels)\n"
+    )
+    for destination in (f"s3://{bucket}/{PREFIX}", str(tmp_path / "elsewhere")):
+        result = run(workspace, "-q", "publish", "--to", destination, env=aws_env(moto))
+        assert (result.exit_code, result.stdout, result.stderr) == (1, "", expected), destination
+    assert not keys(moto, bucket) and not (tmp_path / "elsewhere").exists()
+    check = run(workspace, "check")
+    assert check.stderr == "".join("warning: " + line.removeprefix("Error: ") + "\n" for line in expected.splitlines())
+    # The workspace's own folder is a preview: allowed (the bundled example publishes there).
+    assert run(workspace, "-q", "publish").exit_code == 0
+    # Each is refused on its own; with all three replaced, the publish goes ahead.
+    point_at(workspace, moto, bucket)
+    show = workspace / "show.toml"
+    show.write_text(show.read_text().replace("briefings@westmarsh.gov.uk", "team@Example.COM"))
+    alone = run(workspace, "-q", "publish", "--to", f"s3://{bucket}/{PREFIX}", env=aws_env(moto))
+    assert (alone.exit_code, alone.stderr) == (
+        1,
+        "Error: show.toml: owner.email: team@Example.COM is an example address, so directories cannot reach you "
+        "(fix: give the team's address)\n",
+    )
+    show.write_text(show.read_text().replace("team@Example.COM", "briefings@westmarsh.gov.uk"))
+    live = run(workspace, "-q", "publish", "--to", f"s3://{bucket}/{PREFIX}", env=aws_env(moto))
+    assert live.exit_code == 0, live.output
