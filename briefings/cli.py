@@ -683,9 +683,20 @@ def _publish_run(
         for problem in problems:
             click.echo(f"warning: {problem}", err=True)
 
+    # With --quiet, problems wait until it is known whether anything changed: a run from cron that changed
+    # nothing prints nothing, not the same warnings every few minutes. Errors always print.
+    held: list[str] = []
+
+    def tell(line: str) -> None:
+        if options.quiet:
+            held.append(line)
+        else:
+            click.echo(line, err=True)
+
     def make_build(exclude: set[str], guids: dict[str, str], published: dict[str, dict[str, Any]]) -> Build:
         result = _build(options, jobs, moment, exclude, guids, published, storage.read)
-        _report_problems(result)
+        for problem in result.problems:
+            tell(str(problem))
         return result
 
     try:
@@ -701,13 +712,20 @@ def _publish_run(
             check=check,
             progress=lambda message: say(options, message) if options.verbose else None,
             note=lambda message: say(options, message),
-            report=lambda line: click.echo(line, err=True),
+            report=tell,
         )
+    except BaseException:
+        for line in held:
+            click.echo(line, err=True)
+        raise
     finally:
         if dry_run:
             # A rehearsal (perhaps at a BRIEFINGS_NOW past an embargo) leaves nothing staged: the pages and
             # audio of a briefing still under embargo must not stay in the workspace.
             shutil.rmtree(staging(options.workspace), ignore_errors=True)
+    if not unchanged(done):
+        for line in held:
+            click.echo(line, err=True)
     if done.skipped and not options.quiet:
         for problem in done.summary.get("problems", []):
             click.echo(problem, err=True)  # warnings from the last publish still apply

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -248,9 +249,17 @@ def test_briefings_now_only_rehearses_and_leaves_nothing_staged(workspace: Path)
             assert b"Child Z" not in path.read_bytes() and "child-z" not in path.name, path
 
 
-def test_a_quiet_publish_with_nothing_changed_prints_nothing(workspace: Path) -> None:
-    result = run(workspace, "-q", "publish")
-    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+def test_a_quiet_publish_with_nothing_changed_prints_nothing(workspace: Path, tmp_path: Path) -> None:
+    # A briefing whose folder is gone stays live as last published, with a warning on every build.
+    shutil.move(workspace / "episodes" / "child-b", tmp_path / "child-b")
+    loud = run(workspace, "publish")
+    assert loud.exit_code == 0 and "episodes/child-b: not published from this workspace now" in loud.stderr
+    briefing = workspace / "episodes" / "child-a" / "briefing.yaml"
+    briefing.write_text(briefing.read_text() + "# a comment changes the folder, not what is published\n")
+    for _ in range(2):  # the first builds and writes nothing; the second finds nothing changed and stops early
+        result = run(workspace, "-q", "publish")
+        assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    shutil.move(tmp_path / "child-b", workspace / "episodes" / "child-b")
     (workspace / "episodes" / "child-a" / "briefing.yaml").write_text(
         (workspace / "episodes" / "child-a" / "briefing.yaml").read_text().replace("the baby nobody", "the baby no one")
     )
