@@ -1068,7 +1068,8 @@ def withdraw(
     Feeds and pages first, then its audio and files.
     The withdrawal is recorded in the destination's manifest, so later publishes leave the briefing out
     even while its folder stays in episodes/; `--undo` publishes it again. The rest of the workspace is
-    published as it is.
+    published as it is. Behind CloudFront, `--invalidate-cdn ID` has the CDN drop its year-long copies of
+    the audio too: without it, the CDN keeps serving them.
 
     Example:
 
