@@ -17,6 +17,8 @@ FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
 
 
 FIX = "use a square RGB JPEG or PNG of 1400x1400 to 3000x3000 pixels"
+# A JPEG comment in the placeholder `init` draws, so a publish can tell it was never replaced.
+PLACEHOLDER_MARK = b"briefings placeholder artwork: replace it with the show's own"
 # Pillow's colour modes, in words, for the modes people meet when exporting artwork.
 MODES = {
     "RGBA": "has an alpha channel (transparency)",
@@ -97,5 +99,5 @@ def placeholder(title: str) -> bytes:
         draw.text((MIN_SIDE // 2, top + 150 * number), line, font=font, fill=(255, 255, 255), anchor="mt")
     draw.rectangle((100, 1200, 1300, 1215), fill=(255, 196, 0))
     buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=88)
+    image.save(buffer, format="JPEG", quality=88, comment=PLACEHOLDER_MARK)
     return buffer.getvalue()

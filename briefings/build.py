@@ -153,6 +153,11 @@ class Processed:
         return Timeline(self.encoded.trimmed_start, self.encoded.intro, kept if kept > 0 else None)
 
 
+def staging(workspace: Path) -> Path:
+    """The folder a build stages the complete site in."""
+    return workspace / STATE_DIR / "build"
+
+
 class Stager:
     """Writes build outputs into the staging folder and records them."""
 
@@ -375,7 +380,7 @@ def build(
         if tracker is not None:
             tracker.close()
 
-    stager = Stager(workspace / STATE_DIR / "build")
+    stager = Stager(staging(workspace))
     artwork_bytes = artwork_path.read_bytes()
     artwork = stager.add_bytes(
         f"artwork-{hashlib.sha256(artwork_bytes).hexdigest()[:8]}{artwork_path.suffix.lower()}", artwork_bytes, MEDIA

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 from botocore.exceptions import ProfileNotFound
@@ -25,9 +26,19 @@ from pydantic import ValidationError
 
 from briefings import __version__, audio
 from briefings.artwork import placeholder
-from briefings.build import FEED_KEY, Build, build, show_stings
+from briefings.build import FEED_KEY, Build, build, show_stings, staging
+from briefings.cdn import invalidate
 from briefings.check import check_all
-from briefings.config import DEFAULT_OUTPUT, EPISODES_DIR, SHOW_FILE, STATE_DIR, AudioSettings, Show, load_show
+from briefings.config import (
+    DEFAULT_OUTPUT,
+    EPISODES_DIR,
+    SHOW_FILE,
+    STATE_DIR,
+    AudioSettings,
+    PublishSettings,
+    Show,
+    load_show,
+)
 from briefings.errors import BriefingsError, Severity, UsageError, printable, shown
 from briefings.feed import OPML_KEY
 from briefings.feed_validation import FeedReport
@@ -36,6 +47,7 @@ from briefings.inputs import (
     DigestCache,
     submission_fingerprint,
 )
+from briefings.placeholders import placeholder_problems
 from briefings.progress import Display
 from briefings.publish import (
     BY_COMMAND,
@@ -49,7 +61,7 @@ from briefings.release import Release, build_summary, refused, release
 from briefings.runner import Runner, stop_on_sigterm
 from briefings.serve import PreviewServer
 from briefings.status import briefing_states
-from briefings.storage import LocalStorage, S3Storage, Storage
+from briefings.storage import LocalStorage, S3Storage, Storage, without_credentials
 from briefings.submission import BRIEFING_FILE, SLUG_PATTERN, load_submissions, slug_for
 from briefings.tagging import duration
 from briefings.timecode import clock
@@ -134,11 +146,25 @@ def print_error(error: BriefingsError) -> None:
         click.echo(f"Error: {printable(line)}", err=True)
 
 
-def now() -> datetime:
-    """The current time; BRIEFINGS_NOW (ISO 8601 with timezone) overrides it, to rehearse an embargo."""
+def system_clock() -> datetime:
+    """The real current time."""
+    return datetime.now(UTC)
+
+
+def now(rehearsal: bool = False) -> datetime:
+    """The current time; BRIEFINGS_NOW (ISO 8601 with timezone) overrides it, but only for a rehearsal.
+
+    A rehearsal (a dry run, `status`) writes nothing; anything else refuses BRIEFINGS_NOW: a real publish
+    at a moved clock would release an embargoed briefing early.
+    """
     override = os.environ.get("BRIEFINGS_NOW")
     if not override:
-        return datetime.now(UTC)
+        return system_clock()
+    if not rehearsal:
+        raise UsageError(
+            f"BRIEFINGS_NOW={override}: only `publish --dry-run`, `withdraw --dry-run` and `status` rehearse at "
+            "another time; this command uses the real time (fix: unset BRIEFINGS_NOW, or add --dry-run)"
+        )
     try:
         moment = datetime.fromisoformat(override)
     except ValueError:
@@ -209,6 +235,7 @@ def init(directory: Path, title: str) -> None:
 def _build(
     options: Options,
     jobs: int | None,
+    moment: datetime,
     exclude: set[str] | None = None,
     guids: dict[str, str] | None = None,
     published: dict[str, dict[str, Any]] | None = None,
@@ -220,7 +247,7 @@ def _build(
     return build(
         options.workspace,
         runner,
-        now(),
+        moment,
         jobs=jobs or os.cpu_count() or 1,
         progress=lambda message: say(options, message) if display is None else display.say(message),
         tracker=display,
@@ -264,13 +291,13 @@ def build_command(options: Options, jobs: int | None, as_json: bool) -> None:
 
         briefings build --jobs 2
     """
-    result = _build(options, jobs)
+    result = _build(options, jobs, now())
     _report_problems(result)
     if as_json:
         click.echo(json.dumps(_summary(result), indent=2))
     else:
         click.echo(
-            f"Built {len(result.episodes)} briefing(s), {result.encoded} encoded now, in {shown(options.workspace / STATE_DIR / 'build')}/"
+            f"Built {len(result.episodes)} briefing(s), {result.encoded} encoded now, in {shown(staging(options.workspace))}/"
         )
     if _errors(result):
         sys.exit(1)
@@ -506,15 +533,7 @@ def s3_client(profile: str | None, endpoint_url: str | None, region: str | None,
     import boto3
     from botocore.config import Config as BotocoreConfig
 
-    try:
-        session = boto3.session.Session(profile_name=profile, region_name=region)
-    except ProfileNotFound:
-        name = profile or os.environ.get("AWS_PROFILE", "")
-        where = f"--profile {name}" if profile else f"AWS_PROFILE={name}"
-        raise UsageError(
-            f"{where}: no such profile in the AWS config files (fix: add it with "
-            f"`aws configure --profile {name}`, or give another)"
-        ) from None
+    session = boto3.session.Session(profile_name=profile, region_name=region)
     # Standard retry mode retries throttling, 5xx and dropped connections with backoff; the number of
     # attempts comes from AWS_MAX_ATTEMPTS or the profile (default 3). Checksum behaviour is left to
     # botocore, so AWS_REQUEST_CHECKSUM_CALCULATION=when_required works for stores that reject CRCs.
@@ -549,6 +568,117 @@ def _byte_progress(options: Options) -> Callable[[str, int], Any] | None:
     return bar
 
 
+def _chosen(
+    flag: str, given: str | None, variables: tuple[str, ...], field: str, configured: str | None
+) -> tuple[str | None, str]:
+    """A setting's value (a flag, else an environment variable, else show.toml) and how a message names it."""
+    if given:
+        return given, f"{flag} {without_credentials(given)}"
+    for variable in variables:
+        if os.environ.get(variable):
+            return os.environ[variable], f"{variable}={without_credentials(os.environ[variable])}"
+    return configured, f"{SHOW_FILE}: {field}: {without_credentials(configured or '')}"
+
+
+def _setting_error(where: str, problem: str, flag: bool | None = None) -> BriefingsError:
+    """A bad flag is a usage error (exit 2); a bad environment variable or show.toml setting is bad input (1).
+
+    `where` names the setting; it is a flag when it starts with `--`, unless `flag` says otherwise.
+    """
+    usage = where.startswith("--") if flag is None else flag
+    return (UsageError if usage else BriefingsError)(f"{where}: {problem}")
+
+
+def _endpoint_problem(url: str) -> str | None:
+    """What is wrong with an S3 endpoint URL, with the fix; None if nothing is."""
+    example = "(fix: e.g. https://minio.example.org:9000)"
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - reading it checks the port number
+    except ValueError:
+        return f"not an http(s) URL {example}"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"not an http(s) URL {example}"
+    if parts.username is not None or parts.password is not None:
+        return (
+            "has a user name or password in it, which S3 does not use (fix: remove them; credentials come from "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ~/.aws or --profile)"
+        )
+    return None
+
+
+def _boto_profile(settings: PublishSettings, destination: Destination) -> str | None:
+    """The profile to give boto3: a flag, else show.toml's unless AWS_PROFILE is set (boto3 reads that itself)."""
+    return destination.profile or (None if os.environ.get("AWS_PROFILE") else settings.profile)
+
+
+def _cloudfront_client(profile: str | None) -> Any:
+    """A CloudFront client from boto3's standard credential chain."""
+    import boto3
+    from botocore.config import Config as BotocoreConfig
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        # CloudFront is global; its API is signed for us-east-1 whatever the bucket's region.
+        session = boto3.session.Session(profile_name=profile, region_name="us-east-1")
+        config = BotocoreConfig(retries={"mode": "standard"}, user_agent_extra=f"briefings/{__version__}")
+        return session.client("cloudfront", config=config)
+    except (BotoCoreError, ValueError) as error:
+        raise BriefingsError(
+            f"--invalidate-cdn: no CloudFront client ({without_credentials(str(error))}) (fix: check the AWS "
+            "credentials and settings, as for publishing to S3)"
+        ) from None
+
+
+def _checked_s3_client(settings: PublishSettings, destination: Destination, counter: RequestCounter) -> Any:
+    """The S3 client for a destination, after checking each setting, so a bad one is a one-line error."""
+    from botocore.exceptions import InvalidRegionError, PartialCredentialsError
+    from botocore.utils import validate_region_name
+
+    profile, profile_where = _chosen("--profile", destination.profile, ("AWS_PROFILE",), "profile", settings.profile)
+    endpoint, endpoint_where = _chosen(
+        "--endpoint-url", destination.endpoint_url, ("AWS_ENDPOINT_URL",), "endpoint_url", settings.endpoint_url
+    )
+    region, region_where = _chosen(
+        "--region", destination.region, ("AWS_REGION", "AWS_DEFAULT_REGION"), "region", settings.region
+    )
+    problem = _endpoint_problem(endpoint) if endpoint else None
+    if problem:
+        raise _setting_error(endpoint_where, problem)
+    try:
+        if region:
+            validate_region_name(region)
+    except InvalidRegionError:
+        raise _setting_error(
+            region_where, "not a region name (fix: e.g. eu-west-2; us-east-1 suits most S3-compatible stores)"
+        ) from None
+    attempts = os.environ.get("AWS_MAX_ATTEMPTS", "1")
+    if not attempts.isdigit() or int(attempts) < 1:
+        raise BriefingsError(f"AWS_MAX_ATTEMPTS={attempts}: not a whole number of attempts (fix: e.g. 5, or unset it)")
+    try:
+        # Defaults < show.toml < environment < flags: boto3 reads the environment itself.
+        return s3_client(
+            _boto_profile(settings, destination),
+            endpoint if destination.endpoint_url or not os.environ.get("AWS_ENDPOINT_URL") else None,
+            region if destination.region or not region_where.startswith("AWS_") else None,
+            counter,
+        )
+    except ProfileNotFound:
+        raise _setting_error(
+            profile_where,
+            f"no such profile in the AWS config files (fix: add it with `aws configure --profile {profile}`, or give another)",
+        ) from None
+    except PartialCredentialsError as error:
+        raise BriefingsError(
+            f"AWS credentials: {error.kwargs.get('cred_var', 'a key')} is missing (fix: set both AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY, or neither and give --profile NAME)"
+        ) from None
+    except ValueError as error:  # a bad value in the profile: botocore says which
+        raise BriefingsError(
+            f"AWS settings: {without_credentials(str(error))} (fix: correct it in the AWS_* environment variables or ~/.aws/config)"
+        ) from None
+
+
 def _open_storage(options: Options, show: Show, destination: Destination, counter: RequestCounter) -> Storage:
     """The storage a destination names: a folder, or s3://BUCKET/PREFIX."""
     settings = show.publish
@@ -557,25 +687,24 @@ def _open_storage(options: Options, show: Show, destination: Destination, counte
     if match:
         bucket, prefix = match["bucket"], match["prefix"].strip("/")
         if not BUCKET_NAME.match(bucket):
-            raise UsageError(
-                f"{to}: `{bucket}` is not a bucket name (fix: give s3://BUCKET/PREFIX, with 3 to 63 lowercase "
-                "letters, digits, dots or hyphens in the bucket name)"
+            raise _setting_error(
+                f"{to}" if destination.to else f"{SHOW_FILE}: to: {to}",
+                f"`{bucket}` is not a bucket name (fix: give s3://BUCKET/PREFIX, with 3 to 63 lowercase "
+                "letters, digits, dots or hyphens in the bucket name)",
+                flag=bool(destination.to),
             )
-        if destination.endpoint_url and not re.match(r"^https?://", destination.endpoint_url):
-            raise UsageError(
-                f"--endpoint-url {destination.endpoint_url}: not an http(s) URL (fix: e.g. https://minio.example.org:9000)"
-            )
-        # Defaults < show.toml < environment < flags: when the environment sets one, pass None so boto3 reads it.
-        profile = destination.profile or (None if os.environ.get("AWS_PROFILE") else settings.profile)
-        endpoint = destination.endpoint_url or (None if os.environ.get("AWS_ENDPOINT_URL") else settings.endpoint_url)
-        has_region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        region = destination.region or (None if has_region else settings.region)
-        client = s3_client(profile, endpoint, region, counter)
-        acl = destination.acl or settings.acl
-        return S3Storage(client, bucket, prefix, acl=acl, transfer_progress=_byte_progress(options))
+        return S3Storage(
+            _checked_s3_client(settings, destination, counter),
+            bucket,
+            prefix,
+            acl=destination.acl or settings.acl,
+            transfer_progress=_byte_progress(options),
+        )
     if "://" in to:
-        raise UsageError(
-            f"--to {to}: not a folder or an s3:// address (fix: give a folder, e.g. --to feed, or s3://BUCKET/PREFIX)"
+        raise _setting_error(
+            f"--to {to}" if destination.to else f"{SHOW_FILE}: to: {to}",
+            f"not a folder or an s3:// address (fix: give a folder, e.g. {'--to ' if destination.to else ''}feed, "
+            "or s3://BUCKET/PREFIX)",
         )
     for flag, value in (("--profile", destination.profile), ("--endpoint-url", destination.endpoint_url),
                         ("--region", destination.region), ("--acl", destination.acl)):  # fmt: skip
@@ -600,20 +729,44 @@ def destination_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="S3-compatible endpoint: MinIO, R2, B2... (default: AWS_ENDPOINT_URL, else AWS S3).",
         ),
         click.option("--region", metavar="REGION", help="Bucket region (default: AWS_REGION or the profile's)."),
-        click.option(
-            "--acl",
-            type=click.Choice(["public-read"]),
-            help="Make every uploaded object public, for stores that use ACLs rather than a bucket policy.",
-        ),
     ]
     for option in reversed(options):
         command = option(command)
     return command
 
 
+cdn_option = click.option(
+    "--invalidate-cdn",
+    "distribution",
+    metavar="DISTRIBUTION_ID",
+    help="After writing, have this CloudFront distribution drop its copies of every replaced and deleted file.",
+)
+# Only commands that upload take --acl: `status` reads.
+acl_option = click.option(
+    "--acl",
+    type=click.Choice(["public-read"]),
+    help="Make every uploaded object public, for stores that use ACLs rather than a bucket policy.",
+)
+
+
 def _destination(to: str | None, profile: str | None, endpoint_url: str | None, region: str | None,
                  acl: str | None) -> Destination:  # fmt: skip
     return Destination(to, profile, endpoint_url, region, acl)
+
+
+def _report_invalidation(summary: dict[str, Any]) -> None:
+    invalidation = summary.get("cdn_invalidation")
+    if invalidation:
+        click.echo(
+            f"CDN: {invalidation['distribution']} drops its copies of {len(invalidation['paths'])} path(s) "
+            f"(invalidation {invalidation['id']})"
+        )
+
+
+def unchanged(done: Release) -> bool:
+    """True when a real publish wrote and deleted nothing and refused nothing."""
+    summary = done.summary
+    return not summary["dry_run"] and not summary["written"] and not summary["deleted"] and not done.refused
 
 
 def _publish_run(
@@ -625,36 +778,81 @@ def _publish_run(
     withdraw: tuple[str, ...] = (),
     restore: tuple[str, ...] = (),
     check: Callable[[Manifest, Storage], None] | None = None,
+    distribution: str | None = None,
+    live: bool = False,
 ) -> tuple[Storage, Release]:
-    """Open the destination and publish to it (see briefings.release); print problems and warnings."""
+    """Open the destination and publish to it (see briefings.release); print problems and warnings.
+
+    `live` refuses what `init` wrote for the producer to replace, unless the destination is the
+    workspace's own preview folder (a withdrawal, the legal takedown path, is never refused for it).
+    """
+    moment = now(rehearsal=dry_run)
     show = load_show(options.workspace)
     counter = RequestCounter()
     storage = _open_storage(options, show, destination, counter)
+    preview = "://" not in show.publish.to and (options.workspace / show.publish.to).resolve()
+    if live and not (isinstance(storage, LocalStorage) and storage.root.resolve() == preview):
+        problems = placeholder_problems(options.workspace, show)
+        if problems and not dry_run:
+            raise BriefingsError("\n".join(problems))
+        for problem in problems:
+            click.echo(f"warning: {problem}", err=True)
+
+    # With --quiet, problems wait until it is known whether anything changed: a run from cron that changed
+    # nothing prints nothing, not the same warnings every few minutes. Errors always print.
+    held: list[str] = []
+
+    def tell(line: str) -> None:
+        line = printable(line)
+        if options.quiet:
+            held.append(line)
+        else:
+            click.echo(line, err=True)
 
     def make_build(exclude: set[str], guids: dict[str, str], published: dict[str, dict[str, Any]]) -> Build:
-        result = _build(options, jobs, exclude, guids, published, storage.read)
-        _report_problems(result)
+        result = _build(options, jobs, moment, exclude, guids, published, storage.read)
+        for problem in result.problems:
+            tell(str(problem))
         return result
 
-    done = release(
-        options.workspace,
-        show,
-        storage,
-        make_build,
-        now(),
-        dry_run=dry_run,
-        withdraw=withdraw,
-        restore=restore,
-        check=check,
-        progress=lambda message: say(options, message) if options.verbose else None,
-        note=lambda message: say(options, message),
-        report=lambda line: click.echo(printable(line), err=True),
-    )
-    if done.skipped:
+    try:
+        done = release(
+            options.workspace,
+            show,
+            storage,
+            make_build,
+            moment,
+            dry_run=dry_run,
+            withdraw=withdraw,
+            restore=restore,
+            check=check,
+            progress=lambda message: say(options, message) if options.verbose else None,
+            note=lambda message: say(options, message),
+            report=tell,
+        )
+    except BaseException:
+        for line in held:
+            click.echo(line, err=True)
+        raise
+    finally:
+        if dry_run:
+            # A rehearsal (perhaps at a BRIEFINGS_NOW past an embargo) leaves nothing staged: the pages and
+            # audio of a briefing still under embargo must not stay in the workspace.
+            shutil.rmtree(staging(options.workspace), ignore_errors=True)
+    if not unchanged(done):
+        for line in held:
+            click.echo(line, err=True)
+    if done.skipped and not options.quiet:
         for problem in done.summary.get("problems", []):
             click.echo(printable(problem), err=True)  # warnings from the last publish still apply
-    if done.warning:
+    if done.warning and not (options.quiet and unchanged(done)):
         click.echo(f"Warning: {printable(done.warning)}", err=True)
+    changed = [*done.summary["replace"], *done.summary["deleted"]]
+    if distribution and not dry_run and changed:
+        # After the publish: a CDN fetching again before the feeds changed would cache the old ones anew.
+        client = _cloudfront_client(_boto_profile(show.publish, destination))
+        invalidation, paths = invalidate(client, distribution, show.url, changed)
+        done.summary["cdn_invalidation"] = {"distribution": distribution, "id": invalidation, "paths": paths}
     done.summary["write_requests"] = counter.writes if isinstance(storage, S3Storage) else getattr(storage, "writes", 0)
     done.summary["requests"] = dict(sorted(counter.counts.items()))
     return storage, done
@@ -662,6 +860,8 @@ def _publish_run(
 
 @main.command()
 @destination_options
+@acl_option
+@cdn_option
 @click.option(
     "--dry-run", is_flag=True, help="Print the plan (upload, replace, delete, unchanged, embargoed); write nothing."
 )
@@ -675,6 +875,7 @@ def publish(
     endpoint_url: str | None,
     region: str | None,
     acl: str | None,
+    distribution: str | None,
     dry_run: bool,
     jobs: int | None,
     as_json: bool,
@@ -692,8 +893,10 @@ def publish(
         briefings publish --to s3://westmarsh-briefings/podcast --dry-run
     """
     destination = _destination(to, profile, endpoint_url, region, acl)
-    storage, done = _publish_run(options, destination, dry_run=dry_run, jobs=jobs)
+    storage, done = _publish_run(options, destination, dry_run=dry_run, jobs=jobs, distribution=distribution, live=True)
     summary = done.summary
+    if options.quiet and unchanged(done) and not as_json:
+        return  # a run from cron with --quiet that changed nothing prints nothing at all
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
@@ -713,6 +916,7 @@ def publish(
             click.echo(f"Embargoed until {moment}: {slug}")
         for slug in summary["withdrawn_now"]:
             click.echo(f"Withdrawn: {slug}")
+        _report_invalidation(summary)
         click.echo(f"Feed: {summary['feed_url']}")
         click.echo(f"Feeds by theme and review type: {summary['feed_url'].rsplit('/', 1)[0]}/{OPML_KEY}")
         if to is None and isinstance(storage, LocalStorage):
@@ -740,6 +944,8 @@ def check(options: Options, slugs: tuple[str, ...], jobs: int | None, as_json: b
         briefings check child-a
     """
     show = load_show(options.workspace)
+    for unreplaced in placeholder_problems(options.workspace, show):
+        click.echo(f"warning: {unreplaced}", err=True)  # publish refuses it for a live destination
     submissions = load_submissions(options.workspace, show)
     known = {submission.slug for submission in submissions}
     for slug in slugs:
@@ -957,8 +1163,9 @@ def transcribe(options: Options, slug: str, force: bool) -> None:
 @click.argument("slug")
 @click.option("--undo", is_flag=True, help="Lift a withdrawal: the briefing is published again, with its old GUID.")
 @destination_options
+@acl_option
+@cdn_option
 @click.option("--dry-run", is_flag=True, help="Print what would be removed; write nothing.")
-@jobs_option
 @json_option
 @click.pass_obj
 def withdraw(
@@ -970,8 +1177,8 @@ def withdraw(
     endpoint_url: str | None,
     region: str | None,
     acl: str | None,
+    distribution: str | None,
     dry_run: bool,
-    jobs: int | None,
     as_json: bool,
 ) -> None:
     """Take a published briefing down everywhere.
@@ -979,7 +1186,8 @@ def withdraw(
     Feeds and pages first, then its audio and files.
     The withdrawal is recorded in the destination's manifest, so later publishes leave the briefing out
     even while its folder stays in episodes/; `--undo` publishes it again. The rest of the workspace is
-    published as it is.
+    published as it is. Behind CloudFront, `--invalidate-cdn ID` has the CDN drop its year-long copies of
+    the audio too: without it, the CDN keeps serving them.
 
     Example:
 
@@ -998,16 +1206,30 @@ def withdraw(
                 f"{slug}: no such briefing in {EPISODES_DIR}/ or at {storage.describe()} (fix: check the name with "
                 "`briefings status`)"
             )
+        # Recording a briefing that was never published would name it in the public manifest.
+        if not undo and slug in previous.withdrawn:
+            raise BriefingsError(
+                f"{slug}: already withdrawn at {storage.describe()}, nothing to withdraw (fix: none needed; "
+                f"`briefings withdraw --undo {slug}` publishes it again)"
+            )
+        if not undo and slug not in previous.episodes:
+            raise BriefingsError(
+                f"{slug}: not published at {storage.describe()}, nothing to withdraw (fix: to keep it from being "
+                f"published, move episodes/{slug}/ out of the workspace or set its `published` time later)"
+            )
 
+    if not SLUG_PATTERN.match(slug):
+        raise UsageError(f"{slug!r}: not a briefing's name (fix: give the name of its folder in {EPISODES_DIR}/)")
     destination = _destination(to, profile, endpoint_url, region, acl)
     storage, done = _publish_run(
         options,
         destination,
         dry_run=dry_run,
-        jobs=jobs,
+        jobs=None,
         withdraw=() if undo else (slug,),
         restore=(slug,) if undo else (),
         check=known,
+        distribution=distribution,
     )
     summary, where = done.summary, storage.describe()
     if as_json:
@@ -1026,6 +1248,7 @@ def withdraw(
                 f"{verb} {slug} from {where}: feed and pages rewritten, {len(summary['deleted'])} file(s) deleted. "
                 f"To publish it again: briefings withdraw --undo {slug}"
             )
+        _report_invalidation(summary)
     if done.refused:
         click.echo("Some briefings were refused; fix the errors above and publish again.", err=True)
         sys.exit(1)
@@ -1041,7 +1264,6 @@ def status(
     profile: str | None,
     endpoint_url: str | None,
     region: str | None,
-    acl: str | None,
     as_json: bool,
 ) -> None:
     """Show each briefing's state at the destination.
@@ -1056,13 +1278,13 @@ def status(
     """
     show = load_show(options.workspace)
     counter = RequestCounter()
-    storage = _open_storage(options, show, _destination(to, profile, endpoint_url, region, acl), counter)
+    storage = _open_storage(options, show, _destination(to, profile, endpoint_url, region, None), counter)
     manifest, _ = read_manifest_tagged(storage)
     digests = DigestCache(options.workspace)
     submissions = load_submissions(options.workspace, show)
     fingerprints = {submission.slug: submission_fingerprint(submission.folder, digests) for submission in submissions}
     digests.save()
-    states = briefing_states(submissions, manifest, now(), fingerprints)
+    states = briefing_states(submissions, manifest, now(rehearsal=True), fingerprints)
     holder = claim_holder(manifest, datetime.now(UTC))
     subscribe = show.url + FEED_KEY
     if as_json:

@@ -374,12 +374,12 @@ class FeedValidator:
         head = self._heads.get(href)
         if isinstance(head, UnreachableError):
             if self._once(href, str(head)):
-                out.add(image, "itunes:image", f"{href} {head}", "artwork must be served with HEAD support")
+                out.add(image, "itunes:image", f"{href} {head}", head.fix or "artwork must be served with HEAD support")
             return
         body = self._bodies.get(href)
         if isinstance(body, UnreachableError):
             if self._once(href, str(body)):
-                out.add(image, "itunes:image", f"{href} {body}", "publish the artwork there")
+                out.add(image, "itunes:image", f"{href} {body}", body.fix or "publish the artwork there")
             return
         problem = artwork_problem(body) if body is not None else None
         if problem is not None and self._once(href, problem[0]):
@@ -520,7 +520,8 @@ class FeedValidator:
         head = self._heads.get(url)
         if isinstance(head, UnreachableError):
             if self._once(url, str(head)):
-                out.add(enclosure, name, f"{url} {head}", "publish the audio there; apps download it with HEAD and GET")
+                fix = head.fix or "publish the audio there; apps download it with HEAD and GET"
+                out.add(enclosure, name, f"{url} {head}", fix)
         elif head is not None and head.size is None:
             if self._once(url, "no length"):
                 out.add(enclosure, name, f"{url} is served without a Content-Length", "serve it with its size")
@@ -558,7 +559,7 @@ class FeedValidator:
         body = self._bodies.get(url)
         if isinstance(body, UnreachableError):
             if self._once(url, str(body)):
-                out.add(element, name, f"{url} {body}", "publish the file there, or remove the tag")
+                out.add(element, name, f"{url} {body}", body.fix or "publish the file there, or remove the tag")
             return None
         return body
 
@@ -687,7 +688,7 @@ def validate_target(
         try:
             data = HttpResolver(max_bytes=MAX_FEED_BYTES).get(feed)
         except UnreachableError as error:
-            raise BriefingsError(f"{feed}: {error} (fix: check the address)") from None
+            raise BriefingsError(f"{feed}: {error} (fix: {error.fix or 'check the address'})") from None
         label = feed
     else:
         path = Path(feed)

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import socket
+import uuid
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -152,7 +153,8 @@ def plan(
             del withdrawn[slug]
     newly = []
     for slug in sorted(set(build.withdrawn) | set(withdraw)):
-        if slug in withdrawn or (slug not in previous.episodes and slug not in withdraw):
+        # Never record a briefing that was not published: the manifest is public.
+        if slug in withdrawn or slug not in previous.episodes:
             continue
         before = previous.episodes.get(slug, {})
         withdrawn[slug] = {
@@ -255,12 +257,15 @@ class _Claim:
 
     def __init__(self, storage: Storage, tag: str | None, clock: Callable[[], datetime]) -> None:
         self.storage, self.tag, self.clock = storage, tag, clock
+        # Marks this run's manifest versions as its own, so a write whose answer was lost is recognised.
+        self.id = uuid.uuid4().hex
         self.started = clock()
         self.renewed = self.started
         self.current: Manifest | None = None
 
     def record(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "host": socket.gethostname(),
             "pid": os.getpid(),
             "started": self.started.isoformat(timespec="seconds"),
@@ -268,12 +273,29 @@ class _Claim:
         }
 
     def write(self, manifest: Manifest) -> None:
+        data = manifest.to_bytes()
         try:
-            self.tag = self.storage.write_if(MANIFEST_KEY, manifest.to_bytes(), MANIFEST_TYPE, MANIFEST_CACHE, self.tag)
-        except ConflictError:
-            raise ConflictError(CONFLICT) from None
+            self.tag = self.storage.write_if(MANIFEST_KEY, data, MANIFEST_TYPE, MANIFEST_CACHE, self.tag)
+        except StorageError as error:
+            # The store may have carried out a write whose answer was lost: the retry is then refused as a
+            # conflict (its condition names the old version), or the retries run out. If the manifest there
+            # now is exactly the one written (with this run's claim id), the write landed: go on.
+            tag = self._landed(data)
+            if tag is None:
+                if isinstance(error, ConflictError):
+                    raise ConflictError(CONFLICT) from None
+                raise
+            self.tag = tag
         self.renewed = self.clock()
         self.current = manifest
+
+    def _landed(self, data: bytes) -> str | None:
+        """The version tag of the destination's manifest if it is exactly `data`, else None."""
+        try:
+            current, tag = self.storage.read_tagged(MANIFEST_KEY)
+        except StorageError:
+            return None
+        return tag if current == data else None
 
     def due(self) -> bool:
         return self.clock() - self.renewed > CLAIM_LEASE / 3
@@ -351,10 +373,12 @@ def apply(
             for key in plan.delete:
                 report(f"delete {key}")
                 storage.delete(key)
+            claim.write(plan.manifest)
         except BaseException:
             _release(claim)
             raise
-    claim.write(plan.manifest)
+    else:
+        claim.write(plan.manifest)
     return claim.tag
 
 

@@ -32,7 +32,7 @@ from briefings.publish import (
     plan,
     read_manifest_tagged,
 )
-from briefings.storage import LocalStorage, S3Storage, Storage
+from briefings.storage import LocalStorage, S3Storage, Storage, without_credentials
 
 # Builds the workspace, leaving out the given slugs, keeping the given GUIDs (slug -> GUID) and the
 # published episodes (the manifest's records) it cannot publish now.
@@ -82,7 +82,7 @@ def plan_lines(changes: Plan) -> list[str]:
 def identity(storage: Storage) -> str:
     """A destination's full address: a folder's absolute path, or a bucket's endpoint and prefix."""
     if isinstance(storage, S3Storage):
-        return f"{storage.client.meta.endpoint_url} {storage.describe()}"
+        return f"{without_credentials(storage.client.meta.endpoint_url)} {storage.describe()}"
     if isinstance(storage, LocalStorage):
         return str(storage.root.resolve())
     return storage.describe()
@@ -184,8 +184,14 @@ def release(
         tag = apply(changes, storage, progress=progress)
     if not dry_run and (changes.writes or changes.delete):
         # And check what is now at the destination, as a directory would find it.
+        try:
+            published = check_feeds(result.show, storage, feed_keys, changes.manifest, moment)
+        except StorageError as error:
+            raise StorageError(
+                f"{storage.describe()}: published, but the published files could not be read back to check them: {error}"
+            ) from None
         feed_problems = checked(
-            check_feeds(result.show, storage, feed_keys, changes.manifest, moment),
+            published,
             f"the published feeds in {storage.describe()} are invalid (fix: correct the problems above and publish again)",
         )
     feed = next(output for output in result.outputs if output.key == FEED_KEY)

@@ -11,7 +11,7 @@ import requests
 
 from briefings import __version__
 from briefings.build import Output
-from briefings.errors import StorageError, shown
+from briefings.errors import shown
 
 # Side files (artwork, chapters, transcripts) are small; a bigger answer is a wrong URL, not a side file.
 MAX_SIDE_FILE_BYTES = 32 * 1024 * 1024
@@ -19,7 +19,26 @@ TIMEOUT_SECONDS = 30
 
 
 class UnreachableError(Exception):
-    """A URL could not be fetched; the message says why, in words for the feed's producer."""
+    """A URL could not be fetched; the message says why, in words for the feed's producer, and `fix`, if
+    given, what to do."""
+
+    def __init__(self, message: str, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.fix = fix
+
+
+# HTTP 401 and 403: the file is there, but anonymous readers (every podcast app) are refused.
+NOT_PUBLIC = (401, 403)
+NOT_PUBLIC_FIX = "make it readable by anyone: apply the bucket policy in README, section 'Making the feed public'"
+
+
+def _refused(method: str, status: int) -> UnreachableError:
+    """The error for a response other than 200 OK."""
+    if status in NOT_PUBLIC:
+        return UnreachableError(
+            f"answers {method} with HTTP {status}: the file is not publicly readable", NOT_PUBLIC_FIX
+        )
+    return UnreachableError(f"answers {method} with HTTP {status}, not 200")
 
 
 @dataclass(frozen=True)
@@ -56,7 +75,7 @@ class HttpResolver:
         except requests.RequestException as error:
             raise UnreachableError(f"cannot be reached ({_reason(error)})") from None
         if response.status_code != 200:
-            raise UnreachableError(f"answers HEAD with HTTP {response.status_code}, not 200")
+            raise _refused("HEAD", response.status_code)
         length = response.headers.get("Content-Length")
         size = int(length) if length is not None and length.isdigit() else None
         return Head(size, response.headers.get("Content-Type"))
@@ -65,7 +84,7 @@ class HttpResolver:
         try:
             with self.session.get(url, timeout=TIMEOUT_SECONDS, stream=True) as response:
                 if response.status_code != 200:
-                    raise UnreachableError(f"answers GET with HTTP {response.status_code}, not 200")
+                    raise _refused("GET", response.status_code)
                 data = bytearray()
                 for chunk in response.iter_content(256 * 1024):
                     data += chunk
@@ -162,10 +181,8 @@ class StorageResolver:
         return Head(sizes[key], None)
 
     def get(self, url: str) -> bytes:
-        try:
-            data = self.storage.read(self._key(url))
-        except StorageError as error:
-            raise UnreachableError(str(error)) from None
+        # A failed read (StorageError) is not a fault of the feed: it stops the check, saying why.
+        data = self.storage.read(self._key(url))
         if data is None:
             raise UnreachableError(f"is not in {self.storage.describe()}")
         return data

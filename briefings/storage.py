@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -25,6 +26,11 @@ from botocore.exceptions import (
 )
 
 from briefings.errors import ConflictError, StorageError, shown
+
+
+def without_credentials(text: str) -> str:
+    """`text` with the user name and password of every URL in it replaced by `***`, for messages."""
+    return re.sub(r"(?<=://)[^/\s@]*@", "***@", text)
 
 
 class Storage(Protocol):
@@ -300,7 +306,7 @@ class S3Storage:
             ) from None
         except (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError) as error:
             raise StorageError(
-                f"{self.client.meta.endpoint_url}: cannot reach the storage endpoint ({type(error).__name__}) (fix: check the network "
+                f"{without_credentials(self.client.meta.endpoint_url)}: cannot reach the storage endpoint ({type(error).__name__}) (fix: check the network "
                 "and --endpoint-url, then run the command again: it picks up where this one stopped)"
             ) from None
 

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import boto3
+from PIL import Image
 
 REPO = Path(__file__).resolve().parent.parent
 BUCKET = "briefings-bench"
@@ -87,7 +88,13 @@ def make_workspace(root: Path, count: int, base_url: str, env: dict[str, str]) -
         [sys.executable, "-m", "briefings", "init", str(workspace)], check=True, env=env, capture_output=True
     )
     show = workspace / "show.toml"
-    show.write_text(show.read_text().replace('base_url = "https://briefings.example.org/"', f'base_url = "{base_url}"'))
+    show.write_text(
+        show.read_text()
+        .replace('base_url = "https://briefings.example.org/"', f'base_url = "{base_url}"')
+        .replace("briefings@example.org", "briefings@bench.invalid")
+    )
+    # A publish to a bucket refuses init's placeholder artwork: a plain square stands in for the show's own.
+    Image.new("RGB", (1400, 1400), (30, 90, 60)).save(workspace / "artwork.jpg", quality=85)
     tone = root / "tone.wav"
     # A tone with a slow tremolo: 30 s, never silent, like a voice at a steady level.
     subprocess.run(

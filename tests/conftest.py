@@ -8,14 +8,16 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
 import pytest
 from click.testing import CliRunner, Result
 
+from briefings import cli
 from briefings.cli import main
 from briefings.runner import find_ffmpeg
 
@@ -98,3 +100,14 @@ def serving(workspace: Path, folder: Path | None = None, *options: str, stderr: 
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def travel(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """Set the real clock a publish reads to an ISO 8601 time (BRIEFINGS_NOW only rehearses): a test cannot
+    wait for an embargo to lift, so this one thing is replaced."""
+
+    def to(moment: str) -> None:
+        monkeypatch.setattr(cli, "system_clock", lambda: datetime.fromisoformat(moment))
+
+    return to

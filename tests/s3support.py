@@ -56,7 +56,11 @@ def moto_server(log: Path) -> Iterator[str]:
 
 @dataclass
 class Fault:
-    """Answer matching requests with `action` (drop, hang, or an HTTP status), `times` times (0: always)."""
+    """Answer matching requests with `action`, `times` times (0: always), after letting `skip` of them pass.
+
+    Actions: "drop" (close the connection unanswered), "hang", "lose" (forward the request, so the store
+    carries it out, then close the connection: the answer is lost), or an HTTP status.
+    """
 
     method: str
     path: str  # a regular expression searched in the request path
@@ -64,6 +68,8 @@ class Fault:
     times: int = 0
     body: bytes = b""
     hits: int = 0
+    skip: int = 0
+    passed: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         return (
@@ -130,6 +136,17 @@ class FaultProxy:
                 for barrier in proxy.barriers:
                     barrier.wait(self.command, self.path)
                 fault = proxy._fault(self.command, self.path)
+                if fault is not None and fault.action == "lose":
+                    upstream = http.client.HTTPConnection(*proxy.upstream, timeout=60)
+                    forwarded = {name: value for name, value in self.headers.items() if name.lower() != "connection"}
+                    upstream.request(self.command, self.path, body=body, headers=forwarded)
+                    response = upstream.getresponse()
+                    response.read()
+                    upstream.close()
+                    proxy._record(Seen(self.command, self.path, headers, f"lose {response.status}"))
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 if fault is not None:
                     proxy._record(Seen(self.command, self.path, headers, str(fault.action)))
                     if fault.action == "drop":
@@ -176,6 +193,9 @@ class FaultProxy:
         with self.lock:
             for fault in self.faults:
                 if fault.matches(method, path):
+                    if fault.passed < fault.skip:
+                        fault.passed += 1
+                        continue
                     fault.hits += 1
                     return fault
         return None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import feedparser
@@ -174,7 +176,7 @@ def test_metadata_edit_keeps_the_guid_and_replaces_the_old_media(workspace: Path
     assert old_media.name.removesuffix(".mp3") not in feed.read_text()
 
 
-def test_embargoed_briefing_leaves_no_trace_until_its_time(workspace: Path) -> None:
+def test_embargoed_briefing_leaves_no_trace_until_its_time(workspace: Path, travel: Callable[[str], None]) -> None:
     future = workspace / "episodes" / "child-z"
     future.mkdir()
     data = yaml.safe_load((workspace / "episodes" / "child-a" / "briefing.yaml").read_text())
@@ -193,10 +195,101 @@ def test_embargoed_briefing_leaves_no_trace_until_its_time(workspace: Path) -> N
             data = path.read_bytes()
             assert b"Child Z" not in data and "Child Z".encode("utf-16-le") not in data, path
 
-    result, summary = run_json(workspace, "publish", env={"BRIEFINGS_NOW": "2099-01-01T09:00:00+00:00"})
+    travel("2099-01-01T09:00:00+00:00")
+    result, summary = run_json(workspace, "publish")
     assert result.exit_code == 0, result.output
     assert "child-z" in summary["episodes"]
     assert "Child Z: embargoed until the press briefing" in (workspace / "feed" / "feed.xml").read_text()
+
+
+def add_embargoed(workspace: Path) -> None:
+    """child-z: child-a's recording under a new title, embargoed until 2099."""
+    future = workspace / "episodes" / "child-z"
+    future.mkdir()
+    data = yaml.safe_load((workspace / "episodes" / "child-a" / "briefing.yaml").read_text())
+    data["title"] = "Child Z: embargoed until the press briefing"
+    data["review"]["published"] = "2099-01-01T09:00:00+00:00"
+    (future / "briefing.yaml").write_text(yaml.safe_dump(data))
+    for name in ("recording.opus", "transcript.vtt"):
+        (future / name).write_bytes((workspace / "episodes" / "child-a" / name).read_bytes())
+
+
+def published_files(workspace: Path) -> dict[Path, bytes]:
+    return {path: path.read_bytes() for path in (workspace / "feed").rglob("*") if path.is_file()}
+
+
+def test_briefings_now_only_rehearses_and_leaves_nothing_staged(workspace: Path) -> None:
+    add_embargoed(workspace)
+    assert run(workspace, "publish").exit_code == 0
+    before = published_files(workspace)
+    rehearsal = {"BRIEFINGS_NOW": "2099-01-01T09:00:00+00:00"}
+    refusal = (
+        "Error: BRIEFINGS_NOW=2099-01-01T09:00:00+00:00: only `publish --dry-run`, `withdraw --dry-run` and "
+        "`status` rehearse at another time; this command uses the real time (fix: unset BRIEFINGS_NOW, or add "
+        "--dry-run)\n"
+    )
+    for command in (["publish"], ["withdraw", "child-a"], ["build"], ["validate"]):
+        result = run(workspace, *command, env=rehearsal)
+        assert (result.exit_code, result.stdout, result.stderr) == (2, "", refusal), command
+    assert published_files(workspace) == before  # the embargo held
+
+    dry, summary = run_json(workspace, "publish", "--dry-run", env=rehearsal)
+    assert dry.exit_code == 0, dry.output
+    assert "child-z" in summary["episodes"]
+    # The rehearsal staged child-z's pages and audio to plan with, and cleared them.
+    assert not (workspace / ".briefings" / "build").exists()
+    status = run(workspace, "status", env=rehearsal)
+    assert "child-z  draft " in status.stdout
+    assert published_files(workspace) == before
+    # The next real publish (nothing changed: not even a build) still leaves nothing of child-z.
+    again, summary = run_json(workspace, "publish")
+    assert again.exit_code == 0 and summary["written"] == [], again.output
+    for path in (workspace / ".briefings").rglob("*"):
+        if path.is_file() and "cache" not in path.parts:
+            assert b"Child Z" not in path.read_bytes() and "child-z" not in path.name, path
+
+
+def test_a_quiet_publish_with_nothing_changed_prints_nothing(workspace: Path, tmp_path: Path) -> None:
+    # A briefing whose folder is gone stays live as last published, with a warning on every build.
+    shutil.move(workspace / "episodes" / "child-b", tmp_path / "child-b")
+    loud = run(workspace, "publish")
+    assert loud.exit_code == 0 and "episodes/child-b: not published from this workspace now" in loud.stderr
+    briefing = workspace / "episodes" / "child-a" / "briefing.yaml"
+    briefing.write_text(briefing.read_text() + "# a comment changes the folder, not what is published\n")
+    for _ in range(2):  # the first builds and writes nothing; the second finds nothing changed and stops early
+        result = run(workspace, "-q", "publish")
+        assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    shutil.move(tmp_path / "child-b", workspace / "episodes" / "child-b")
+    (workspace / "episodes" / "child-a" / "briefing.yaml").write_text(
+        (workspace / "episodes" / "child-a" / "briefing.yaml").read_text().replace("the baby nobody", "the baby no one")
+    )
+    changed = run(workspace, "-q", "publish")
+    assert changed.exit_code == 0 and changed.stdout.startswith("Published 2 briefing(s)"), changed.output
+
+
+def test_withdraw_refuses_what_is_not_published_and_an_empty_name(workspace: Path) -> None:
+    add_embargoed(workspace)
+    assert run(workspace, "publish").exit_code == 0
+    manifest = (workspace / "feed" / ".briefings" / "manifest.json").read_bytes()
+    result = run(workspace, "withdraw", "child-z")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"Error: child-z: not published at {workspace}/feed/, nothing to withdraw (fix: to keep it from being published, move "
+        "episodes/child-z/ out of the workspace or set its `published` time later)\n"
+    )
+    empty = run(workspace, "withdraw", "")
+    assert (empty.exit_code, empty.stderr) == (
+        2,
+        "Error: '': not a briefing's name (fix: give the name of its folder in episodes/)\n",
+    )
+    assert (workspace / "feed" / ".briefings" / "manifest.json").read_bytes() == manifest
+    assert run(workspace, "withdraw", "child-a").exit_code == 0
+    twice = run(workspace, "withdraw", "child-a")
+    assert (twice.exit_code, twice.stdout) == (1, "")
+    assert twice.stderr.startswith(
+        f"Error: child-a: already withdrawn at {workspace}/feed/, nothing to withdraw (fix: "
+    )
+    assert b"child-z" not in (workspace / "feed" / ".briefings" / "manifest.json").read_bytes()
 
 
 def test_archive_index_lists_every_briefing_with_a_player(published: Path) -> None:
@@ -209,3 +302,10 @@ def test_archive_index_lists_every_briefing_with_a_player(published: Path) -> No
         media = next((published / "feed" / "media").glob(f"{slug}-*.mp3"))
         assert f'src="media/{media.name}"' in page
     assert page.index("Child B") < page.index("Child A")  # newest first
+
+
+def test_commands_offer_only_options_they_use(workspace: Path) -> None:
+    for command, option in (("status", "--acl"), ("withdraw", "--jobs")):
+        result = run(workspace, command, *(["child-a"] if command == "withdraw" else []), option, "2")
+        assert result.exit_code == 2 and f"No such option '{option}'" in result.stderr, result.output
+        assert option not in run(workspace, command, "--help").stdout

@@ -15,7 +15,7 @@ import sys
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import boto3
@@ -23,6 +23,7 @@ import podcastparser
 import pytest
 from click.testing import Result
 from lxml import etree
+from PIL import Image
 
 from briefings.storage import S3Storage
 from tests.conftest import REPO, run
@@ -98,13 +99,15 @@ def bucket(moto: str) -> str:
 
 
 def point_at(workspace: Path, moto: str, bucket: str) -> Path:
-    """Make the workspace's base_url the bucket's public (path-style) address, as a producer would."""
+    """Make the workspace ready to go live, as a producer would: base_url the bucket's public (path-style)
+    address, the owner's own email address, and the show's own artwork instead of init's placeholder."""
     show = workspace / "show.toml"
     show.write_text(
-        show.read_text().replace(
-            'base_url = "https://briefings.example.org/"', f'base_url = "{moto}/{bucket}/{PREFIX}/"'
-        )
+        show.read_text()
+        .replace('base_url = "https://briefings.example.org/"', f'base_url = "{moto}/{bucket}/{PREFIX}/"')
+        .replace("briefings@example.org", "briefings@westmarsh.gov.uk")
     )
+    Image.new("RGB", (1400, 1400), (30, 90, 60)).save(workspace / "artwork.jpg", quality=85)
     return workspace
 
 
@@ -307,7 +310,9 @@ def test_dry_run_prints_the_plan_and_makes_no_write_request(
     assert "child-z" not in "".join(line for line in lines if line.startswith("  "))
 
 
-def test_embargoed_briefing_reaches_the_bucket_only_at_its_time(s3ws: Path, moto: str, bucket: str) -> None:
+def test_embargoed_briefing_reaches_the_bucket_only_at_its_time(
+    s3ws: Path, moto: str, bucket: str, travel: Callable[[str], None]
+) -> None:
     copy_episode(
         s3ws, "child-a", "child-z",
         **{"2026-03-12T10:00:00+00:00": "2099-01-01T09:00:00+00:00", "Child A: the baby nobody saw": "Child Z: embargoed"},
@@ -325,7 +330,8 @@ def test_embargoed_briefing_reaches_the_bucket_only_at_its_time(s3ws: Path, moto
     assert re.search(r"^child-a\s+published\s+since \d{4}-", status.stdout, re.M)
     assert status.stdout.endswith(f"Subscribe: {base}feed.xml\n")
 
-    released, summary = publish(s3ws, moto, bucket, BRIEFINGS_NOW="2099-01-01T09:00:00+00:00")
+    travel("2099-01-01T09:00:00+00:00")
+    released, summary = publish(s3ws, moto, bucket)
     assert released.exit_code == 0, released.output
     assert "child-z" in summary["episodes"]
     assert "Child Z: embargoed" in assert_live_feed_consistent(moto, bucket)
@@ -381,13 +387,15 @@ def test_withdraw_removes_everywhere_in_order_stays_withdrawn_and_can_be_undone(
 
 
 def test_withdraw_after_date_takes_a_briefing_down_at_the_first_publish_after_it(
-    s3ws: Path, moto: str, bucket: str
+    s3ws: Path, moto: str, bucket: str, travel: Callable[[str], None]
 ) -> None:
     briefing = s3ws / "episodes" / "child-b" / "briefing.yaml"
     briefing.write_text(briefing.read_text() + "withdraw_after: 2028-06-30\n")
-    assert publish(s3ws, moto, bucket, BRIEFINGS_NOW="2028-06-29T12:00:00+00:00")[0].exit_code == 0
+    travel("2028-06-29T12:00:00+00:00")
+    assert publish(s3ws, moto, bucket)[0].exit_code == 0
     assert any("child-b" in key for key in keys(moto, bucket))
-    result, summary = publish(s3ws, moto, bucket, BRIEFINGS_NOW="2028-06-30T00:00:00+00:00")
+    travel("2028-06-30T00:00:00+00:00")
+    result, summary = publish(s3ws, moto, bucket)
     assert result.exit_code == 0, result.output
     assert summary["withdrawn_now"] == ["child-b"]
     assert not [key for key in keys(moto, bucket) if "child-b" in key]
@@ -651,12 +659,34 @@ def test_clear_one_line_errors(s3ws: Path, moto: str, bucket: str, proxy: FaultP
         (aws_env(moto, **no_keys), destination, f"Error: {destination}/: no credentials found (fix: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, run `aws configure`, or give --profile NAME)\n", 1),
         (aws_env(moto), "s3://no-such-bucket-here/podcast", "Error: s3://no-such-bucket-here: no such bucket (fix: create it, or check the bucket name, --region and --endpoint-url)\n", 1),
         (aws_env("http://127.0.0.1:9"), destination, "Error: http://127.0.0.1:9: cannot reach the storage endpoint (EndpointConnectionError) (fix: check the network and --endpoint-url, then run the command again: it picks up where this one stopped)\n", 1),
-        (aws_env(moto, AWS_PROFILE="nobody"), destination, "Error: AWS_PROFILE=nobody: no such profile in the AWS config files (fix: add it with `aws configure --profile nobody`, or give another)\n", 2),
+        (aws_env(moto, AWS_PROFILE="nobody"), destination, "Error: AWS_PROFILE=nobody: no such profile in the AWS config files (fix: add it with `aws configure --profile nobody`, or give another)\n", 1),
         (aws_env(moto), "s3://Bad_Bucket/x", "Error: s3://Bad_Bucket/x: `Bad_Bucket` is not a bucket name (fix: give s3://BUCKET/PREFIX, with 3 to 63 lowercase letters, digits, dots or hyphens in the bucket name)\n", 2),
+        (aws_env(moto, AWS_SECRET_ACCESS_KEY=""), destination, "Error: AWS credentials: AWS_SECRET_ACCESS_KEY is missing (fix: set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither and give --profile NAME)\n", 1),
+        (aws_env("not a url"), destination, "Error: AWS_ENDPOINT_URL=not a url: not an http(s) URL (fix: e.g. https://minio.example.org:9000)\n", 1),
+        (aws_env(moto, AWS_MAX_ATTEMPTS="lots"), destination, "Error: AWS_MAX_ATTEMPTS=lots: not a whole number of attempts (fix: e.g. 5, or unset it)\n", 1),
+        (aws_env(moto, AWS_REGION="not a region!"), destination, "Error: AWS_REGION=not a region!: not a region name (fix: e.g. eu-west-2; us-east-1 suits most S3-compatible stores)\n", 1),
+        (aws_env(f"http://AK:{SECRET}@127.0.0.1:9"), destination, "Error: AWS_ENDPOINT_URL=http://***@127.0.0.1:9: has a user name or password in it, which S3 does not use (fix: remove them; credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ~/.aws or --profile)\n", 1),
     ]  # fmt: skip
     for env, to, message, code in cases:
         result = run(s3ws, "-q", "publish", "--to", to, env=env)
         assert (result.exit_code, result.stderr) == (code, message)
+    flags = [
+        (["--region", "not a region!"], "Error: --region not a region!: not a region name (fix: e.g. eu-west-2; us-east-1 suits most S3-compatible stores)\n"),
+        (["--endpoint-url", f"http://AK:{SECRET}@127.0.0.1:9"], "Error: --endpoint-url http://***@127.0.0.1:9: has a user name or password in it, which S3 does not use (fix: remove them; credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ~/.aws or --profile)\n"),
+        (["--endpoint-url", "http://127.0.0.1:port"], "Error: --endpoint-url http://127.0.0.1:port: not an http(s) URL (fix: e.g. https://minio.example.org:9000)\n"),
+    ]  # fmt: skip
+    for arguments, message in flags:
+        result = run(s3ws, "-q", "status", "--to", destination, *arguments, env=aws_env(moto))
+        assert (result.exit_code, result.stderr) == (2, message)
+    # A bad show.toml is bad input (1); only a bad flag is a usage error (2).
+    show = s3ws / "show.toml"
+    show.write_text(show.read_text().replace('to = "feed"', 'to = "s3://A_B/x"'))
+    result = run(s3ws, "-q", "publish", env=aws_env(moto))
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Error: show.toml: to: s3://A_B/x: `A_B` is not a bucket name (fix: give s3://BUCKET/PREFIX, with 3 to 63 lowercase letters, digits, dots or hyphens in the bucket name)\n",
+    )
+    show.write_text(show.read_text().replace('to = "s3://A_B/x"', 'to = "feed"'))
     # Answers only a real store gives (AWS's error documents), injected at the network edge.
     for code, message, status, expected in [
         ("AccessDenied", "Access Denied", 403, f"Error: {destination}/.briefings/manifest.json: access denied (fix: the credentials' policy must allow s3:ListBucket, s3:GetObject, s3:PutObject and s3:DeleteObject on arn:aws:s3:::{bucket}/*; with --acl public-read also s3:PutObjectAcl)\n"),
@@ -758,3 +788,177 @@ def test_manifest_conflict_on_a_folder_destination_too(workspace: Path) -> None:
     storage.write_if(".briefings/manifest.json", data + b" ", "application/json", "no-store", tag)
     with pytest.raises(ConflictError):
         storage.write_if(".briefings/manifest.json", data, "application/json", "no-store", tag)
+
+
+MANIFEST_PUT = r"/\.briefings/manifest\.json"
+
+
+@pytest.mark.parametrize("lost", [0, 1, 2], ids=["claim", "before-deletes", "final"])
+def test_a_lost_answer_to_a_manifest_write_is_recognised_and_leaves_no_claim(
+    s3ws: Path, moto: str, bucket: str, proxy: FaultProxy, tmp_path: Path, lost: int
+) -> None:
+    other = tmp_path / "second-producer"
+    shutil.copytree(s3ws, other, symlinks=True)
+    assert publish(s3ws, moto, bucket)[0].exit_code == 0
+    # A renamed title replaces the media: this publish writes the manifest three times (claim, before the
+    # deletes, final). The store carries out write number `lost`, and its answer never arrives.
+    briefing = s3ws / "episodes" / "child-b" / "briefing.yaml"
+    briefing.write_text(briefing.read_text().replace("Child B: the voice", "Child B: the revised voice"))
+    fault = Fault("PUT", MANIFEST_PUT, "lose", times=1, skip=lost)
+    proxy.faults.append(fault)
+    result, summary = publish(s3ws, proxy.url, bucket)
+    assert fault.hits == 1
+    assert result.exit_code == 0, result.output
+    assert summary["deleted"] and "Error" not in result.stderr
+    state = manifest(moto, bucket)
+    assert "publishing" not in state and "child-b" in state["episodes"]
+    assert "Child B: the revised voice of the child in a violent home" in assert_live_feed_consistent(moto, bucket)
+    # Another producer is not locked out.
+    second = run(other, "publish", "--to", f"s3://{bucket}/{PREFIX}", env=aws_env(moto))
+    assert second.exit_code == 0, second.output
+    assert "another publish is in progress" not in second.stderr
+
+
+def test_three_503s_on_the_final_manifest_write_fail_the_publish_and_release_the_claim(
+    s3ws: Path, moto: str, bucket: str, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    other = tmp_path / "second-producer"
+    shutil.copytree(s3ws, other, symlinks=True)
+    assert publish(s3ws, moto, bucket)[0].exit_code == 0
+    briefing = s3ws / "episodes" / "child-b" / "briefing.yaml"
+    briefing.write_text(briefing.read_text().replace("Child B: the voice", "Child B: the revised voice"))
+    proxy.faults.append(Fault("PUT", MANIFEST_PUT, 503, times=3, skip=2))
+    result, _ = publish(s3ws, proxy.url, bucket, AWS_MAX_ATTEMPTS="3")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: s3://{bucket}/{PREFIX}/.briefings/manifest.json: the store refused the request (503: Service "
+        "Unavailable) (fix: run the command again; if it persists, check the store's status)"
+    )
+    assert "publishing" not in manifest(moto, bucket)  # the claim was released once the store answered
+    second = run(other, "publish", "--to", f"s3://{bucket}/{PREFIX}", env=aws_env(moto))
+    assert second.exit_code == 0, second.output
+
+
+def test_a_failed_read_in_the_check_after_publishing_says_so(
+    s3ws: Path, moto: str, bucket: str, proxy: FaultProxy
+) -> None:
+    proxy.faults.append(Fault("GET", rf"/{PREFIX}/feed\.xml", 503))
+    result, _ = publish(s3ws, proxy.url, bucket)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: s3://{bucket}/{PREFIX}/: published, but the published files could not be read back to check them: "
+        f"s3://{bucket}/{PREFIX}/feed.xml: the store refused the request (503: Service Unavailable) (fix: run the "
+        "command again; if it persists, check the store's status)"
+    )
+    assert "invalid" not in result.stderr
+    assert len(assert_live_feed_consistent(moto, bucket)) == 2
+
+
+def test_validate_says_a_file_is_not_publicly_readable(workspace: Path, moto: str) -> None:
+    bucket = new_bucket(moto, public=False)
+    point_at(workspace, moto, bucket)
+    assert publish(workspace, moto, bucket)[0].exit_code == 0
+    feed = f"{moto}/{bucket}/{PREFIX}/feed.xml"
+    fix = "(fix: make it readable by anyone: apply the bucket policy in README, section 'Making the feed public')"
+    private = run(workspace, "validate", feed)
+    assert (private.exit_code, private.stderr.splitlines()[-1]) == (
+        1,
+        f"Error: {feed}: answers GET with HTTP 403: the file is not publicly readable {fix}",
+    )
+    client(moto).put_object_acl(Bucket=bucket, Key=f"{PREFIX}/feed.xml", ACL="public-read")  # type: ignore[attr-defined]
+    media = run(workspace, "validate", feed)
+    assert media.exit_code == 1
+    enclosures = [line for line in media.stderr.splitlines() if " enclosure: " in line]
+    assert len(enclosures) == 2, media.stderr
+    for line in enclosures:
+        assert line.endswith(f"answers HEAD with HTTP 403: the file is not publicly readable {fix}"), line
+
+
+def new_distribution(moto: str, bucket: str) -> str:
+    """A CloudFront distribution in front of the bucket, in moto's CloudFront."""
+    cloudfront = boto3.client(
+        "cloudfront", endpoint_url=moto, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    origin = {
+        "Id": "bucket",
+        "DomainName": f"{bucket}.s3.amazonaws.com",
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+    }
+    config = {
+        "CallerReference": uuid.uuid4().hex,
+        "Comment": "briefings",
+        "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [origin]},
+        "DefaultCacheBehavior": {"TargetOriginId": "bucket", "ViewerProtocolPolicy": "https-only", "MinTTL": 0},
+    }
+    return str(cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"])
+
+
+def test_withdraw_and_publish_invalidate_the_cdn_copies_of_what_changed(s3ws: Path, moto: str, bucket: str) -> None:
+    distribution = new_distribution(moto, bucket)
+    cloudfront = boto3.client(
+        "cloudfront", endpoint_url=moto, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    first, summary = publish(s3ws, moto, bucket, "--invalidate-cdn", distribution)
+    assert first.exit_code == 0, first.output
+    assert "cdn_invalidation" not in summary  # a first publish replaces nothing a CDN could hold
+    media = [key for key in keys(moto, bucket) if key.startswith("media/child-a-")]
+    destination = f"s3://{bucket}/{PREFIX}"
+    result = run(s3ws, "withdraw", "child-a", "--to", destination, "--invalidate-cdn", distribution, env=aws_env(moto))
+    assert result.exit_code == 0, result.output
+    line = result.stdout.splitlines()[-1]
+    assert re.fullmatch(rf"CDN: {distribution} drops its copies of \d+ path\(s\) \(invalidation \w+\)", line), line
+    invalidation = line.rsplit(" ", 1)[1].rstrip(")")
+    batch = cloudfront.get_invalidation(DistributionId=distribution, Id=invalidation)["Invalidation"]
+    paths = batch["InvalidationBatch"]["Paths"]["Items"]
+    base = f"/{bucket}/{PREFIX}/"  # base_url's path: the CDN serves the bucket's objects there
+    assert {base + key for key in media} <= set(paths)
+    assert {base + "feed.xml", base + "index.html", base} <= set(paths)
+    assert not any("child-b" in path and "media" in path for path in paths)
+
+    # A wrong ID: the withdrawal is done, and the message says how to finish the takedown.
+    undo = run(
+        s3ws, "withdraw", "--undo", "child-a", "--to", destination, "--invalidate-cdn", "ENOSUCH", env=aws_env(moto)
+    )
+    assert undo.exit_code == 1
+    assert undo.stderr.splitlines()[-1] == (
+        "Error: --invalidate-cdn ENOSUCH: CloudFront refused the invalidation (NoSuchDistribution); the publish "
+        "itself is done (fix: give the distribution's ID as the CloudFront console lists it, e.g. E2QWRUHAPOMQZL, "
+        f"then run aws cloudfront create-invalidation --distribution-id ENOSUCH --paths '{base}*')"
+    )
+    assert "Child A: the baby nobody saw" in assert_live_feed_consistent(moto, bucket)
+
+
+def test_a_live_publish_refuses_what_init_left_to_replace(tmp_path: Path, moto: str, bucket: str) -> None:
+    workspace = tmp_path / "new"
+    assert run(tmp_path, "init", str(workspace)).exit_code == 0
+    shutil.copytree(REPO / "episodes", workspace / "episodes", dirs_exist_ok=True)
+    expected = (
+        "Error: show.toml: base_url: https://briefings.example.org/ is an example address, not where the feed is "
+        "served (fix: set it to the public address of the bucket or CDN, ending in /)\n"
+        "Error: show.toml: owner.email: briefings@example.org is an example address, so directories cannot reach "
+        "you (fix: give the team's address)\n"
+        f"Error: {workspace}/artwork.jpg: is the placeholder `briefings init` drew (fix: replace it with the show's "
+        "artwork, a square RGB JPEG or PNG of 1400 to 3000 pixels)\n"
+    )
+    for destination in (f"s3://{bucket}/{PREFIX}", str(tmp_path / "elsewhere")):
+        result = run(workspace, "-q", "publish", "--to", destination, env=aws_env(moto))
+        assert (result.exit_code, result.stdout, result.stderr) == (1, "", expected), destination
+    assert not keys(moto, bucket) and not (tmp_path / "elsewhere").exists()
+    check = run(workspace, "check")
+    assert check.stderr == "".join("warning: " + line.removeprefix("Error: ") + "\n" for line in expected.splitlines())
+    # The workspace's own folder is a preview: allowed (the bundled example publishes there).
+    assert run(workspace, "-q", "publish").exit_code == 0
+    # Each is refused on its own; with all three replaced, the publish goes ahead.
+    point_at(workspace, moto, bucket)
+    show = workspace / "show.toml"
+    show.write_text(show.read_text().replace("briefings@westmarsh.gov.uk", "team@Example.COM"))
+    alone = run(workspace, "-q", "publish", "--to", f"s3://{bucket}/{PREFIX}", env=aws_env(moto))
+    assert (alone.exit_code, alone.stderr) == (
+        1,
+        "Error: show.toml: owner.email: team@Example.COM is an example address, so directories cannot reach you "
+        "(fix: give the team's address)\n",
+    )
+    show.write_text(show.read_text().replace("team@Example.COM", "briefings@westmarsh.gov.uk"))
+    live = run(workspace, "-q", "publish", "--to", f"s3://{bucket}/{PREFIX}", env=aws_env(moto))
+    assert live.exit_code == 0, live.output

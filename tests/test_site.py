@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -218,7 +218,7 @@ def test_preview_serves_the_archive_files_with_their_types(site: str) -> None:
     assert [record["slug"] for record in index.json()["briefings"]] == ["child-b", "child-a"]
 
 
-def test_embargoed_briefing_is_never_in_the_search_index(workspace: Path) -> None:
+def test_embargoed_briefing_is_never_in_the_search_index(workspace: Path, travel: Callable[[str], None]) -> None:
     future = workspace / "episodes" / "child-z"
     future.mkdir()
     data = yaml.safe_load((workspace / "episodes" / "child-a" / "briefing.yaml").read_text())
@@ -239,7 +239,8 @@ def test_embargoed_briefing_is_never_in_the_search_index(workspace: Path) -> Non
         text = (workspace / "feed" / key).read_text().lower()
         assert "zebrafish" not in text and "quokkas" not in text and "child z" not in text
 
-    result, _ = run_json(workspace, "publish", env={"BRIEFINGS_NOW": "2099-01-02T09:00:00+00:00"})
+    travel("2099-01-02T09:00:00+00:00")
+    result, _ = run_json(workspace, "publish")
     assert result.exit_code == 0, result.output
     index = json.loads((workspace / "feed" / SEARCH_INDEX_KEY).read_bytes())
     assert index["briefings"][0]["title"] == "Child Z: under embargo"
