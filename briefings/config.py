@@ -46,6 +46,16 @@ def _not_blank(value: str) -> str:
 
 
 Text = Annotated[str, Field(min_length=1), AfterValidator(_clean), AfterValidator(_not_blank)]
+# RSS 2.0 `language`: a language tag as HTML's `lang` takes it (an ISO 639 code, then an optional region).
+LANGUAGE_CODE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+
+def _language_code(value: str) -> str:
+    if not LANGUAGE_CODE.match(value):
+        raise ValueError(f"`{value}` is not a language code (fix: use an ISO 639 code such as en-GB)")
+    return value
+
+
 # Apple Podcasts: a show's description may be at most 4000 bytes.
 MAX_DESCRIPTION_BYTES = 4000
 # The main feed's default length: enough for years of briefings, small enough for apps to load quickly.
@@ -123,7 +133,7 @@ class Show(Strict):
     ]
     author: Text
     owner: Owner
-    language: Text = "en-GB"
+    language: Annotated[Text, AfterValidator(_language_code)] = "en-GB"
     category: AppleCategory = "Government"
     explicit: bool = False
     artwork: Text = "artwork.jpg"

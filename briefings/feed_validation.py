@@ -24,7 +24,7 @@ from lxml import etree
 
 from briefings.artwork import artwork_problem
 from briefings.build import Build
-from briefings.config import MAX_DESCRIPTION_BYTES, SHOW_FILE, AppleCategory, Show, load_show
+from briefings.config import LANGUAGE_CODE, MAX_DESCRIPTION_BYTES, SHOW_FILE, AppleCategory, Show, load_show
 from briefings.errors import BriefingsError, Problem, Severity, UsageError, shown
 from briefings.feed import ITUNES_NS, MAIN_FEED_KEY, PODCAST_NS, PSC_NS
 from briefings.publish import Manifest, read_manifest
@@ -54,7 +54,6 @@ EPISODE_TYPES = frozenset({"full", "trailer", "bonus"})
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DURATION = re.compile(r"^\d+$|^(\d+:)?\d{1,2}:\d{2}$")
 NPT = re.compile(r"^(\d+:)?(\d{1,2}:)?\d{1,2}(\.\d{1,3})?$")
-LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 DATE_FIX = "write it as RFC 2822, e.g. `Thu, 12 Mar 2026 10:00:00 +0000`"
 # Feeds bigger than this are not podcast feeds (and would take minutes to parse).
 MAX_FEED_BYTES = 64 * 1024 * 1024
@@ -311,7 +310,7 @@ class FeedValidator:
         language = _text(find("language"))
         if not language:
             out.add(channel, "language", "is missing", "add the show's language, e.g. <language>en-GB</language>")
-        elif not LANGUAGE.match(language):
+        elif not LANGUAGE_CODE.match(language):
             out.add(find("language"), "language", f"`{language}` is not an ISO 639 language code", "use e.g. en-GB")
         link = _text(find("link"))
         if not link:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from briefings.runner import find_ffmpeg
 from tests.conftest import REPO, copy_example, run, run_json
@@ -479,3 +482,131 @@ def test_new_creates_a_submission_that_check_explains(tmp_path: Path) -> None:
     not_audio.write_text("minutes of the panel\n" * 100)
     refused = run(workspace, "new", "child-f", "--recording", str(not_audio))
     assert refused.exit_code == 1 and not (workspace / "episodes" / "child-f").exists()
+
+
+# --- Show-level settings: `check` refuses exactly what `publish` refuses, before anything is written ---------
+
+
+def image(size: tuple[int, int], mode: str = "RGB", image_format: str = "JPEG") -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size).save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+def artwork(data: bytes | None) -> Callable[[Path], None]:
+    """Replace the show's artwork.jpg with `data`, or with a folder when None."""
+
+    def make(workspace: Path) -> None:
+        (workspace / "artwork.jpg").unlink()
+        if data is None:
+            (workspace / "artwork.jpg").mkdir()
+        else:
+            (workspace / "artwork.jpg").write_bytes(data)
+
+    return make
+
+
+def show_setting(old: str, new: str, files: dict[str, bytes] | None = None) -> Callable[[Path], None]:
+    """Edit show.toml, adding `files` to the workspace."""
+
+    def make(workspace: Path) -> None:
+        for name, data in (files or {}).items():
+            (workspace / name).write_bytes(data)
+        path = workspace / "show.toml"
+        assert old in path.read_text(), old
+        path.write_text(path.read_text().replace(old, new))
+
+    return make
+
+
+def no_artwork(workspace: Path) -> None:
+    (workspace / "artwork.jpg").unlink()
+
+
+NOT_AUDIO = b"%PDF-1.7\n" + b"report text " * 300
+S = "show.toml: audio.{name}: {value}"
+SHOW_CASES = {
+    "artwork-missing": (no_artwork, None),
+    "artwork-100px": (artwork(image((100, 100))), None),
+    "artwork-not-square": (artwork(image((1400, 1500))), None),
+    "artwork-cmyk": (artwork(image((1400, 1400), "CMYK")), None),
+    "artwork-rgba": (artwork(image((1400, 1400), "RGBA", "PNG")), None),
+    "artwork-empty": (artwork(b""), None),
+    "artwork-renamed-pdf": (artwork(NOT_AUDIO), None),
+    "artwork-folder": (artwork(None), None),
+    "bad-language": (
+        show_setting('language = "en-GB"', 'language = "English (UK)"'),
+        "show.toml: language: `English (UK)` is not a language code (fix: use an ISO 639 code such as en-GB)",
+    ),
+    "intro-missing": (
+        show_setting('# intro = "stings/intro.wav"', 'intro = "stings/intro.wav"'),
+        "show.toml: audio.intro: stings/intro.wav is not a file (fix: put the sting at stings/intro.wav or remove `intro`)",
+    ),
+    "intro-not-audio": (
+        show_setting('# intro = "stings/intro.wav"', 'intro = "intro.wav"', {"intro.wav": NOT_AUDIO}),
+        "show.toml: audio.intro: intro.wav is not readable audio (Invalid data found when processing input) (fix: export it again as WAV or FLAC, or remove `intro`)",
+    ),
+    "intro-dev-zero": (
+        show_setting('# intro = "stings/intro.wav"', 'intro = "/dev/zero"'),
+        "show.toml: audio.intro: /dev/zero is not a file (fix: put the sting at /dev/zero or remove `intro`)",
+    ),
+    "outro-missing": (
+        show_setting('# outro = "stings/outro.wav"', 'outro = "outro.flac"'),
+        "show.toml: audio.outro: outro.flac is not a file (fix: put the sting at outro.flac or remove `outro`)",
+    ),
+    "outro-not-audio": (
+        show_setting('# outro = "stings/outro.wav"', 'outro = "outro.wav"', {"outro.wav": NOT_AUDIO}),
+        "show.toml: audio.outro: outro.wav is not readable audio (Invalid data found when processing input) (fix: export it again as WAV or FLAC, or remove `outro`)",
+    ),
+    "outro-dev-zero": (
+        show_setting('# outro = "stings/outro.wav"', 'outro = "/dev/zero"'),
+        "show.toml: audio.outro: /dev/zero is not a file (fix: put the sting at /dev/zero or remove `outro`)",
+    ),
+}
+
+
+def verdict(workspace: Path, command: str) -> tuple[int, set[str]]:
+    """A command's exit code and the briefings it refuses (every one, when the show itself is refused)."""
+    result = run(workspace, command, "--json")  # an exception would fail the test: never a traceback
+    assert "Traceback" not in result.output
+    folders = {folder.name for folder in (workspace / "episodes").iterdir() if folder.is_dir()}
+    if not result.stdout:  # the show itself was refused: nothing is checked or published
+        assert result.exit_code == 1 and result.stderr.startswith("Error: "), result.output
+        return result.exit_code, folders
+    report = json.loads(result.stdout)
+    if command == "check":
+        return result.exit_code, {item["slug"] for item in report if not item["valid"]}
+    return result.exit_code, folders - set(report["episodes"]) - set(report["embargoed"])
+
+
+@pytest.mark.parametrize("name", SHOW_CASES)
+def test_a_bad_show_setting_is_refused_by_check_as_by_publish_before_anything_is_written(
+    tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make, expected = SHOW_CASES[name]
+    workspace = copy_example(tmp_path / "workspace")
+    make(workspace)
+    monkeypatch.chdir(workspace)
+    checked = run(Path("."), "check")
+    published = run(Path("."), "publish")
+    assert checked.exit_code == published.exit_code == 1
+    assert checked.stdout == ""
+    assert checked.stderr == published.stderr
+    (line,) = checked.stderr.splitlines()
+    assert line.startswith("Error: artwork.jpg: " if expected is None else f"Error: {expected}")
+    assert "Traceback" not in checked.output + published.output
+    assert not (workspace / "feed").exists()  # refused before anything was written, not an empty feed
+
+
+def test_check_and_publish_agree_on_every_case_of_the_corpus(corpus: Path) -> None:
+    # Every case in CASES (added to the corpus workspace automatically) and the two good examples.
+    checked = verdict(corpus, "check")
+    assert checked == verdict(corpus, "publish")
+    assert checked[1] == {case.slug for case in CASES}
+
+
+@pytest.mark.parametrize("name", SHOW_CASES)
+def test_check_and_publish_agree_on_every_show_setting_case(tmp_path: Path, name: str) -> None:
+    workspace = copy_example(tmp_path / "workspace")
+    SHOW_CASES[name][0](workspace)
+    assert verdict(workspace, "check") == verdict(workspace, "publish") == (1, {"child-a", "child-b"})
