@@ -184,7 +184,7 @@ def check_folder(folder: Path, show: Show, runner: Runner, cache: Path | None = 
     loaded = guarded(folder, "reading briefing.yaml", lambda: load_submission(folder, show))
     if isinstance(loaded, Problem):
         return Submission(folder.name, folder, None, (loaded,))
-    checked = guarded(folder, "checking it", lambda: check_submission(loaded, runner, cache))
+    checked = guarded(folder, "checking its recording and transcript", lambda: check_submission(loaded, runner, cache))
     if isinstance(checked, Problem):
         return replace(loaded, problems=(*loaded.problems, checked))
     return checked

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import pkgutil
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -610,3 +611,47 @@ def test_check_and_publish_agree_on_every_show_setting_case(tmp_path: Path, name
     workspace = copy_example(tmp_path / "workspace")
     SHOW_CASES[name][0](workspace)
     assert verdict(workspace, "check") == verdict(workspace, "publish") == (1, {"child-a", "child-b"})
+
+
+# --- One briefing's unexpected failure (a bug) refuses that briefing, never the run --------------------------
+
+STAGES = {
+    "reading briefing.yaml": "briefings.check:load_submission",
+    "checking its recording and transcript": "briefings.check:check_submission",
+    "encoding its recording": "briefings.build:AudioCache.process",
+    # After its MP3 is staged: what was staged for it must go too.
+    "rendering its files": "briefings.build:duration",
+}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_an_unexpected_failure_refuses_only_its_briefing(
+    workspace: Path, stage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No real input should reach this net once the known crashes are fixed, so the fault is made here.
+    original = pkgutil.resolve_name(STAGES[stage])
+
+    def failing(*arguments: object) -> object:
+        if "child-b" in repr(arguments):
+            raise RecursionError("maximum recursion depth exceeded")
+        return original(*arguments)
+
+    monkeypatch.setattr(STAGES[stage].replace(":", "."), failing)
+    monkeypatch.chdir(workspace)
+    line = (
+        f"episodes/child-b: internal error while {stage} (RecursionError); please report it "
+        "(fix: run the command again with -v and include what it prints in the report)"
+    )
+    result, summary = run_json(Path("."), "publish", "--to", "elsewhere")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert [found for found in result.stderr.splitlines() if found.startswith("episodes/child-b")] == [line]
+    assert summary["episodes"] == ["child-a"]
+    output = workspace / "elsewhere"
+    assert "Child A" in (output / "feed.xml").read_text()
+    assert not [path for path in output.rglob("*") if "child-b" in str(path)]
+    if stage in ("reading briefing.yaml", "checking its recording and transcript"):
+        checked = run(Path("."), "check")
+        assert checked.exit_code == 1
+        assert line in checked.stdout.splitlines()
+        assert "episodes/child-a: ready" in checked.stdout.splitlines()
