@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,84 +17,32 @@ from briefings.recording import SILENT_LUFS, Facts, RecordingError, analyse, rec
 from briefings.runner import Runner, each
 from briefings.submission import BRIEFING_FILE, Submission, line_index, load_submission
 from briefings.timecode import clock
+from briefings.transcript import read_transcript
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # A draft made by `briefings transcribe` carries this note until the author has corrected it.
 DRAFT_NOTE = "NOTE DRAFT"
-CUE_TIMING = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{3})\s+-->\s+(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{3})")
-
-
-def _seconds(hours: str | None, minutes: str, seconds: str, millis: str) -> float:
-    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(millis) / 1000
 
 
 def transcript_problems(path: Path, duration: float | None) -> list[Problem]:
     """Problems with a transcript file: encoding, format, and cues past the end of the recording."""
-    file = shown(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        return [Problem(file, "is not UTF-8 text", "save it as UTF-8 (in most editors: Save As, encoding UTF-8)")]
-    kind = path.suffix.lower()
-    if kind not in (".vtt", ".srt", ".txt"):
-        return [
-            Problem(
-                file,
-                f"is a {kind or 'file without extension'}, not a transcript format",
-                "provide a .vtt, .srt or .txt file",
-            )
-        ]
-    if not text.strip():
-        return [Problem(file, "is empty", "add the transcript text, or remove `transcript:`")]
-    if kind == ".txt":
-        return []
-    problems = []
-    if kind == ".vtt" and not text.startswith("WEBVTT"):
-        problems.append(
-            Problem(
-                file, "does not start with WEBVTT", "make `WEBVTT` the first line (a WebVTT file must start with it)"
-            )
+    text, cues, problems = read_transcript(path)
+    problems += [
+        Problem(
+            shown(path),
+            f"a cue starts at {clock(cue.start)}, after the recording ends ({clock(duration)})",
+            "correct the time, or check it is the right transcript",
+            line=cue.line,
         )
-    cues = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if "-->" in line:
-            match = CUE_TIMING.match(line.strip())
-            if match is None:
-                problems.append(
-                    Problem(
-                        file,
-                        f"cue timing `{line.strip()}` is not valid",
-                        "write it as 00:01:02.500 --> 00:01:05.000",
-                        line=number,
-                    )
-                )
-                continue
-            groups = match.groups()
-            cues.append((number, _seconds(*groups[:4]), _seconds(*groups[4:])))
-    if not cues and not problems:
-        problems.append(
-            Problem(
-                file, "has no timed cues", "add cues like `00:00:00.000 --> 00:00:05.000`, or use a .txt transcript"
-            )
-        )
-    for number, start, end in cues:
-        if end < start:
-            problems.append(Problem(file, "a cue ends before it starts", "correct the cue's times", line=number))
-        elif duration is not None and start > duration + 1:
-            problems.append(
-                Problem(
-                    file,
-                    f"a cue starts at {clock(start)}, after the recording ends ({clock(duration)})",
-                    "correct the time, or check it is the right transcript",
-                    line=number,
-                )
-            )
+        for cue in cues
+        if duration is not None and cue.start is not None and cue.start > duration + 1
+    ]
     if DRAFT_NOTE in text:
         problems.append(
             Problem(
-                file,
+                shown(path),
                 "is a draft made by speech recognition",
                 f"correct it against the recording, then delete the `{DRAFT_NOTE}` line",
                 severity=Severity.WARNING,

@@ -1,17 +1,16 @@
-"""Transcripts: read timed captions (WebVTT, SRT) and render them as HTML for apps that want text."""
+"""Transcripts: the one reader of WebVTT, SRT and plain-text transcripts (used by check, build, the archive
+and feed validation alike), and their HTML version for apps that want text."""
 
 from __future__ import annotations
 
 import html
-import io
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import webvtt
 from jinja2 import Environment, PackageLoader, select_autoescape
-from webvtt.errors import MalformedFileError
 
-from briefings.errors import BriefingsError, Problem, shown
+from briefings.errors import BriefingsError, Problem, Severity, shown
 from briefings.timecode import clock
 
 # The MIME types the Podcasting 2.0 `podcast:transcript` tag names for each file kind.
@@ -20,42 +19,156 @@ TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip", ".txt": 
 TIMED_TYPES = {"text/vtt", "application/x-subrip", "application/srt", "text/srt", "application/json"}
 HTML_TYPE = "text/html"
 
+# A run of non-blank lines: a cue, a NOTE or the header (WebVTT section 4.1; SRT has the same layout).
+BLOCK = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
+# A cue timing line; cue settings (WebVTT) or coordinates (some SRT) may follow the end time.
+TIME = r"(?:(\d+):)?(\d{1,2}):(\d{2})([.,])(\d{3})"
+TIMING = re.compile(rf"^[ \t]*{TIME}[ \t]+-->[ \t]+{TIME}(?:[ \t].*)?$")
+VOICE = re.compile(r"<v(?:\.[^\s>]*)?[ \t]+([^>]*)>")
+CUE_TAG = re.compile(r"<[^>]*>")
+# Characters that are not text (XML 1.0 section 2.2 cannot carry most; C1 controls are discouraged): an
+# ESC sequence pasted from a terminal would otherwise be copied into every page and feed.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+TIMING_FIX = "write it as 00:01:02.500 --> 00:01:05.000"
+
 _templates = Environment(loader=PackageLoader("briefings"), autoescape=select_autoescape(default=True))
 
 
 class TranscriptError(BriefingsError):
     """A transcript file cannot be read as the format its name says."""
 
-    def __init__(self, path: Path, message: str, fix: str) -> None:
-        self.problem = Problem(shown(path), message, fix, field="transcript")
-        super().__init__(str(self.problem))
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        super().__init__(str(problem))
 
 
 @dataclass(frozen=True)
 class Cue:
-    """One caption: when it starts, who speaks (if the file says), and the words."""
+    """One caption (or, in plain text, a paragraph): when it starts, who speaks (if the file says), the words."""
 
-    start: float
+    start: float | None
     speaker: str | None
     text: str
+    end: float | None = field(default=None, compare=False)
+    line: int = field(default=0, compare=False)  # of its timing, in the file
+
+
+def _seconds(hours: str | None, minutes: str, seconds: str, millis: str) -> float | None:
+    if int(minutes) >= 60 or int(seconds) >= 60:
+        return None
+    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(millis) / 1000
+
+
+def _words(lines: list[str]) -> tuple[str | None, str]:
+    text = " ".join(lines)
+    voice = VOICE.search(text) if "<" in text else None
+    if "<" in text:  # WebVTT voice and styling tags (<v Helen>, <i>) are not words
+        text = CUE_TAG.sub("", text)
+    # Cue text may carry HTML character references (WebVTT section 4.2.2): the words are the characters.
+    return (voice.group(1).strip() or None) if voice else None, " ".join(html.unescape(text).split())
+
+
+def parse(text: str, kind: str, file: str) -> tuple[list[Cue], list[Problem]]:
+    """The cues of a transcript of MIME type `kind`, and every problem with it (empty when it is well formed)."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    problems: list[Problem] = []
+    control = CONTROL_CHARACTERS.search(text)
+    if control is not None:
+        problems.append(
+            Problem(
+                file,
+                f"contains an invisible control character (U+{ord(control.group()):04X})",
+                "delete it (it may be a terminal code pasted with the text) and save the file again",
+                line=text.count("\n", 0, control.start()) + 1,
+            )
+        )
+    if not text.strip():
+        return [], [Problem(file, "is empty", "add the transcript text, or remove `transcript:`")]
+    if kind not in TIMED_TYPES:
+        return [Cue(None, None, " ".join(block.group().split())) for block in BLOCK.finditer(text)], problems
+    webvtt = kind == "text/vtt"
+    if webvtt and not text.startswith("WEBVTT"):
+        problems.append(
+            Problem(
+                file, "does not start with WEBVTT", "make `WEBVTT` the first line (a WebVTT file must start with it)"
+            )
+        )
+    cues: list[Cue] = []
+    line, offset, commas = 1, 0, False
+    for block in BLOCK.finditer(text):
+        line, offset = line + text.count("\n", offset, block.start()), block.start()
+        if "-->" not in block.group():
+            continue  # the header, a NOTE, STYLE or REGION block, or a stray cue number
+        lines = block.group().split("\n")
+        at = next(number for number, found in enumerate(lines) if "-->" in found)
+        timing = TIMING.match(lines[at])
+        start = end = None
+        if timing is not None:
+            start, end = _seconds(*timing.group(1, 2, 3, 5)), _seconds(*timing.group(6, 7, 8, 10))
+        if timing is None or start is None or end is None:
+            problems.append(Problem(file, f"cue timing `{lines[at].strip()}` is not valid", TIMING_FIX, line=line + at))
+            continue
+        if webvtt and "," in (timing.group(4), timing.group(9)):
+            # WebVTT section 4.1: milliseconds follow a full stop; the comma is SRT's, and players drop such cues.
+            # Said once, at the first: a file written this way has it in every cue.
+            if not commas:
+                problems.append(
+                    Problem(
+                        file,
+                        f"cue times have a comma before the milliseconds (`{lines[at].strip()}`); WebVTT needs a full stop",
+                        "replace the commas in the times with full stops, e.g. 00:00:23.411 (or, if it is SRT, name it .srt)",
+                        line=line + at,
+                    )
+                )
+            commas = True
+            continue
+        if end < start:
+            problems.append(Problem(file, "a cue ends before it starts", "correct the cue's times", line=line + at))
+            continue
+        speaker, words = _words(lines[at + 1 :])
+        if words:
+            cues.append(Cue(start, speaker, words, end, line + at))
+    if not cues and not problems:
+        problems.append(
+            Problem(
+                file,
+                "has no captions",
+                "add cues like `00:00:00.000 --> 00:00:05.000` with the words spoken, or use a .txt transcript",
+            )
+        )
+    return cues, problems
+
+
+def errors(problems: list[Problem]) -> list[Problem]:
+    """The problems that make a transcript unusable (not warnings)."""
+    return [problem for problem in problems if problem.severity is Severity.ERROR]
 
 
 def read_cues(text: str, kind: str) -> list[Cue]:
-    """The cues of a WebVTT or SRT transcript; raises ValueError if it is not that format."""
-    try:
-        if kind == "text/vtt":
-            captions = webvtt.from_string(text)
-        else:
-            captions = webvtt.from_buffer(io.StringIO(text), format="srt")
-    except MalformedFileError as error:
-        raise ValueError(str(error)) from None
-    cues = []
-    for caption in captions.captions:
-        # Cue text may carry HTML character references (WebVTT section 4.2.2); the tags are already gone.
-        words = " ".join(html.unescape(caption.text).split())
-        if words:
-            cues.append(Cue(caption.start_time.in_milliseconds() / 1000, caption.voice or None, words))
+    """The cues of a WebVTT or SRT transcript; raises ValueError if it is not well formed."""
+    cues, problems = parse(text, kind, "transcript")
+    if errors(problems):
+        raise ValueError(str(errors(problems)[0]))
     return cues
+
+
+def read_transcript(path: Path) -> tuple[str, list[Cue], list[Problem]]:
+    """A transcript file's text, cues and problems: the one reading that check and build share."""
+    file = shown(path)
+    kind = path.suffix.lower()
+    if kind not in TRANSCRIPT_TYPES:
+        fix = "provide a .vtt, .srt or .txt file"
+        return "", [], [Problem(file, f"is a {kind or 'file without extension'}, not a transcript format", fix)]
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        return (
+            "",
+            [],
+            [Problem(file, "is not UTF-8 text", "save it as UTF-8 (in most editors: Save As, encoding UTF-8)")],
+        )
+    cues, problems = parse(text, TRANSCRIPT_TYPES[kind], file)
+    return text, cues, problems
 
 
 def render_html(cues: list[Cue], title: str, language: str) -> bytes:
@@ -68,25 +181,9 @@ def render_html(cues: list[Cue], title: str, language: str) -> bytes:
 
 def html_transcript(path: Path, title: str, language: str) -> bytes | None:
     """The HTML version of a timed transcript file, or None for plain text; raises TranscriptError if unreadable."""
-    kind = TRANSCRIPT_TYPES.get(path.suffix.lower(), "text/plain")
-    if kind not in TIMED_TYPES:
+    _, cues, problems = read_transcript(path)
+    if errors(problems):
+        raise TranscriptError(errors(problems)[0])
+    if TRANSCRIPT_TYPES[path.suffix.lower()] not in TIMED_TYPES:
         return None
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise TranscriptError(path, "is not UTF-8 text", "save it as UTF-8") from None
-    try:
-        cues = read_cues(text, kind)
-    except ValueError:
-        name = "WebVTT" if kind == "text/vtt" else "SRT"
-        example = "WEBVTT, a blank line, then cues like `00:00:01.000 --> 00:00:04.000`"
-        if kind != "text/vtt":
-            example = "numbered cues like `1`, `00:00:01,000 --> 00:00:04,000`, then the words"
-        raise TranscriptError(
-            path, f"is not a readable {name} file", f"export it again; it should start with {example}"
-        ) from None
-    if not cues:
-        raise TranscriptError(
-            path, "has no captions", "add the words spoken, or leave `transcript` out of briefing.yaml"
-        )
     return render_html(cues, title, language)

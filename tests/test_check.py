@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import pkgutil
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -119,6 +120,18 @@ def symlink_out(folder: Path, audio: dict[str, Path]) -> None:
     (folder / "recording.opus").symlink_to(REPO / "episodes" / "child-b" / "recording.flac")
 
 
+def transcript(name: str, edit: Callable[[str], str]) -> Callable[[Path, dict[str, Path]], None]:
+    """Replace the transcript with the example's, edited, under `name`."""
+
+    def make(folder: Path, audio: dict[str, Path]) -> None:
+        text = (folder / "transcript.vtt").read_text()
+        (folder / "transcript.vtt").unlink()
+        (folder / name).write_text(edit(text))
+        (folder / "briefing.yaml").write_text(BASE.replace("transcript: transcript.vtt", f"transcript: {name}"))
+
+    return make
+
+
 def huge(folder: Path, audio: dict[str, Path]) -> None:
     with (folder / "briefing.yaml").open("w") as out:
         out.write(BASE)
@@ -130,7 +143,41 @@ def no_briefing(folder: Path, audio: dict[str, Path]) -> None:
 
 
 Y = "episodes/{slug}/briefing.yaml"
+T = "episodes/{slug}/transcript"
 CASES = [
+    Case(
+        "transcript-comma-decimals",
+        transcript("transcript.vtt", lambda text: re.sub(r"(\d\d)\.(\d\d\d)", r"\1,\2", text)),
+        f"{T}.vtt:3: cue times have a comma before the milliseconds (`00:00:00,000 --> 00:00:22,896`); WebVTT needs a full stop (fix: replace the commas in the times with full stops, e.g. 00:00:23.411 (or, if it is SRT, name it .srt))",
+    ),
+    Case(
+        "transcript-escape-code",
+        transcript("transcript.vtt", lambda text: text.replace("Lesson 1.", "Lesson 1.\x1b]0;pwned\x07")),
+        f"{T}.vtt:7: contains an invisible control character (U+001B) (fix: delete it (it may be a terminal code pasted with the text) and save the file again)",
+    ),
+    Case(
+        "transcript-nul",
+        transcript("transcript.txt", lambda text: "Child A.\n\nLesson 1.\x00\n"),
+        f"{T}.txt:3: contains an invisible control character (U+0000) (fix: delete it (it may be a terminal code pasted with the text) and save the file again)",
+    ),
+    Case(
+        "transcript-vertical-tab",
+        transcript("transcript.srt", lambda text: "1\n00:00:01,000 --> 00:00:04,000\nChild A.\x0b\n"),
+        f"{T}.srt:3: contains an invisible control character (U+000B) (fix: delete it (it may be a terminal code pasted with the text) and save the file again)",
+    ),
+    Case(
+        "transcript-cue-backwards",
+        transcript(
+            "transcript.vtt",
+            lambda text: text.replace("00:00:23.696 --> 00:00:32.109", "00:00:32.109 --> 00:00:23.696"),
+        ),
+        f"{T}.vtt:6: a cue ends before it starts (fix: correct the cue's times)",
+    ),
+    Case(
+        "transcript-minute-60",
+        transcript("transcript.vtt", lambda text: text.replace("00:00:23.696", "00:60:23.696")),
+        f"{T}.vtt:6: cue timing `00:60:23.696 --> 00:00:32.109` is not valid (fix: write it as 00:01:02.500 --> 00:01:05.000)",
+    ),
     Case(
         "not-audio",
         recording("recording.mp3", data=b"%PDF-1.7\n" + b"report text " * 2000),
