@@ -19,11 +19,13 @@ TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip", ".txt": 
 TIMED_TYPES = {"text/vtt", "application/x-subrip", "application/srt", "text/srt", "application/json"}
 HTML_TYPE = "text/html"
 
-# A run of non-blank lines: a cue, a NOTE or the header (WebVTT section 4.1; SRT has the same layout).
-BLOCK = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
-# A cue timing line; cue settings (WebVTT) or coordinates (some SRT) may follow the end time.
-TIME = r"(?:(\d+):)?(\d{1,2}):(\d{2})([.,])(\d{3})"
-TIMING = re.compile(rf"^[ \t]*{TIME}[ \t]+-->[ \t]+{TIME}(?:[ \t].*)?$")
+# A cue: its timing line (cue settings or SRT coordinates may follow the end time), then its lines of text up
+# to a blank line (WebVTT section 4.1; SRT has the same layout). Minutes and seconds run to 59.
+TIME = r"(?:(\d+):)?([0-5]?\d):([0-5]\d)([.,])(\d{3})"
+CUE = re.compile(
+    rf"^[ \t]*{TIME}[ \t]+-->[ \t]+{TIME}(?:[ \t][^\n]*)?(?:\n|$)((?:[ \t]*\S[^\n]*(?:\n|$))*)", re.MULTILINE
+)
+PARAGRAPH = re.compile(r"\n[ \t]*\n")
 VOICE = re.compile(r"<v(?:\.[^\s>]*)?[ \t]+([^>]*)>")
 CUE_TAG = re.compile(r"<[^>]*>")
 # Characters that are not text (XML 1.0 section 2.2 cannot carry most; C1 controls are discouraged): an
@@ -53,19 +55,19 @@ class Cue:
     line: int = field(default=0, compare=False)  # of its timing, in the file
 
 
-def _seconds(hours: str | None, minutes: str, seconds: str, millis: str) -> float | None:
-    if int(minutes) >= 60 or int(seconds) >= 60:
-        return None
-    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(millis) / 1000
-
-
-def _words(lines: list[str]) -> tuple[str | None, str]:
-    text = " ".join(lines)
-    voice = VOICE.search(text) if "<" in text else None
-    if "<" in text:  # WebVTT voice and styling tags (<v Helen>, <i>) are not words
-        text = CUE_TAG.sub("", text)
-    # Cue text may carry HTML character references (WebVTT section 4.2.2): the words are the characters.
-    return (voice.group(1).strip() or None) if voice else None, " ".join(html.unescape(text).split())
+def _words(text: str) -> tuple[str | None, str]:
+    words, speaker = text.strip(), None
+    if "\n" in words or "  " in words or "\t" in words:  # most cues are one tidy line: skip the work
+        words = " ".join(words.split())
+    if "<" in words:  # WebVTT voice and styling tags (<v Helen>, <i>) are not words
+        voice = VOICE.search(words)
+        speaker = (voice.group(1).strip() or None) if voice else None
+        words = " ".join(CUE_TAG.sub("", words).split())
+    if (
+        "&" in words
+    ):  # cue text may carry HTML character references (WebVTT section 4.2.2): the words are the characters
+        words = " ".join(html.unescape(words).split())
+    return speaker, words
 
 
 def parse(text: str, kind: str, file: str) -> tuple[list[Cue], list[Problem]]:
@@ -85,7 +87,7 @@ def parse(text: str, kind: str, file: str) -> tuple[list[Cue], list[Problem]]:
     if not text.strip():
         return [], [Problem(file, "is empty", "add the transcript text, or remove `transcript:`")]
     if kind not in TIMED_TYPES:
-        return [Cue(None, None, " ".join(block.group().split())) for block in BLOCK.finditer(text)], problems
+        return [Cue(None, None, " ".join(block.split())) for block in PARAGRAPH.split(text) if block.strip()], problems
     webvtt = kind == "text/vtt"
     if webvtt and not text.startswith("WEBVTT"):
         problems.append(
@@ -94,40 +96,42 @@ def parse(text: str, kind: str, file: str) -> tuple[list[Cue], list[Problem]]:
             )
         )
     cues: list[Cue] = []
+    timings: set[int] = set()
     line, offset, commas = 1, 0, False
-    for block in BLOCK.finditer(text):
-        line, offset = line + text.count("\n", offset, block.start()), block.start()
-        if "-->" not in block.group():
-            continue  # the header, a NOTE, STYLE or REGION block, or a stray cue number
-        lines = block.group().split("\n")
-        at = next(number for number, found in enumerate(lines) if "-->" in found)
-        timing = TIMING.match(lines[at])
-        start = end = None
-        if timing is not None:
-            start, end = _seconds(*timing.group(1, 2, 3, 5)), _seconds(*timing.group(6, 7, 8, 10))
-        if timing is None or start is None or end is None:
-            problems.append(Problem(file, f"cue timing `{lines[at].strip()}` is not valid", TIMING_FIX, line=line + at))
-            continue
-        if webvtt and "," in (timing.group(4), timing.group(9)):
+    for cue in CUE.finditer(text):
+        line, offset = line + text.count("\n", offset, cue.start()), cue.start()
+        timings.add(line)
+        hours, minutes, seconds, separator, millis, *end_time, end_separator, end_millis, body = cue.groups()
+        if webvtt and "," in (separator, end_separator):
             # WebVTT section 4.1: milliseconds follow a full stop; the comma is SRT's, and players drop such cues.
             # Said once, at the first: a file written this way has it in every cue.
             if not commas:
+                timing = cue.group().partition("\n")[0].strip()
                 problems.append(
                     Problem(
                         file,
-                        f"cue times have a comma before the milliseconds (`{lines[at].strip()}`); WebVTT needs a full stop",
+                        f"cue times have a comma before the milliseconds (`{timing}`); WebVTT needs a full stop",
                         "replace the commas in the times with full stops, e.g. 00:00:23.411 (or, if it is SRT, name it .srt)",
-                        line=line + at,
+                        line=line,
                     )
                 )
             commas = True
             continue
+        start = int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(millis) / 1000
+        end_hours, end_minutes, end_seconds = end_time
+        end = int(end_hours or 0) * 3600 + int(end_minutes) * 60 + int(end_seconds) + int(end_millis) / 1000
         if end < start:
-            problems.append(Problem(file, "a cue ends before it starts", "correct the cue's times", line=line + at))
+            problems.append(Problem(file, "a cue ends before it starts", "correct the cue's times", line=line))
             continue
-        speaker, words = _words(lines[at + 1 :])
+        speaker, words = _words(body)
         if words:
-            cues.append(Cue(start, speaker, words, end, line + at))
+            cues.append(Cue(start, speaker, words, end, line))
+    if text.count("-->") != len(timings):  # a timing line the pattern did not take: find it, for its line
+        problems += [
+            Problem(file, f"cue timing `{found.strip()}` is not valid", TIMING_FIX, line=number)
+            for number, found in enumerate(text.split("\n"), 1)
+            if "-->" in found and number not in timings
+        ]
     if not cues and not problems:
         problems.append(
             Problem(
