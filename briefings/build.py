@@ -18,7 +18,7 @@ from briefings import audio
 from briefings.check import check_all, check_show, guarded
 from briefings.config import EPISODES_DIR, STATE_DIR, AudioSettings, Show
 from briefings.episode import Episode, Timeline, chapter_list, episode_guid, from_record
-from briefings.errors import AudioError, Problem, Severity, shown
+from briefings.errors import AudioError, BriefingsError, Problem, Severity, shown
 from briefings.feed import chapters_json, render_feeds
 from briefings.progress import Tracker
 from briefings.runner import Runner, each
@@ -165,11 +165,12 @@ class Stager:
         shutil.copyfile(source, path)
         return self._record(key, path, file_sha256(path), stage)
 
-    def discard_since(self, mark: int) -> None:
-        """Remove everything staged after the first `mark` outputs (a briefing refused half-way)."""
-        for output in self.outputs[mark:]:
-            output.path.unlink(missing_ok=True)
-        del self.outputs[mark:]
+    def discard(self, keys: Collection[str]) -> None:
+        """Remove what was staged under `keys` (a briefing refused after some of its files were staged)."""
+        for output in self.outputs:
+            if output.key in keys:
+                output.path.unlink(missing_ok=True)
+        self.outputs = [output for output in self.outputs if output.key not in keys]
 
     def _record(self, key: str, path: Path, sha256: str, stage: int) -> Output:
         output = Output(key, path, sha256, path.stat().st_size, stage)
@@ -421,7 +422,7 @@ def build(
         except TranscriptError as error:
             staged = error.problem
         if isinstance(staged, Problem):
-            stager.discard_since(mark)  # nothing about a refused briefing is published
+            stager.discard({output.key for output in stager.outputs[mark:]})  # nothing about it is published
             problems.append(staged)
             continue
         episode, transcript_text = staged
@@ -456,9 +457,39 @@ def build(
                 severity=Severity.WARNING,
             )
         )
-    for key, data in render_site(show, episodes, FEED_KEY, transcripts).items():
+
+    def render(listed: list[Episode]) -> tuple[dict[str, bytes], dict[str, bytes]]:
+        texts = {episode.slug: transcripts[episode.slug] for episode in listed if episode.slug in transcripts}
+        return render_site(show, listed, FEED_KEY, texts), render_feeds(show, listed, artwork.key)
+
+    try:
+        pages, feeds = render(episodes)
+    except BriefingsError:
+        raise
+    except Exception:
+        # A bug that one briefing's text sets off: find the briefing by rendering each built now alone, refuse
+        # it, and render the others. Anything else (the show, a kept briefing) is a bug to report as it is.
+        failed = [
+            (episode, problem)
+            for episode in episodes
+            if episode.slug in built
+            and isinstance(
+                problem := guarded(
+                    workspace / EPISODES_DIR / episode.slug, "rendering its pages and feeds", partial(render, [episode])
+                ),
+                Problem,
+            )
+        ]
+        if not failed:
+            raise
+        for episode, problem in failed:
+            problems.append(problem)
+            stager.discard(episode.files)
+            episodes.remove(episode)
+        pages, feeds = render(episodes)
+    for key, data in pages.items():
         stager.add_bytes(key, data, PAGES)
-    for key, data in render_feeds(show, episodes, artwork.key).items():
+    for key, data in feeds.items():
         stager.add_bytes(key, data, FEEDS)
     return Build(
         show=show,

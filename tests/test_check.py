@@ -668,6 +668,7 @@ STAGES = {
     "encoding its recording": "briefings.build:AudioCache.process",
     # After its MP3 is staged: what was staged for it must go too.
     "rendering its files": "briefings.build:duration",
+    "rendering its pages and feeds": "briefings.build:render_site",
 }
 
 
