@@ -469,17 +469,12 @@ def build(
     except Exception:
         # A bug that one briefing's text sets off: find the briefing by rendering each built now alone, refuse
         # it, and render the others. Anything else (the show, a kept briefing) is a bug to report as it is.
-        failed = [
-            (episode, problem)
-            for episode in episodes
-            if episode.slug in built
-            and isinstance(
-                problem := guarded(
-                    workspace / EPISODES_DIR / episode.slug, "rendering its pages and feeds", partial(render, [episode])
-                ),
-                Problem,
-            )
-        ]
+        failed = []
+        for episode in [episode for episode in episodes if episode.slug in built]:
+            folder = workspace / EPISODES_DIR / episode.slug
+            alone = guarded(folder, "rendering its pages and feeds", partial(render, [episode]))
+            if isinstance(alone, Problem):
+                failed.append((episode, alone))
         if not failed:
             raise
         for episode, problem in failed:

@@ -116,8 +116,8 @@ def guarded(folder: Path, stage: str, work: Callable[[], T]) -> T | Problem:
     except BriefingsError:
         raise  # expected, and handled by the caller
     except Exception as error:
-        # The one place a bug is contained: one briefing's odd input must not hold back the others, or an
-        # embargo release due. The traceback is kept for the report: `-v` shows it.
+        # A bug is contained here: one briefing's odd input must not hold back the others, or an embargo
+        # release due. The traceback is kept for the report: `-v` shows it.
         log.debug("internal error while %s in %s", stage, folder, exc_info=True)
         return Problem(
             shown(folder),

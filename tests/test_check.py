@@ -571,6 +571,11 @@ def no_artwork(workspace: Path) -> None:
     (workspace / "artwork.jpg").unlink()
 
 
+def silent_intro(workspace: Path) -> None:
+    ffmpeg("-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", "3", str(workspace / "intro.wav"))
+    show_setting('# intro = "stings/intro.wav"', 'intro = "intro.wav"')(workspace)
+
+
 NOT_AUDIO = b"%PDF-1.7\n" + b"report text " * 300
 S = "show.toml: audio.{name}: {value}"
 SHOW_CASES = {
@@ -597,6 +602,10 @@ SHOW_CASES = {
     "intro-dev-zero": (
         show_setting('# intro = "stings/intro.wav"', 'intro = "/dev/zero"'),
         "show.toml: audio.intro: /dev/zero is not a file (fix: put the sting at /dev/zero or remove `intro`)",
+    ),
+    "intro-silent": (
+        silent_intro,
+        "show.toml: audio.intro: intro.wav is silent (fix: choose another file, or remove `intro`)",
     ),
     "outro-missing": (
         show_setting('# outro = "stings/outro.wav"', 'outro = "outro.flac"'),
@@ -644,6 +653,14 @@ def test_a_bad_show_setting_is_refused_by_check_as_by_publish_before_anything_is
     assert line.startswith("Error: artwork.jpg: " if expected is None else f"Error: {expected}")
     assert "Traceback" not in checked.output + published.output
     assert not (workspace / "feed").exists()  # refused before anything was written, not an empty feed
+
+
+def test_check_accepts_a_sting_that_is_audio(tmp_path: Path) -> None:
+    workspace = copy_example(tmp_path / "workspace")
+    shutil.copy(REPO / "episodes" / "child-b" / "recording.flac", workspace / "intro.flac")
+    show_setting('# intro = "stings/intro.wav"', 'intro = "intro.flac"')(workspace)
+    result = run(workspace, "check")
+    assert result.exit_code == 0, result.output
 
 
 def test_check_and_publish_agree_on_every_case_of_the_corpus(corpus: Path) -> None:
