@@ -10,20 +10,20 @@ import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from briefings import audio
-from briefings.artwork import check_artwork
-from briefings.check import check_all
-from briefings.config import EPISODES_DIR, STATE_DIR, AudioSettings, Show, load_show
+from briefings.check import check_all, check_show, guarded
+from briefings.config import EPISODES_DIR, STATE_DIR, AudioSettings, Show
 from briefings.episode import Episode, Timeline, chapter_list, episode_guid, from_record
-from briefings.errors import AudioError, Problem, Severity, ShowError, shown
+from briefings.errors import AudioError, BriefingsError, Problem, Severity, shown
 from briefings.feed import chapters_json, render_feeds
 from briefings.progress import Tracker
 from briefings.runner import Runner, each
 from briefings.site import render_site
-from briefings.submission import Submission, load_submissions
+from briefings.submission import Submission, episode_folders
 from briefings.tagging import MEDIA_TYPES, Tags, duration, tag
 from briefings.transcript import TRANSCRIPT_TYPES, TranscriptError, html_transcript
 
@@ -90,6 +90,8 @@ class Build:
     # Published briefings missing from this workspace or refused: rendered from their last published
     # record, their files left as they are.
     kept: tuple[str, ...] = ()
+    # Warnings about recordings encoded by this build (also among `problems`): news once, not on every run.
+    encode_warnings: tuple[Problem, ...] = ()
 
     @property
     def retained(self) -> tuple[str, ...]:
@@ -118,20 +120,6 @@ def audio_cache_key(recording: Path, settings: AudioSettings, stings: audio.Stin
         sort_keys=True,
     )
     return hashlib.sha256(f"{file_sha256(recording)}:{recipe}".encode()).hexdigest()
-
-
-def show_stings(workspace: Path, settings: AudioSettings) -> audio.Stings:
-    """The intro and outro named in show.toml, checked to exist."""
-    paths: dict[str, Path | None] = {}
-    for name in ("intro", "outro"):
-        value = getattr(settings, name)
-        paths[name] = None if value is None else workspace / value
-        if value is not None and not (workspace / value).is_file():
-            raise ShowError(
-                f"{shown(workspace / 'show.toml')}: audio.{name}: {value} is not a file "
-                f"(fix: put the sting at {shown(workspace / value)} or remove `{name}`)"
-            )
-    return audio.Stings(paths["intro"], paths["outro"])
 
 
 def _loudness(data: dict[str, Any]) -> audio.Loudness:
@@ -181,6 +169,13 @@ class Stager:
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, path)
         return self._record(key, path, file_sha256(path), stage)
+
+    def discard(self, keys: Collection[str]) -> None:
+        """Remove what was staged under `keys` (a briefing refused after some of its files were staged)."""
+        for output in self.outputs:
+            if output.key in keys:
+                output.path.unlink(missing_ok=True)
+        self.outputs = [output for output in self.outputs if output.key not in keys]
 
     def _record(self, key: str, path: Path, sha256: str, stage: int) -> Output:
         output = Output(key, path, sha256, path.stat().st_size, stage)
@@ -300,6 +295,29 @@ def _stage_episode(
     return episode
 
 
+def _render_episode(
+    stager: Stager,
+    runner: Runner,
+    show: Show,
+    submission: Submission,
+    result: Processed,
+    artwork: tuple[bytes, str],
+    guids: Mapping[str, str] | None,
+) -> tuple[Episode, str | None]:
+    """Stage one briefing's tagged audio, side files and transcript page; its episode and transcript text."""
+    transcript = submission.transcript
+    html = text = None
+    if transcript is not None and submission.briefing is not None:
+        # Read before staging anything, so a refused briefing leaves no file behind.
+        html = html_transcript(transcript, submission.briefing.title, show.language)
+        text = transcript.read_text(encoding="utf-8", errors="replace")
+    # A GUID, once published, never changes (apps would list the briefing twice): the destination's
+    # record wins over the one derived from the show id and slug.
+    guid = (guids or {}).get(submission.slug) or episode_guid(show.id, submission.slug)
+    episode = _stage_episode(stager, runner, show, submission, result.path, artwork, guid, html, result.timeline)
+    return episode, text
+
+
 def build(
     workspace: Path,
     runner: Runner,
@@ -322,13 +340,12 @@ def build(
     destination (its transcript, for its page and the search).
     """
     report = progress or (lambda message: None)
-    show = load_show(workspace)
+    analysis_cache = workspace / STATE_DIR / "cache" / "analysis"
+    # The show's settings, artwork and stings first: a bad one stops the publish before anything is written.
+    checked = check_show(workspace, runner, analysis_cache)
+    show, artwork_type, stings = checked.show, checked.artwork_type, checked.stings
     artwork_path = workspace / show.artwork
-    artwork_type = check_artwork(artwork_path)
-    stings = show_stings(workspace, show.audio)
-    submissions = check_all(
-        load_submissions(workspace, show), runner, workspace / STATE_DIR / "cache" / "analysis", jobs
-    )
+    submissions = check_all(episode_folders(workspace), show, runner, analysis_cache, jobs)
     # A withdrawn briefing is not published, so its problems do not matter.
     problems = [
         problem for submission in submissions if submission.slug not in exclude for problem in submission.problems
@@ -351,16 +368,22 @@ def build(
 
     cache = AudioCache(workspace / STATE_DIR / "cache" / "audio", runner, show.audio, stings)
 
-    def process(submission: Submission) -> tuple[Submission, Processed | AudioError]:
+    def process(submission: Submission) -> tuple[Submission, Processed | Problem]:
         slug = submission.slug
         try:
-            result = cache.process(
-                submission.recording, None if tracker is None else lambda fraction: tracker.update(slug, fraction)
+            result = guarded(
+                submission.folder,
+                "encoding its recording",
+                lambda: cache.process(
+                    submission.recording, None if tracker is None else lambda fraction: tracker.update(slug, fraction)
+                ),
             )
         except AudioError as error:
+            result = error.problem
+        if isinstance(result, Problem):
             if tracker is not None:
                 tracker.finish(slug, f"failed: {slug}")
-            return submission, error
+            return submission, result
         encoded = result.encoded
         message = f"{'encoded' if result.fresh else 'unchanged'}: {slug}"
         if result.fresh:
@@ -387,32 +410,36 @@ def build(
     )
     episodes: list[Episode] = []
     transcripts: dict[str, str] = {}
+    encode_warnings: list[Problem] = []
     for submission, result in results:
-        if isinstance(result, AudioError):
-            problems.append(result.problem)
+        if isinstance(result, Problem):
+            problems.append(result)
             continue
-        for warning in result.encoded.warnings:
-            file, _, rest = warning.partition(": ")
-            message, _, fix = rest.rpartition(" (fix: ")
-            problems.append(Problem(file, message, fix.rstrip(")"), severity=Severity.WARNING))
-        transcript = submission.transcript
-        html = None
-        if transcript is not None and submission.briefing is not None:
-            # Read before staging anything, so a refused briefing leaves no file behind.
-            try:
-                html = html_transcript(transcript, submission.briefing.title, show.language)
-            except TranscriptError as error:
-                problems.append(error.problem)
-                continue
-        # A GUID, once published, never changes (apps would list the briefing twice): the destination's
-        # record wins over the one derived from the show id and slug.
-        guid = (guids or {}).get(submission.slug) or episode_guid(show.id, submission.slug)
-        episode = _stage_episode(
-            stager, runner, show, submission, result.path, (artwork_bytes, artwork_type), guid, html, result.timeline
-        )
+        mark = len(stager.outputs)
+        try:
+            staged = guarded(
+                submission.folder,
+                "rendering its files",
+                partial(
+                    _render_episode, stager, runner, show, submission, result, (artwork_bytes, artwork_type), guids
+                ),
+            )
+        except TranscriptError as error:
+            staged = error.problem
+        if isinstance(staged, Problem):
+            stager.discard({output.key for output in stager.outputs[mark:]})  # nothing about it is published
+            problems.append(staged)
+            continue
+        episode, transcript_text = staged
         episodes.append(episode)
-        if transcript is not None:
-            transcripts[episode.slug] = transcript.read_text(encoding="utf-8", errors="replace")
+        if transcript_text is not None:
+            transcripts[episode.slug] = transcript_text
+        if result.fresh:  # said once, when it is encoded: a cached recording is not news on every run
+            for warning in result.encoded.warnings:
+                file, _, rest = warning.partition(": ")
+                message, _, fix = rest.rpartition(" (fix: ")
+                encode_warnings.append(Problem(file, message, fix.rstrip(")"), severity=Severity.WARNING))
+    problems += encode_warnings
     kept: list[str] = []
     built = {episode.slug for episode in episodes}
     for slug, record in (published or {}).items():
@@ -435,9 +462,34 @@ def build(
                 severity=Severity.WARNING,
             )
         )
-    for key, data in render_site(show, episodes, FEED_KEY, transcripts).items():
+
+    def render(listed: list[Episode]) -> tuple[dict[str, bytes], dict[str, bytes]]:
+        texts = {episode.slug: transcripts[episode.slug] for episode in listed if episode.slug in transcripts}
+        return render_site(show, listed, FEED_KEY, texts), render_feeds(show, listed, artwork.key)
+
+    try:
+        pages, feeds = render(episodes)
+    except BriefingsError:
+        raise
+    except Exception:
+        # A bug that one briefing's text sets off: find the briefing by rendering each built now alone, refuse
+        # it, and render the others. Anything else (the show, a kept briefing) is a bug to report as it is.
+        failed = []
+        for episode in [episode for episode in episodes if episode.slug in built]:
+            folder = workspace / EPISODES_DIR / episode.slug
+            alone = guarded(folder, "rendering its pages and feeds", partial(render, [episode]))
+            if isinstance(alone, Problem):
+                failed.append((episode, alone))
+        if not failed:
+            raise
+        for episode, problem in failed:
+            problems.append(problem)
+            stager.discard(episode.files)
+            episodes.remove(episode)
+        pages, feeds = render(episodes)
+    for key, data in pages.items():
         stager.add_bytes(key, data, PAGES)
-    for key, data in render_feeds(show, episodes, artwork.key).items():
+    for key, data in feeds.items():
         stager.add_bytes(key, data, FEEDS)
     return Build(
         show=show,
@@ -448,4 +500,5 @@ def build(
         withdrawn=tuple(withdrawn),
         encoded=sum(1 for _, result in results if isinstance(result, Processed) and result.fresh),
         kept=tuple(kept),
+        encode_warnings=tuple(encode_warnings),
     )

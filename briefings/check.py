@@ -1,92 +1,48 @@
-"""Check whole submissions: the metadata, the recording it names, its chapters and transcript."""
+"""Check a workspace as publish will use it: the show's settings, artwork and stings, and every submission
+(its metadata, the recording it names, its chapters and transcript). `check` and `build` both run this."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import replace
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
-from briefings.errors import Problem, Severity, shown
-from briefings.recording import Facts, RecordingError, analyse, recording_problems
+from briefings import audio
+from briefings.artwork import check_artwork
+from briefings.config import AudioSettings, Show, load_show
+from briefings.errors import BriefingsError, Problem, Severity, ShowError, shown
+from briefings.recording import SILENT_LUFS, Facts, RecordingError, analyse, recording_problems
 from briefings.runner import Runner, each
-from briefings.submission import BRIEFING_FILE, Submission, line_index
+from briefings.submission import BRIEFING_FILE, Submission, line_index, load_submission
 from briefings.timecode import clock
+from briefings.transcript import read_transcript
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # A draft made by `briefings transcribe` carries this note until the author has corrected it.
 DRAFT_NOTE = "NOTE DRAFT"
-CUE_TIMING = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{3})\s+-->\s+(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{3})")
-
-
-def _seconds(hours: str | None, minutes: str, seconds: str, millis: str) -> float:
-    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(millis) / 1000
 
 
 def transcript_problems(path: Path, duration: float | None) -> list[Problem]:
     """Problems with a transcript file: encoding, format, and cues past the end of the recording."""
-    file = shown(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        return [Problem(file, "is not UTF-8 text", "save it as UTF-8 (in most editors: Save As, encoding UTF-8)")]
-    kind = path.suffix.lower()
-    if kind not in (".vtt", ".srt", ".txt"):
-        return [
-            Problem(
-                file,
-                f"is a {kind or 'file without extension'}, not a transcript format",
-                "provide a .vtt, .srt or .txt file",
-            )
-        ]
-    if not text.strip():
-        return [Problem(file, "is empty", "add the transcript text, or remove `transcript:`")]
-    if kind == ".txt":
-        return []
-    problems = []
-    if kind == ".vtt" and not text.startswith("WEBVTT"):
-        problems.append(
-            Problem(
-                file, "does not start with WEBVTT", "make `WEBVTT` the first line (a WebVTT file must start with it)"
-            )
+    text, cues, problems = read_transcript(path)
+    problems += [
+        Problem(
+            shown(path),
+            f"a cue starts at {clock(cue.start)}, after the recording ends ({clock(duration)})",
+            "correct the time, or check it is the right transcript",
+            line=cue.line,
         )
-    cues = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if "-->" in line:
-            match = CUE_TIMING.match(line.strip())
-            if match is None:
-                problems.append(
-                    Problem(
-                        file,
-                        f"cue timing `{line.strip()}` is not valid",
-                        "write it as 00:01:02.500 --> 00:01:05.000",
-                        line=number,
-                    )
-                )
-                continue
-            groups = match.groups()
-            cues.append((number, _seconds(*groups[:4]), _seconds(*groups[4:])))
-    if not cues and not problems:
-        problems.append(
-            Problem(
-                file, "has no timed cues", "add cues like `00:00:00.000 --> 00:00:05.000`, or use a .txt transcript"
-            )
-        )
-    for number, start, end in cues:
-        if end < start:
-            problems.append(Problem(file, "a cue ends before it starts", "correct the cue's times", line=number))
-        elif duration is not None and start > duration + 1:
-            problems.append(
-                Problem(
-                    file,
-                    f"a cue starts at {clock(start)}, after the recording ends ({clock(duration)})",
-                    "correct the time, or check it is the right transcript",
-                    line=number,
-                )
-            )
+        for cue in cues
+        if duration is not None and cue.start is not None and cue.start > duration + 1
+    ]
     if DRAFT_NOTE in text:
         problems.append(
             Problem(
-                file,
+                shown(path),
                 "is a draft made by speech recognition",
                 f"correct it against the recording, then delete the `{DRAFT_NOTE}` line",
                 severity=Severity.WARNING,
@@ -153,6 +109,98 @@ def check_submission(submission: Submission, runner: Runner, cache: Path | None 
     return replace(submission, problems=tuple(problems))
 
 
-def check_all(submissions: Sequence[Submission], runner: Runner, cache: Path | None, jobs: int = 1) -> list[Submission]:
-    """Check every submission, `jobs` recordings at a time."""
-    return each(lambda submission: check_submission(submission, runner, cache), submissions, jobs)
+def guarded(folder: Path, stage: str, work: Callable[[], T]) -> T | Problem:
+    """`work()`; if it fails unexpectedly (a bug), a problem that refuses this one briefing instead of the run."""
+    try:
+        return work()
+    except BriefingsError:
+        raise  # expected, and handled by the caller
+    except Exception as error:
+        # A bug is contained here: one briefing's odd input must not hold back the others, or an embargo
+        # release due. The traceback is kept for the report: `-v` shows it.
+        log.debug("internal error while %s in %s", stage, folder, exc_info=True)
+        return Problem(
+            shown(folder),
+            f"internal error while {stage} ({type(error).__name__}); please report it",
+            "run the command again with -v and include what it prints in the report",
+        )
+
+
+def check_folder(folder: Path, show: Show, runner: Runner, cache: Path | None = None) -> Submission:
+    """Load and check one episode folder; an unexpected failure refuses this briefing alone."""
+    loaded = guarded(folder, "reading briefing.yaml", lambda: load_submission(folder, show))
+    if isinstance(loaded, Problem):
+        return Submission(folder.name, folder, None, (loaded,))
+    checked = guarded(folder, "checking its recording and transcript", lambda: check_submission(loaded, runner, cache))
+    if isinstance(checked, Problem):
+        return replace(loaded, problems=(*loaded.problems, checked))
+    return checked
+
+
+def check_all(
+    folders: Sequence[Path], show: Show, runner: Runner, cache: Path | None, jobs: int = 1
+) -> list[Submission]:
+    """Load and check every episode folder, `jobs` at a time."""
+    return each(lambda folder: check_folder(folder, show, runner, cache), folders, jobs)
+
+
+def show_stings(workspace: Path, settings: AudioSettings) -> audio.Stings:
+    """The intro and outro named in show.toml, checked to exist."""
+    paths: dict[str, Path | None] = {}
+    missing = []
+    for name in ("intro", "outro"):
+        value = getattr(settings, name)
+        paths[name] = None if value is None else workspace / value
+        if value is not None and not (workspace / value).is_file():
+            missing.append(
+                f"{shown(workspace / 'show.toml')}: audio.{name}: {value} is not a file "
+                f"(fix: put the sting at {shown(workspace / value)} or remove `{name}`)"
+            )
+    if missing:
+        raise ShowError("\n".join(missing))
+    return audio.Stings(paths["intro"], paths["outro"])
+
+
+@dataclass(frozen=True)
+class CheckedShow:
+    """A show whose settings, artwork and stings publish can use."""
+
+    show: Show
+    artwork_type: str
+    stings: audio.Stings
+
+
+def _sting_problem(workspace: Path, name: str, value: str, runner: Runner, cache: Path | None) -> str | None:
+    where = f"{shown(workspace / 'show.toml')}: audio.{name}: {value}"
+    try:
+        facts = analyse(runner, workspace / value, cache)
+    except RecordingError as error:
+        return f"{where} is not readable audio ({error}) (fix: export it again as WAV or FLAC, or remove `{name}`)"
+    if facts.integrated <= SILENT_LUFS:
+        return f"{where} is silent (fix: choose another file, or remove `{name}`)"
+    return None
+
+
+def check_show(workspace: Path, runner: Runner, cache: Path | None = None) -> CheckedShow:
+    """show.toml, its artwork and its stings, checked as publish uses them, before any briefing is;
+    raises ShowError with every problem, one per line."""
+    show = load_show(workspace)
+    problems: list[str] = []
+    artwork_type = stings = None
+    try:
+        artwork_type = check_artwork(workspace / show.artwork)
+    except ShowError as error:
+        problems.append(str(error))
+    try:
+        stings = show_stings(workspace, show.audio)
+    except ShowError as error:
+        problems.append(str(error))
+    if stings is not None:
+        for name in ("intro", "outro"):
+            value = getattr(show.audio, name)
+            problem = None if value is None else _sting_problem(workspace, name, value, runner, cache)
+            if problem is not None:
+                problems.append(problem)
+    if problems or artwork_type is None or stings is None:
+        raise ShowError("\n".join(problems))
+    return CheckedShow(show, artwork_type, stings)

@@ -26,9 +26,9 @@ from pydantic import ValidationError
 
 from briefings import __version__, audio
 from briefings.artwork import placeholder
-from briefings.build import FEED_KEY, Build, build, show_stings, staging
+from briefings.build import FEED_KEY, Build, build, staging
 from briefings.cdn import invalidate
-from briefings.check import check_all
+from briefings.check import check_all, check_show, show_stings
 from briefings.config import (
     DEFAULT_OUTPUT,
     EPISODES_DIR,
@@ -62,7 +62,7 @@ from briefings.runner import Runner, stop_on_sigterm
 from briefings.serve import PreviewServer
 from briefings.status import briefing_states
 from briefings.storage import LocalStorage, S3Storage, Storage, without_credentials
-from briefings.submission import BRIEFING_FILE, SLUG_PATTERN, load_submissions, slug_for
+from briefings.submission import BRIEFING_FILE, SLUG_PATTERN, episode_folders, load_submissions, slug_for
 from briefings.tagging import duration
 from briefings.timecode import clock
 
@@ -943,20 +943,22 @@ def check(options: Options, slugs: tuple[str, ...], jobs: int | None, as_json: b
 
         briefings check child-a
     """
-    show = load_show(options.workspace)
+    runner = Runner()
+    cache = options.workspace / STATE_DIR / "cache" / "analysis"
+    # The same checks as publish, in the same code: the show's settings, artwork and stings, then each briefing.
+    show = check_show(options.workspace, runner, cache).show
+    folders = episode_folders(options.workspace)
+    known = {folder.name for folder in folders}
     for unreplaced in placeholder_problems(options.workspace, show):
         click.echo(f"warning: {unreplaced}", err=True)  # publish refuses it for a live destination
-    submissions = load_submissions(options.workspace, show)
-    known = {submission.slug for submission in submissions}
     for slug in slugs:
         if slug not in known:
             folder = shown(options.workspace / EPISODES_DIR / slug)
             raise UsageError(
                 f"{folder}: no such briefing (fix: choose one of: {', '.join(sorted(known)) or 'none yet'})"
             )
-    chosen = [submission for submission in submissions if not slugs or submission.slug in slugs]
-    cache = options.workspace / STATE_DIR / "cache" / "analysis"
-    checked = check_all(chosen, Runner(), cache, jobs or os.cpu_count() or 1)
+    chosen = [folder for folder in folders if not slugs or folder.name in slugs]
+    checked = check_all(chosen, show, runner, cache, jobs or os.cpu_count() or 1)
     problems = [problem for submission in checked for problem in submission.problems]
     errors = sum(problem.severity is Severity.ERROR for problem in problems)
     if as_json:

@@ -212,6 +212,9 @@ def release(
     if not dry_run and not refused(result):
         # Only a publish that refused nothing is remembered: refused briefings are rebuilt and reported each time.
         remembered = {key: summary[key] for key in REMEMBERED}
+        # A run that finds nothing changed repeats the last one's warnings, but not those about an encode:
+        # that one was news when the recording was encoded (a cron job would print it every few minutes).
+        remembered["problems"] = [str(problem) for problem in result.problems if problem not in result.encode_warnings]
         write_published(
             workspace,
             identity(storage),

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from briefings.search import (
 )
 from briefings.submission import ReviewType
 from briefings.timecode import clock
+from briefings.transcript import parse
 
 # Autoescape everything: author text is never trusted, a <script> in a title must show as text.
 # The templates ship in the package and never change while it runs: no need to check their files each render.
@@ -87,30 +86,10 @@ class Filters:
     years: list[tuple[int, int]]
 
 
-# A WebVTT or SRT cue: its timing line (start time captured) and the lines of text up to the next blank line.
-CUE = re.compile(
-    r"^[ \t]*(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{3})[ \t]+-->[^\n]*\n((?:[ \t]*\S[^\n]*(?:\n|$))*)", re.MULTILINE
-)
-CUE_TAG = re.compile(r"<[^>]*>")
-
-
 def transcript_paragraphs(text: str, kind: str) -> list[tuple[float | None, str]]:
     """Readable paragraphs of a transcript, each with its start time when the format has one."""
-    if kind == "text/plain":
-        return [(None, " ".join(block.split())) for block in re.split(r"\n\s*\n", text) if block.strip()]
-    paragraphs: list[tuple[float | None, str]] = []
-    for hours, minutes, seconds, millis, cue in CUE.findall(text.replace("\r\n", "\n")):
-        words = cue.strip()
-        if "\n" in words or "  " in words or "\t" in words:  # most cues are one tidy line: skip the work
-            words = " ".join(words.split())
-        if "<" in words:  # WebVTT voice and styling tags (<v Helen>, <i>) are not words
-            words = " ".join(CUE_TAG.sub("", words).split())
-        if "&" in words:  # WebVTT writes & < > as &amp; &lt; &gt;: the words are the characters
-            words = " ".join(html.unescape(words).split())
-        if words:
-            start = int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(millis) / 1000
-            paragraphs.append((start, words))
-    return paragraphs
+    cues, _ = parse(text, kind, "")
+    return [(cue.start, cue.text) for cue in cues]
 
 
 def transcript_html(paragraphs: Sequence[tuple[float | None, str]]) -> Markup:

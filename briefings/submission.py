@@ -409,10 +409,14 @@ def load_submission(folder: Path, show: Show) -> Submission:
     return Submission(slug, folder, briefing if not problems else None, tuple(problems), files)
 
 
-def load_submissions(workspace: Path, show: Show) -> list[Submission]:
+def episode_folders(workspace: Path) -> list[Path]:
     """Every episode folder in the workspace, sorted by slug."""
     episodes = workspace / EPISODES_DIR
     if not episodes.is_dir():
         return []
-    folders = sorted(p for p in episodes.iterdir() if p.is_dir() and not p.name.startswith("."))
-    return [load_submission(folder, show) for folder in folders]
+    return sorted(p for p in episodes.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def load_submissions(workspace: Path, show: Show) -> list[Submission]:
+    """Every episode folder in the workspace, loaded, sorted by slug."""
+    return [load_submission(folder, show) for folder in episode_folders(workspace)]

@@ -1,17 +1,16 @@
-"""Transcripts: read timed captions (WebVTT, SRT) and render them as HTML for apps that want text."""
+"""Transcripts: the one reader of WebVTT, SRT and plain-text transcripts (used by check, build, the archive
+and feed validation alike), and their HTML version for apps that want text."""
 
 from __future__ import annotations
 
 import html
-import io
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import webvtt
 from jinja2 import Environment, PackageLoader, select_autoescape
-from webvtt.errors import MalformedFileError
 
-from briefings.errors import BriefingsError, Problem, shown
+from briefings.errors import BriefingsError, Problem, Severity, shown
 from briefings.timecode import clock
 
 # The MIME types the Podcasting 2.0 `podcast:transcript` tag names for each file kind.
@@ -20,42 +19,160 @@ TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip", ".txt": 
 TIMED_TYPES = {"text/vtt", "application/x-subrip", "application/srt", "text/srt", "application/json"}
 HTML_TYPE = "text/html"
 
+# A cue: its timing line (cue settings or SRT coordinates may follow the end time), then its lines of text up
+# to a blank line (WebVTT section 4.1; SRT has the same layout). Minutes and seconds run to 59.
+TIME = r"(?:(\d+):)?([0-5]?\d):([0-5]\d)([.,])(\d{3})"
+CUE = re.compile(
+    rf"^[ \t]*{TIME}[ \t]+-->[ \t]+{TIME}(?:[ \t][^\n]*)?(?:\n|$)((?:[ \t]*\S[^\n]*(?:\n|$))*)", re.MULTILINE
+)
+PARAGRAPH = re.compile(r"\n[ \t]*\n")
+VOICE = re.compile(r"<v(?:\.[^\s>]*)?[ \t]+([^>]*)>")
+CUE_TAG = re.compile(r"<[^>]*>")
+# Characters that are not text (XML 1.0 section 2.2 cannot carry most; C1 controls are discouraged): an
+# ESC sequence pasted from a terminal would otherwise be copied into every page and feed.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+TIMING_FIX = "write it as 00:01:02.500 --> 00:01:05.000"
+
 _templates = Environment(loader=PackageLoader("briefings"), autoescape=select_autoescape(default=True))
 
 
 class TranscriptError(BriefingsError):
     """A transcript file cannot be read as the format its name says."""
 
-    def __init__(self, path: Path, message: str, fix: str) -> None:
-        self.problem = Problem(shown(path), message, fix, field="transcript")
-        super().__init__(str(self.problem))
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        super().__init__(str(problem))
 
 
 @dataclass(frozen=True)
 class Cue:
-    """One caption: when it starts, who speaks (if the file says), and the words."""
+    """One caption (or, in plain text, a paragraph): when it starts, who speaks (if the file says), the words."""
 
-    start: float
+    start: float | None
     speaker: str | None
     text: str
+    end: float | None = field(default=None, compare=False)
+    line: int = field(default=0, compare=False)  # of its timing, in the file
+
+
+def _words(text: str) -> tuple[str | None, str]:
+    words, speaker = text.strip(), None
+    if "\n" in words or "  " in words or "\t" in words:  # most cues are one tidy line: skip the work
+        words = " ".join(words.split())
+    if "<" in words:  # WebVTT voice and styling tags (<v Helen>, <i>) are not words
+        voice = VOICE.search(words)
+        speaker = (voice.group(1).strip() or None) if voice else None
+        words = " ".join(CUE_TAG.sub("", words).split())
+    if (
+        "&" in words
+    ):  # cue text may carry HTML character references (WebVTT section 4.2.2): the words are the characters
+        words = " ".join(html.unescape(words).split())
+    return speaker, words
+
+
+def parse(text: str, kind: str, file: str) -> tuple[list[Cue], list[Problem]]:
+    """The cues of a transcript of MIME type `kind`, and every problem with it (empty when it is well formed)."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    problems: list[Problem] = []
+    control = CONTROL_CHARACTERS.search(text)
+    if control is not None:
+        problems.append(
+            Problem(
+                file,
+                f"contains an invisible control character (U+{ord(control.group()):04X})",
+                "delete it (it may be a terminal code pasted with the text) and save the file again",
+                line=text.count("\n", 0, control.start()) + 1,
+            )
+        )
+    if not text.strip():
+        return [], [Problem(file, "is empty", "add the transcript text, or remove `transcript:`")]
+    if kind not in TIMED_TYPES:
+        return [Cue(None, None, " ".join(block.split())) for block in PARAGRAPH.split(text) if block.strip()], problems
+    webvtt = kind == "text/vtt"
+    if webvtt and not text.startswith("WEBVTT"):
+        problems.append(
+            Problem(
+                file, "does not start with WEBVTT", "make `WEBVTT` the first line (a WebVTT file must start with it)"
+            )
+        )
+    cues: list[Cue] = []
+    timings: set[int] = set()
+    line, offset, commas = 1, 0, False
+    for cue in CUE.finditer(text):
+        line, offset = line + text.count("\n", offset, cue.start()), cue.start()
+        timings.add(line)
+        hours, minutes, seconds, separator, millis, *end_time, end_separator, end_millis, body = cue.groups()
+        if webvtt and "," in (separator, end_separator):
+            # WebVTT section 4.1: milliseconds follow a full stop; the comma is SRT's, and players drop such cues.
+            # Said once, at the first: a file written this way has it in every cue.
+            if not commas:
+                timing = cue.group().partition("\n")[0].strip()
+                problems.append(
+                    Problem(
+                        file,
+                        f"cue times have a comma before the milliseconds (`{timing}`); WebVTT needs a full stop",
+                        "replace the commas in the times with full stops, e.g. 00:00:23.411 (or, if it is SRT, name it .srt)",
+                        line=line,
+                    )
+                )
+            commas = True
+            continue
+        start = int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(millis) / 1000
+        end_hours, end_minutes, end_seconds = end_time
+        end = int(end_hours or 0) * 3600 + int(end_minutes) * 60 + int(end_seconds) + int(end_millis) / 1000
+        if end < start:
+            problems.append(Problem(file, "a cue ends before it starts", "correct the cue's times", line=line))
+            continue
+        speaker, words = _words(body)
+        if words:
+            cues.append(Cue(start, speaker, words, end, line))
+    if text.count("-->") != len(timings):  # a timing line the pattern did not take: find it, for its line
+        problems += [
+            Problem(file, f"cue timing `{found.strip()}` is not valid", TIMING_FIX, line=number)
+            for number, found in enumerate(text.split("\n"), 1)
+            if "-->" in found and number not in timings
+        ]
+    if not cues and not problems:
+        problems.append(
+            Problem(
+                file,
+                "has no captions",
+                "add cues like `00:00:00.000 --> 00:00:05.000` with the words spoken, or use a .txt transcript",
+            )
+        )
+    return cues, problems
+
+
+def errors(problems: list[Problem]) -> list[Problem]:
+    """The problems that make a transcript unusable (not warnings)."""
+    return [problem for problem in problems if problem.severity is Severity.ERROR]
 
 
 def read_cues(text: str, kind: str) -> list[Cue]:
-    """The cues of a WebVTT or SRT transcript; raises ValueError if it is not that format."""
-    try:
-        if kind == "text/vtt":
-            captions = webvtt.from_string(text)
-        else:
-            captions = webvtt.from_buffer(io.StringIO(text), format="srt")
-    except MalformedFileError as error:
-        raise ValueError(str(error)) from None
-    cues = []
-    for caption in captions.captions:
-        # Cue text may carry HTML character references (WebVTT section 4.2.2); the tags are already gone.
-        words = " ".join(html.unescape(caption.text).split())
-        if words:
-            cues.append(Cue(caption.start_time.in_milliseconds() / 1000, caption.voice or None, words))
+    """The cues of a WebVTT or SRT transcript; raises ValueError if it is not well formed."""
+    cues, problems = parse(text, kind, "transcript")
+    if errors(problems):
+        raise ValueError(str(errors(problems)[0]))
     return cues
+
+
+def read_transcript(path: Path) -> tuple[str, list[Cue], list[Problem]]:
+    """A transcript file's text, cues and problems: the one reading that check and build share."""
+    file = shown(path)
+    kind = path.suffix.lower()
+    if kind not in TRANSCRIPT_TYPES:
+        fix = "provide a .vtt, .srt or .txt file"
+        return "", [], [Problem(file, f"is a {kind or 'file without extension'}, not a transcript format", fix)]
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        return (
+            "",
+            [],
+            [Problem(file, "is not UTF-8 text", "save it as UTF-8 (in most editors: Save As, encoding UTF-8)")],
+        )
+    cues, problems = parse(text, TRANSCRIPT_TYPES[kind], file)
+    return text, cues, problems
 
 
 def render_html(cues: list[Cue], title: str, language: str) -> bytes:
@@ -68,25 +185,9 @@ def render_html(cues: list[Cue], title: str, language: str) -> bytes:
 
 def html_transcript(path: Path, title: str, language: str) -> bytes | None:
     """The HTML version of a timed transcript file, or None for plain text; raises TranscriptError if unreadable."""
-    kind = TRANSCRIPT_TYPES.get(path.suffix.lower(), "text/plain")
-    if kind not in TIMED_TYPES:
+    _, cues, problems = read_transcript(path)
+    if errors(problems):
+        raise TranscriptError(errors(problems)[0])
+    if TRANSCRIPT_TYPES[path.suffix.lower()] not in TIMED_TYPES:
         return None
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise TranscriptError(path, "is not UTF-8 text", "save it as UTF-8") from None
-    try:
-        cues = read_cues(text, kind)
-    except ValueError:
-        name = "WebVTT" if kind == "text/vtt" else "SRT"
-        example = "WEBVTT, a blank line, then cues like `00:00:01.000 --> 00:00:04.000`"
-        if kind != "text/vtt":
-            example = "numbered cues like `1`, `00:00:01,000 --> 00:00:04,000`, then the words"
-        raise TranscriptError(
-            path, f"is not a readable {name} file", f"export it again; it should start with {example}"
-        ) from None
-    if not cues:
-        raise TranscriptError(
-            path, "has no captions", "add the words spoken, or leave `transcript` out of briefing.yaml"
-        )
     return render_html(cues, title, language)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import json
+import pkgutil
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -10,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from briefings.runner import find_ffmpeg
 from tests.conftest import REPO, copy_example, run, run_json
@@ -115,6 +120,18 @@ def symlink_out(folder: Path, audio: dict[str, Path]) -> None:
     (folder / "recording.opus").symlink_to(REPO / "episodes" / "child-b" / "recording.flac")
 
 
+def transcript(name: str, edit: Callable[[str], str]) -> Callable[[Path, dict[str, Path]], None]:
+    """Replace the transcript with the example's, edited, under `name`."""
+
+    def make(folder: Path, audio: dict[str, Path]) -> None:
+        text = (folder / "transcript.vtt").read_text()
+        (folder / "transcript.vtt").unlink()
+        (folder / name).write_text(edit(text))
+        (folder / "briefing.yaml").write_text(BASE.replace("transcript: transcript.vtt", f"transcript: {name}"))
+
+    return make
+
+
 def huge(folder: Path, audio: dict[str, Path]) -> None:
     with (folder / "briefing.yaml").open("w") as out:
         out.write(BASE)
@@ -148,7 +165,41 @@ Y = "episodes/{slug}/briefing.yaml"
 INVISIBLE_LINE = (
     f"{Y}:9: review.subject: contains invisible control characters (fix: retype the text or paste it as plain text)"
 )
+T = "episodes/{slug}/transcript"
 CASES = [
+    Case(
+        "transcript-comma-decimals",
+        transcript("transcript.vtt", lambda text: re.sub(r"(\d\d)\.(\d\d\d)", r"\1,\2", text)),
+        f"{T}.vtt:3: cue times have a comma before the milliseconds (`00:00:00,000 --> 00:00:22,896`); WebVTT needs a full stop (fix: replace the commas in the times with full stops, e.g. 00:00:23.411 (or, if it is SRT, name it .srt))",
+    ),
+    Case(
+        "transcript-escape-code",
+        transcript("transcript.vtt", lambda text: text.replace("Lesson 1.", "Lesson 1.\x1b]0;pwned\x07")),
+        f"{T}.vtt:7: contains an invisible control character (U+001B) (fix: delete it (it may be a terminal code pasted with the text) and save the file again)",
+    ),
+    Case(
+        "transcript-nul",
+        transcript("transcript.txt", lambda text: "Child A.\n\nLesson 1.\x00\n"),
+        f"{T}.txt:3: contains an invisible control character (U+0000) (fix: delete it (it may be a terminal code pasted with the text) and save the file again)",
+    ),
+    Case(
+        "transcript-vertical-tab",
+        transcript("transcript.srt", lambda text: "1\n00:00:01,000 --> 00:00:04,000\nChild A.\x0b\n"),
+        f"{T}.srt:3: contains an invisible control character (U+000B) (fix: delete it (it may be a terminal code pasted with the text) and save the file again)",
+    ),
+    Case(
+        "transcript-cue-backwards",
+        transcript(
+            "transcript.vtt",
+            lambda text: text.replace("00:00:23.696 --> 00:00:32.109", "00:00:32.109 --> 00:00:23.696"),
+        ),
+        f"{T}.vtt:6: a cue ends before it starts (fix: correct the cue's times)",
+    ),
+    Case(
+        "transcript-minute-60",
+        transcript("transcript.vtt", lambda text: text.replace("00:00:23.696", "00:60:23.696")),
+        f"{T}.vtt:6: cue timing `00:60:23.696 --> 00:00:32.109` is not valid (fix: write it as 00:01:02.500 --> 00:01:05.000)",
+    ),
     Case(
         "not-audio",
         recording("recording.mp3", data=b"%PDF-1.7\n" + b"report text " * 2000),
@@ -624,3 +675,193 @@ def test_new_creates_a_submission_that_check_explains(tmp_path: Path) -> None:
     not_audio.write_text("minutes of the panel\n" * 100)
     refused = run(workspace, "new", "child-f", "--recording", str(not_audio))
     assert refused.exit_code == 1 and not (workspace / "episodes" / "child-f").exists()
+
+
+# --- Show-level settings: `check` refuses exactly what `publish` refuses, before anything is written ---------
+
+
+def image(size: tuple[int, int], mode: str = "RGB", image_format: str = "JPEG") -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size).save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+def artwork(data: bytes | None) -> Callable[[Path], None]:
+    """Replace the show's artwork.jpg with `data`, or with a folder when None."""
+
+    def make(workspace: Path) -> None:
+        (workspace / "artwork.jpg").unlink()
+        if data is None:
+            (workspace / "artwork.jpg").mkdir()
+        else:
+            (workspace / "artwork.jpg").write_bytes(data)
+
+    return make
+
+
+def show_setting(old: str, new: str, files: dict[str, bytes] | None = None) -> Callable[[Path], None]:
+    """Edit show.toml, adding `files` to the workspace."""
+
+    def make(workspace: Path) -> None:
+        for name, data in (files or {}).items():
+            (workspace / name).write_bytes(data)
+        path = workspace / "show.toml"
+        assert old in path.read_text(), old
+        path.write_text(path.read_text().replace(old, new))
+
+    return make
+
+
+def no_artwork(workspace: Path) -> None:
+    (workspace / "artwork.jpg").unlink()
+
+
+def silent_intro(workspace: Path) -> None:
+    ffmpeg("-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", "3", str(workspace / "intro.wav"))
+    show_setting('# intro = "stings/intro.wav"', 'intro = "intro.wav"')(workspace)
+
+
+NOT_AUDIO = b"%PDF-1.7\n" + b"report text " * 300
+S = "show.toml: audio.{name}: {value}"
+SHOW_CASES = {
+    "artwork-missing": (no_artwork, None),
+    "artwork-100px": (artwork(image((100, 100))), None),
+    "artwork-not-square": (artwork(image((1400, 1500))), None),
+    "artwork-cmyk": (artwork(image((1400, 1400), "CMYK")), None),
+    "artwork-rgba": (artwork(image((1400, 1400), "RGBA", "PNG")), None),
+    "artwork-empty": (artwork(b""), None),
+    "artwork-renamed-pdf": (artwork(NOT_AUDIO), None),
+    "artwork-folder": (artwork(None), None),
+    "bad-language": (
+        show_setting('language = "en-GB"', 'language = "English (UK)"'),
+        "show.toml: language: `English (UK)` is not a language code (fix: use an ISO 639 code such as en-GB)",
+    ),
+    "intro-missing": (
+        show_setting('# intro = "stings/intro.wav"', 'intro = "stings/intro.wav"'),
+        "show.toml: audio.intro: stings/intro.wav is not a file (fix: put the sting at stings/intro.wav or remove `intro`)",
+    ),
+    "intro-not-audio": (
+        show_setting('# intro = "stings/intro.wav"', 'intro = "intro.wav"', {"intro.wav": NOT_AUDIO}),
+        "show.toml: audio.intro: intro.wav is not readable audio (Invalid data found when processing input) (fix: export it again as WAV or FLAC, or remove `intro`)",
+    ),
+    "intro-dev-zero": (
+        show_setting('# intro = "stings/intro.wav"', 'intro = "/dev/zero"'),
+        "show.toml: audio.intro: /dev/zero is not a file (fix: put the sting at /dev/zero or remove `intro`)",
+    ),
+    "intro-silent": (
+        silent_intro,
+        "show.toml: audio.intro: intro.wav is silent (fix: choose another file, or remove `intro`)",
+    ),
+    "outro-missing": (
+        show_setting('# outro = "stings/outro.wav"', 'outro = "outro.flac"'),
+        "show.toml: audio.outro: outro.flac is not a file (fix: put the sting at outro.flac or remove `outro`)",
+    ),
+    "outro-not-audio": (
+        show_setting('# outro = "stings/outro.wav"', 'outro = "outro.wav"', {"outro.wav": NOT_AUDIO}),
+        "show.toml: audio.outro: outro.wav is not readable audio (Invalid data found when processing input) (fix: export it again as WAV or FLAC, or remove `outro`)",
+    ),
+    "outro-dev-zero": (
+        show_setting('# outro = "stings/outro.wav"', 'outro = "/dev/zero"'),
+        "show.toml: audio.outro: /dev/zero is not a file (fix: put the sting at /dev/zero or remove `outro`)",
+    ),
+}
+
+
+def verdict(workspace: Path, command: str) -> tuple[int, set[str]]:
+    """A command's exit code and the briefings it refuses (every one, when the show itself is refused)."""
+    result = run(workspace, command, "--json")  # an exception would fail the test: never a traceback
+    assert "Traceback" not in result.output
+    folders = {folder.name for folder in (workspace / "episodes").iterdir() if folder.is_dir()}
+    if not result.stdout:  # the show itself was refused: nothing is checked or published
+        assert result.exit_code == 1 and result.stderr.startswith("Error: "), result.output
+        return result.exit_code, folders
+    report = json.loads(result.stdout)
+    if command == "check":
+        return result.exit_code, {item["slug"] for item in report if not item["valid"]}
+    return result.exit_code, folders - set(report["episodes"]) - set(report["embargoed"])
+
+
+@pytest.mark.parametrize("name", SHOW_CASES)
+def test_a_bad_show_setting_is_refused_by_check_as_by_publish_before_anything_is_written(
+    tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make, expected = SHOW_CASES[name]
+    workspace = copy_example(tmp_path / "workspace")
+    make(workspace)
+    monkeypatch.chdir(workspace)
+    checked = run(Path("."), "check")
+    published = run(Path("."), "publish")
+    assert checked.exit_code == published.exit_code == 1
+    assert checked.stdout == ""
+    assert checked.stderr == published.stderr
+    (line,) = checked.stderr.splitlines()
+    assert line.startswith("Error: artwork.jpg: " if expected is None else f"Error: {expected}")
+    assert "Traceback" not in checked.output + published.output
+    assert not (workspace / "feed").exists()  # refused before anything was written, not an empty feed
+
+
+def test_check_accepts_a_sting_that_is_audio(tmp_path: Path) -> None:
+    workspace = copy_example(tmp_path / "workspace")
+    shutil.copy(REPO / "episodes" / "child-b" / "recording.flac", workspace / "intro.flac")
+    show_setting('# intro = "stings/intro.wav"', 'intro = "intro.flac"')(workspace)
+    result = run(workspace, "check")
+    assert result.exit_code == 0, result.output
+
+
+def test_check_and_publish_agree_on_every_case_of_the_corpus(corpus: Path) -> None:
+    # Every case in CASES (added to the corpus workspace automatically) and the two good examples.
+    checked = verdict(corpus, "check")
+    assert checked == verdict(corpus, "publish")
+    assert checked[1] == {case.slug for case in CASES}
+
+
+@pytest.mark.parametrize("name", SHOW_CASES)
+def test_check_and_publish_agree_on_every_show_setting_case(tmp_path: Path, name: str) -> None:
+    workspace = copy_example(tmp_path / "workspace")
+    SHOW_CASES[name][0](workspace)
+    assert verdict(workspace, "check") == verdict(workspace, "publish") == (1, {"child-a", "child-b"})
+
+
+# --- One briefing's unexpected failure (a bug) refuses that briefing, never the run --------------------------
+
+STAGES = {
+    "reading briefing.yaml": "briefings.check:load_submission",
+    "checking its recording and transcript": "briefings.check:check_submission",
+    "encoding its recording": "briefings.build:AudioCache.process",
+    # After its MP3 is staged: what was staged for it must go too.
+    "rendering its files": "briefings.build:duration",
+    "rendering its pages and feeds": "briefings.build:render_site",
+}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_an_unexpected_failure_refuses_only_its_briefing(
+    workspace: Path, stage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No real input should reach this net once the known crashes are fixed, so the fault is made here.
+    original = pkgutil.resolve_name(STAGES[stage])
+
+    def failing(*arguments: object) -> object:
+        if "child-b" in repr(arguments):
+            raise RecursionError("maximum recursion depth exceeded")
+        return original(*arguments)
+
+    monkeypatch.setattr(STAGES[stage].replace(":", "."), failing)
+    monkeypatch.chdir(workspace)
+    line = (
+        f"episodes/child-b: internal error while {stage} (RecursionError); please report it "
+        "(fix: run the command again with -v and include what it prints in the report)"
+    )
+    result, summary = run_json(Path("."), "publish", "--to", "elsewhere")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert [found for found in result.stderr.splitlines() if found.startswith("episodes/child-b")] == [line]
+    assert summary["episodes"] == ["child-a"]
+    output = workspace / "elsewhere"
+    assert "Child A" in (output / "feed.xml").read_text()
+    assert not [path for path in output.rglob("*") if "child-b" in str(path)]
+    if stage in ("reading briefing.yaml", "checking its recording and transcript"):
+        checked = run(Path("."), "check")
+        assert checked.exit_code == 1
+        assert line in checked.stdout.splitlines()
+        assert "episodes/child-a: ready" in checked.stdout.splitlines()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from lxml import etree
 from mutagen.id3 import ID3
 from mutagen.mp4 import MP4
 
+from briefings.runner import find_ffmpeg
 from tests.conftest import REPO, copy_example, ebur128, run, run_json
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
@@ -309,3 +311,26 @@ def test_commands_offer_only_options_they_use(workspace: Path) -> None:
         result = run(workspace, command, *(["child-a"] if command == "withdraw" else []), option, "2")
         assert result.exit_code == 2 and f"No such option '{option}'" in result.stderr, result.output
         assert option not in run(workspace, command, "--help").stdout
+
+
+def test_a_limiter_warning_is_said_when_the_recording_is_encoded_not_on_every_run(workspace: Path) -> None:
+    # A whisper with loud clicks: reaching -16 LUFS drives the clicks far into the limiter.
+    folder = workspace / "episodes" / "child-a"
+    subprocess.run(
+        [find_ffmpeg(), "-loglevel", "error", "-f", "lavfi", "-i",
+         "aevalsrc=exprs='0.004*sin(2*PI*200*t)+0.9*lt(mod(t,2),0.0005)':s=44100:d=50", folder / "recording.wav"],
+        check=True,
+    )  # fmt: skip
+    briefing = folder / "briefing.yaml"
+    briefing.write_text(briefing.read_text().replace("recording: recording.opus", "recording: recording.wav"))
+
+    def limiter_warnings() -> list[str]:
+        result = run(workspace, "publish")
+        assert result.exit_code == 0, result.output
+        return [line for line in result.stderr.splitlines() if "dB of peak limiting" in line]
+
+    (warning,) = limiter_warnings()  # encoded now
+    assert warning.startswith(f"warning: {folder / 'recording.wav'}: reaching -16 LUFS needs ")
+    assert limiter_warnings() == []  # nothing changed: a cron job's run says nothing about it
+    briefing.write_text(briefing.read_text().replace("the baby nobody saw", "the baby no one saw"))
+    assert limiter_warnings() == []  # rebuilt, but the recording comes from the cache: no news

@@ -576,6 +576,33 @@ def test_no_console_errors_on_any_page(page: Page, site: str, problems: Problems
     assert visited == 6 and list(problems) == []
 
 
+def test_every_page_carries_the_content_security_policy_and_it_blocks_inline_script(
+    browser: Browser, site: str, published: Path
+) -> None:
+    pages = sorted((published / "feed").rglob("*.html"))
+    assert "briefings/child-a/transcript.html" in [str(path.relative_to(published / "feed")) for path in pages]
+    policies = {
+        str(path): html.parse(str(path)).getroot().xpath('//meta[@http-equiv="Content-Security-Policy"]/@content')
+        for path in pages
+    }
+    assert {str(policy) for found in policies.values() for policy in found} == {
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
+        "connect-src 'self'; base-uri 'none'; form-action 'none'"
+    }
+    assert all(len(found) == 1 for found in policies.values()), policies
+    # And Chromium enforces it: a script written into the page (as an injection would be) does not run.
+    context = browser.new_context()
+    page = context.new_page()
+    for path in ("briefings/child-a/", "briefings/child-a/transcript.html"):
+        page.goto(site + path)
+        page.evaluate(
+            "() => { const s = document.createElement('script'); s.textContent = 'window.ran = 1';"
+            " document.head.append(s); }"
+        )
+        assert page.evaluate("() => window.ran") is None, path
+    context.close()
+
+
 def test_long_lists_come_in_pages_and_results_in_batches(page: Page, many: str) -> None:
     page.goto(many)
     newest = [f"Child {number}: a copy" for number in range(44, -1, -1)]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import feedparser
+import pytest
 from lxml import etree, html
 
 from briefings.transcript import Cue, read_cues
-from tests.conftest import copy_example, run_json
+from tests.conftest import copy_example, run, run_json
 
 BASE = "https://briefings.example.org/"
 PODCAST = {"podcast": "https://podcastindex.org/namespace/1.0"}
@@ -58,3 +60,34 @@ def test_an_unreadable_transcript_refuses_only_its_briefing(tmp_path: Path) -> N
     assert "Child A" in feed and "Child B" not in feed
     assert not (workspace / "feed" / "briefings" / "child-b").exists()
     assert not list((workspace / "feed" / "media").glob("child-b-*"))
+
+
+def test_comma_decimals_in_webvtt_get_one_line_from_check_and_publish_alike(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vtt = workspace / "episodes" / "child-b" / "transcript.vtt"
+    vtt.write_text(re.sub(r"(\d\d)\.(\d\d\d)", r"\1,\2", vtt.read_text()))
+    monkeypatch.chdir(workspace)
+    line = (
+        "episodes/child-b/transcript.vtt:3: cue times have a comma before the milliseconds "
+        "(`00:00:00,000 --> 00:00:22,611`); WebVTT needs a full stop (fix: replace the commas in the times with "
+        "full stops, e.g. 00:00:23.411 (or, if it is SRT, name it .srt))"
+    )
+    checked = run(Path("."), "check")
+    assert checked.exit_code == 1
+    assert [found for found in checked.stdout.splitlines() if "child-b/" in found] == [line]
+    published, summary = run_json(Path("."), "publish", "--to", "elsewhere")
+    assert published.exit_code == 1
+    assert [found for found in published.stderr.splitlines() if "child-b/" in found] == [line]
+    assert summary["episodes"] == ["child-a"]
+    # SRT writes the comma: the same times are fine there.
+    assert read_cues(re.sub(r"^WEBVTT\n\n", "", vtt.read_text()), "application/x-subrip")[0].start == 0.0
+
+
+def test_control_characters_in_a_transcript_are_refused_not_copied_into_pages() -> None:
+    for character in ("\x1b", "\x0b", "\x00", "\x85"):
+        with pytest.raises(ValueError, match=f"U\\+{ord(character):04X}"):
+            read_cues(f"WEBVTT\n\n00:00.000 --> 00:02.000\nHello{character}\n", "text/vtt")
+    assert read_cues("WEBVTT\n\n00:00.000 --> 00:02.000\nTabs\tand CRLF\r\n", "text/vtt") == [
+        Cue(0.0, None, "Tabs and CRLF")
+    ]
