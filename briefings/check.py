@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from briefings.config import AudioSettings
 from briefings.errors import Problem, Severity, shown
 from briefings.recording import Facts, RecordingError, analyse, recording_problems
 from briefings.runner import Runner, each
@@ -113,8 +114,11 @@ def _chapter_problems(submission: Submission, facts: Facts) -> list[Problem]:
     ]
 
 
-def check_submission(submission: Submission, runner: Runner, cache: Path | None = None) -> Submission:
-    """The submission with every problem of its recording, chapters and transcript added."""
+def check_submission(
+    submission: Submission, runner: Runner, cache: Path | None = None, settings: AudioSettings | None = None
+) -> Submission:
+    """The submission with every problem of its recording (measured as the show's `settings` will process
+    it), chapters and transcript added."""
     if "recording" not in submission.files:
         return submission
     problems = list(submission.problems)
@@ -124,15 +128,9 @@ def check_submission(submission: Submission, runner: Runner, cache: Path | None 
         problems.append(Problem(shown(recording), "is empty (0 bytes)", "copy or export the recording again"))
     else:
         try:
-            facts = analyse(runner, recording, cache)
+            facts = analyse(runner, recording, cache, settings)
         except RecordingError as error:
-            problems.append(
-                Problem(
-                    shown(recording),
-                    f"is not a readable audio recording ({error})",
-                    "export it again as WAV, FLAC, MP3 or M4A",
-                )
-            )
+            problems.append(error.problem)
     if facts is not None:
         problems += recording_problems(recording, facts)
         if submission.briefing is not None:
@@ -153,6 +151,12 @@ def check_submission(submission: Submission, runner: Runner, cache: Path | None 
     return replace(submission, problems=tuple(problems))
 
 
-def check_all(submissions: Sequence[Submission], runner: Runner, cache: Path | None, jobs: int = 1) -> list[Submission]:
+def check_all(
+    submissions: Sequence[Submission],
+    runner: Runner,
+    cache: Path | None,
+    jobs: int = 1,
+    settings: AudioSettings | None = None,
+) -> list[Submission]:
     """Check every submission, `jobs` recordings at a time."""
-    return each(lambda submission: check_submission(submission, runner, cache), submissions, jobs)
+    return each(lambda submission: check_submission(submission, runner, cache, settings), submissions, jobs)

@@ -635,7 +635,7 @@ def check(options: Options, slugs: tuple[str, ...], jobs: int | None, as_json: b
             )
     chosen = [submission for submission in submissions if not slugs or submission.slug in slugs]
     cache = options.workspace / STATE_DIR / "cache" / "analysis"
-    checked = check_all(chosen, Runner(), cache, jobs or os.cpu_count() or 1)
+    checked = check_all(chosen, Runner(), cache, jobs or os.cpu_count() or 1, show.audio)
     problems = [problem for submission in checked for problem in submission.problems]
     errors = sum(problem.severity is Severity.ERROR for problem in problems)
     if as_json:
@@ -759,9 +759,7 @@ def new(options: Options, slug: str, recording: Path) -> None:
     try:
         facts = analyse(runner, recording)
     except RecordingError as error:
-        raise BriefingsError(
-            f"{shown(recording)}: not a readable audio recording ({error}) (fix: export it again as WAV, FLAC, MP3 or M4A)"
-        ) from None
+        raise BriefingsError(str(error.problem)) from None
     starts = suggest_chapters(pauses(runner, recording), facts.duration)
     chapters = "".join(f'  - start: "{clock(start)}"\n    title: ""\n' for start in starts)
     name = f"recording{recording.suffix.lower()}"
