@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -13,12 +14,12 @@ from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4, MP4Cover
 from pydub.generators import Sine, WhiteNoise
 
-from briefings import audio
+from briefings import audio, ffmpeg_report
 from briefings.config import AudioSettings
 from briefings.errors import AudioError
 from briefings.runner import Runner, find_ffmpeg
 from briefings.tagging import Tags, tag
-from tests.conftest import REPO, ebur128
+from tests.conftest import REPO, copy_example, ebur128, run
 
 
 def lavfi(target: Path, source: str, *encoding: str) -> Path:
@@ -328,3 +329,42 @@ def test_peaky_speech_lands_on_target_in_one_encode(tmp_path: Path) -> None:
 )
 def test_rehearsal_sample_is_about_a_minute(duration: float | None, expected: str) -> None:
     assert audio.sample_filter(duration) == expected
+
+
+def test_a_build_decodes_each_recording_twice_and_check_and_a_rebuild_not_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Checking, measuring and encoding each decoded the recording once: checking now shares the
+    # measuring pass (issue 12), so a new recording is decoded to measure it and to encode it.
+    workspace = copy_example(tmp_path / "workspace")
+    recordings = [
+        workspace / "episodes" / "child-a" / "recording.opus",
+        workspace / "episodes" / "child-b" / "recording.flac",
+    ]
+    caplog.set_level(logging.DEBUG, logger="briefings.runner")
+
+    def decodes() -> list[int]:
+        """How many ffmpeg runs read each recording past its header, since the last call."""
+        counts = [sum(f"-i {path} " in record.getMessage() for record in caplog.records) for path in recordings]
+        caplog.clear()
+        return counts
+
+    assert run(workspace, "build").exit_code == 0
+    assert decodes() == [2, 2]
+    assert run(workspace, "check").exit_code == 0
+    assert run(workspace, "build").exit_code == 0
+    assert decodes() == [0, 0]
+
+
+def test_a_summary_is_read_past_the_empty_line_a_meter_may_log_after_it() -> None:
+    # As ffmpeg 7 printed it from the rehearsal: b5's meter logged an empty line of its own after its
+    # summary, before b4's summary began.
+    report = (
+        "[ebur128@b5 @ 0x7f68400151c0] Summary:\n\n  Integrated loudness:\n    I:         -13.3 LUFS\n"
+        "    Threshold: -23.4 LUFS\n\n[ebur128@b5 @ 0x7f68400151c0] \n"
+        "[ebur128@b4 @ 0x7f6840013d40] Summary:\n\n  Integrated loudness:\n    I:         -13.6 LUFS\n"
+        "  True peak:\n    Peak:        -1.2 dBFS\n"
+    )
+    assert ffmpeg_report.loudness(report, "b5") == (-13.3, pytest.approx(float("nan"), nan_ok=True))
+    assert ffmpeg_report.loudness(report, "b4") == (-13.6, -1.2)
+    assert ffmpeg_report.loudness(report, "raw") is None
