@@ -106,7 +106,7 @@ class Loudness:
 @dataclass(frozen=True)
 class Analysis:
     """What the measuring pass found in one input: loudness, length and silences (start, end) as conformed
-    to the output, and its container, rate, channels, declared length and sample peaks as it is."""
+    to the output, and its container, rate, channels, declared length and (when asked for) sample peaks as it is."""
 
     loudness: Loudness
     duration: float
@@ -207,22 +207,28 @@ def measure_arguments(
     sample: Path | None = None,
     duration: float | None = None,
     options: Sequence[str] = (),
+    native: bool = False,
 ) -> list[str]:
-    """ffmpeg arguments that decode `source` once and print its sample peaks and length as it is, and its
-    EBU R128 summary and silences conformed to `settings`, and write a `sample` of it (conformed, as
+    """ffmpeg arguments that decode `source` once and print its EBU R128 summary and silences conformed to
+    `settings` (and its sample peaks as it is, if `native`), and write a `sample` of it (conformed, as
     32-bit float WAV) for the rehearsal."""
-    native = "astats@native=measure_perchannel=none:measure_overall=Peak_level+Peak_count+Number_of_samples"
     silences = f"silencedetect@trim=noise={settings.silence_threshold:g}dB:duration={SHORTEST_SILENCE:g}"
     meter = f"ebur128@measure=peak=sample:framelog=quiet,{DISCARD}"
-    chain = f"[0:a:0]{native},{conform_filter(settings)},{silences}"
+    graph = f"[0:a:0]{conform_filter(settings)},{silences},"
     if sample is None:
-        return [*options, "-i", str(source), "-filter_complex", f"{chain},{meter}[measured]", "-map", "[measured]",
-                "-f", "null", "-"]  # fmt: skip
-    graph = f"{chain},asplit[measure][keep];[measure]{meter}[measured];[keep]anull{sample_filter(duration)}[sample]"
-    return [
-        "-y", *options, "-i", str(source), "-filter_complex", graph, "-map", "[measured]", "-f", "null", "-",
-        "-map", "[sample]", "-c:a", "pcm_f32le", "-f", "wav", str(sample),
-    ]  # fmt: skip
+        graph += f"{meter}[measured]"
+    else:
+        graph += f"asplit[measure][keep];[measure]{meter}[measured];[keep]anull{sample_filter(duration)}[sample]"
+    arguments = ["-y", *options, "-i", str(source), "-filter_complex", graph, "-map", "[measured]", "-f", "null", "-"]
+    if sample is not None:
+        arguments += ["-map", "[sample]", "-c:a", "pcm_f32le", "-f", "wav", str(sample)]
+    if native:
+        # Counting the samples at the peak takes astats' full statistics, as dear as the loudness meter: in a
+        # filtergraph of its own, which ffmpeg (7 and later) runs in a thread of its own, beside the meter.
+        peaks = "astats@native=measure_perchannel=none:measure_overall=Peak_level+Peak_count"
+        arguments += ["-filter_complex", f"[0:a:0]{peaks},asetpts=N/SR/TB,{DISCARD}[native]", "-map", "[native]",
+                      "-f", "null", "-"]  # fmt: skip
+    return arguments
 
 
 def meter_arguments(source: Path) -> list[str]:
@@ -346,30 +352,29 @@ def analyse(
     settings: AudioSettings,
     progress: Progress | None = None,
     sample: Path | None = None,
+    native: bool = False,
 ) -> Analysis:
     """Decode `source` once, conformed to `settings`, and measure its loudness, length and silences
-    (keeping a `sample` of it for the rehearsal, if a path is given)."""
+    (and its sample peaks as it is, if `native`; keeping a `sample` of it for the rehearsal, if a path is given)."""
     probe = runner.ffmpeg_run(["-i", str(source)]).stderr
     expected, options = ffmpeg_report.duration(probe), input_options(probe)
+    done = [0.0]
 
     def advanced(seconds: float) -> None:
+        done[0] = seconds
         if progress is not None and expected:
             progress(min(1.0, seconds / expected))
 
-    arguments = measure_arguments(source, settings, sample, expected, options)
+    arguments = measure_arguments(source, settings, sample, expected, options, native)
     process = runner.ffmpeg_stream(arguments, advanced)
     report = process.stderr
-    loudness, found, peaks = (
-        _summary(report, "measure", "dBFS"),
-        ffmpeg_report.stream(report),
-        ffmpeg_report.peaks(report, "native"),
-    )
+    loudness, found = _summary(report, "measure", "dBFS"), ffmpeg_report.stream(report)
+    peaks = ffmpeg_report.peaks(report, "native") if native else (-math.inf, 0.0)
     if process.returncode != 0 or loudness is None or found is None or peaks is None:
         raise _unreadable(source, report)
-    duration = peaks[2] / found.sample_rate
     return Analysis(
-        loudness, duration, ffmpeg_report.silences(report, "trim", duration), sample, options,
-        found.container, found.sample_rate, found.channels, found.duration, peaks[0], peaks[1],
+        loudness, done[0], ffmpeg_report.silences(report, "trim", done[0]), sample, options,
+        found.container, found.sample_rate, found.channels, found.duration, *peaks,
     )  # fmt: skip
 
 
@@ -389,7 +394,7 @@ def analyse_cached(runner: Runner, source: Path, settings: AudioSettings, folder
     # A name of its own per pass: two briefings may share a recording and be checked at once.
     partial = folder / f"{key}.{uuid.uuid4().hex[:8]}.partial.wav"
     try:
-        analysis = analyse(runner, source, settings, sample=partial)
+        analysis = analyse(runner, source, settings, sample=partial, native=True)
         os.replace(partial, sample)
     finally:
         partial.unlink(missing_ok=True)

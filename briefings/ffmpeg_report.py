@@ -90,12 +90,11 @@ def loudness(report: str, instance: str | None) -> tuple[float, float] | None:
     return _level(integrated.group(1)), math.nan if peak is None else _level(peak.group(1))
 
 
-def peaks(report: str, instance: str) -> tuple[float, float, int] | None:
-    """Peak level (dBFS), how many samples reach it, and the number of samples per channel, from
-    `astats@instance` measuring Peak_level+Peak_count+Number_of_samples overall."""
+def peaks(report: str, instance: str) -> tuple[float, float] | None:
+    """Peak level (dBFS) and how many samples reach it, from `astats@instance` measuring Peak_level+Peak_count overall."""
     values = dict(line.partition(": ")[::2] for line in _lines(report, f"astats@{instance}") if ": " in line)
     try:
-        return _level(values["Peak level dB"]), float(values["Peak count"]), int(float(values["Number of samples"]))
+        return _level(values["Peak level dB"]), float(values["Peak count"])
     except (KeyError, ValueError):
         return None
 

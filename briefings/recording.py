@@ -87,7 +87,7 @@ def analyse(runner: Runner, path: Path, cache: Path | None = None, settings: Aud
     settings = settings or AudioSettings()
     try:
         if cache is None:
-            return facts_of(audio.analyse(runner, path, settings))
+            return facts_of(audio.analyse(runner, path, settings, native=True))
         return facts_of(audio.analyse_cached(runner, path, settings, cache))
     except AudioError as error:
         problem = error.problem
