@@ -3,8 +3,8 @@
 The recording is decoded twice. The measuring pass gives integrated loudness, sample peak and
 silences (EBU R128 / ITU-R BS.1770 via the `ebur128` filter, `silencedetect`), what `briefings check`
 needs to know about the input as it is (its format, channels, length and clipping, via `astats`), and
-keeps a one-minute sample; a build caches it, so checking and processing a recording share it. A rehearsal on that sample finds what the limiter and the encoder will take off the
-loudness. The encoding pass does everything else at once: trim, downmix, resample, a linear gain, a
+keeps a one-minute sample; a build caches it, so checking and processing a recording share one pass.
+A rehearsal on that sample finds what the limiter and the encoder will take off the loudness. The encoding pass does everything else at once: trim, downmix, resample, a linear gain, a
 peak limiter, optional intro and outro stings, the MP3 (or AAC) encode, and, through a loopback decoder
 (ffmpeg 7.1+ `-dec`), decoding and metering the encoded audio as it is written, so the encoded file is verified
 without another pass.
