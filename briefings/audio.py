@@ -1,9 +1,10 @@
 """Measure, trim, normalise and encode a recording with ffmpeg, streaming: nothing holds the whole file.
 
 The recording is decoded twice. The measuring pass gives integrated loudness, sample peak and
-silences (EBU R128 / ITU-R BS.1770 via the `ebur128` filter, `silencedetect`) and keeps a one-minute
-sample. A rehearsal on that sample finds what the limiter and the encoder will take off the
-loudness. The encoding pass does everything else at once: trim, downmix, resample, a linear gain, a
+silences (EBU R128 / ITU-R BS.1770 via the `ebur128` filter, `silencedetect`), what `briefings check`
+needs to know about the input as it is (its format, channels, length and clipping, via `astats`), and
+keeps a one-minute sample; a build caches it, so checking and processing a recording share one pass.
+A rehearsal on that sample finds what the limiter and the encoder will take off the loudness. The encoding pass does everything else at once: trim, downmix, resample, a linear gain, a
 peak limiter, optional intro and outro stings, the MP3 (or AAC) encode, and, through a loopback decoder
 (ffmpeg 7.1+ `-dec`), decoding and metering the encoded audio as it is written, so the encoded file is verified
 without another pass.
@@ -11,16 +12,21 @@ without another pass.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import math
-import re
+import os
 import tempfile
+import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from briefings import ffmpeg_report
 from briefings.config import AudioSettings
 from briefings.errors import AudioError, shown
+from briefings.inputs import file_sha256
 from briefings.runner import Runner, find_ffmpeg
 
 __all__ = [
@@ -30,6 +36,7 @@ __all__ = [
     "Stings",
     "Trim",
     "analyse",
+    "analyse_cached",
     "encode_arguments",
     "find_ffmpeg",
     "measure",
@@ -38,6 +45,8 @@ __all__ = [
 
 # EBU R128 / ITU-R BS.1770 integrated loudness gates out silence at -70 LUFS: below it there is no programme.
 SILENT_LUFS = -70.0
+# ... and is measured over blocks of 400 ms (ITU-R BS.1770-4, 2.8): anything shorter has no loudness at all.
+SHORTEST_MEASURABLE = 0.4
 # Apple asks for -16 LUFS within ±1 LU; aim for half of that.
 LOUDNESS_TOLERANCE = 0.5
 # The limiter works on samples at 44.1/48 kHz; inter-sample peaks and the MP3 encoder add overshoot
@@ -47,6 +56,16 @@ LOUDNESS_TOLERANCE = 0.5
 LIMITER_MARGIN = 2.0
 # Speech peaks are brief: a fast limiter taking up to about 10 dB off them goes unnoticed; more is audible.
 AUDIBLE_LIMITING_DB = 10.0
+# So much limiting means a few peaks stand far above the speech: knocks, clicks, coughs, plosives.
+LIMITING_FIX = (
+    "soften the loudest peaks (knocks, clicks, coughs, popped p and b sounds) with an audio editor's "
+    "de-clicker or compressor, or cut them, then process it again"
+)
+UNREADABLE = "not a readable audio recording"
+UNREADABLE_FIX = "export it again as WAV, FLAC, MP3 or M4A"
+NO_AUDIO_FIX = "choose the file with the sound, or export the audio alone as WAV, FLAC, MP3 or M4A"
+# Part of the cached analyses' names: a change to what they hold gives new names, so old ones are not read.
+ANALYSIS_VERSION = 3
 # Encodes tried before giving up; the first normally passes (the rehearsal sees to that).
 ATTEMPTS = 4
 # Before encoding, a rehearsal on a sample of the recording finds what the encoder takes off the
@@ -86,13 +105,20 @@ class Loudness:
 
 @dataclass(frozen=True)
 class Analysis:
-    """What the measuring pass found in one input: loudness, length and silences (start, end)."""
+    """What the measuring pass found in one input: loudness, length and silences (start, end) as conformed
+    to the output, and its container, rate, channels, declared length and (when asked for) sample peaks as it is."""
 
     loudness: Loudness
     duration: float
     silences: tuple[tuple[float, float], ...] = ()
     sample: Path | None = None
     input_options: tuple[str, ...] = ()
+    container: str = ""
+    sample_rate: int = 0
+    channels: int = 0
+    header_duration: float | None = None
+    peak_level: float = -math.inf
+    peak_count: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -157,7 +183,8 @@ WAV_INPUT = ("-max_size", "131072")
 
 def input_options(probe_report: str) -> tuple[str, ...]:
     """Demuxer options for the input that `ffmpeg -i` described in `probe_report`."""
-    return WAV_INPUT if re.search(r"^Input #0, wav,", probe_report, re.MULTILINE) else ()
+    found = ffmpeg_report.stream(probe_report)
+    return WAV_INPUT if found is not None and found.container == "wav" else ()
 
 
 def sample_filter(duration: float | None) -> str:
@@ -176,31 +203,38 @@ def sample_filter(duration: float | None) -> str:
 
 def measure_arguments(
     source: Path,
-    settings: AudioSettings | None,
-    silences: bool = False,
-    true_peak: bool = True,
+    settings: AudioSettings,
     sample: Path | None = None,
     duration: float | None = None,
     options: Sequence[str] = (),
+    native: bool = False,
 ) -> list[str]:
-    """ffmpeg arguments that decode `source` once and print its EBU R128 summary (and silences), and
-    write a `sample` of it (conformed to `settings`, as 32-bit float WAV) for the rehearsal."""
-    chain = f"ebur128=peak={'true' if true_peak else 'sample'}:framelog=quiet,{DISCARD}"
-    if silences and settings is not None:
-        chain = f"silencedetect=noise={settings.silence_threshold:g}dB:duration={SHORTEST_SILENCE:g},{chain}"
-    if settings is None:
-        return [*options, "-i", str(source), "-map", "0:a:0", "-af", chain, "-f", "null", "-"]
+    """ffmpeg arguments that decode `source` once and print its EBU R128 summary and silences conformed to
+    `settings` (and its sample peaks as it is, if `native`), and write a `sample` of it (conformed, as
+    32-bit float WAV) for the rehearsal."""
+    silences = f"silencedetect@trim=noise={settings.silence_threshold:g}dB:duration={SHORTEST_SILENCE:g}"
+    meter = f"ebur128@measure=peak=sample:framelog=quiet,{DISCARD}"
+    graph = f"[0:a:0]{conform_filter(settings)},{silences},"
     if sample is None:
-        chain = f"{conform_filter(settings)},{chain}"
-        return [*options, "-i", str(source), "-map", "0:a:0", "-af", chain, "-f", "null", "-"]
-    graph = (
-        f"[0:a:0]{conform_filter(settings)},asplit[measure][keep];[measure]{chain}[measured];"
-        f"[keep]anull{sample_filter(duration)}[sample]"
-    )
-    return [
-        "-y", *options, "-i", str(source), "-filter_complex", graph, "-map", "[measured]", "-f", "null", "-",
-        "-map", "[sample]", "-c:a", "pcm_f32le", "-f", "wav", str(sample),
-    ]  # fmt: skip
+        graph += f"{meter}[measured]"
+    else:
+        graph += f"asplit[measure][keep];[measure]{meter}[measured];[keep]anull{sample_filter(duration)}[sample]"
+    arguments = ["-y", *options, "-i", str(source), "-filter_complex", graph, "-map", "[measured]", "-f", "null", "-"]
+    if sample is not None:
+        arguments += ["-map", "[sample]", "-c:a", "pcm_f32le", "-f", "wav", str(sample)]
+    if native:
+        # Counting the samples at the peak takes astats' full statistics, as dear as the loudness meter: in a
+        # filtergraph of its own, which ffmpeg (7 and later) runs in a thread of its own, beside the meter.
+        peaks = "astats@native=measure_perchannel=none:measure_overall=Peak_level+Peak_count"
+        arguments += ["-filter_complex", f"[0:a:0]{peaks},asetpts=N/SR/TB,{DISCARD}[native]", "-map", "[native]",
+                      "-f", "null", "-"]  # fmt: skip
+    return arguments
+
+
+def meter_arguments(source: Path) -> list[str]:
+    """ffmpeg arguments that decode `source` and print its integrated loudness and true peak."""
+    chain = f"ebur128@measure=peak=true:framelog=quiet,{DISCARD}"
+    return ["-i", str(source), "-map", "0:a:0", "-af", chain, "-f", "null", "-"]
 
 
 def limiter_filter(limit: float) -> str:
@@ -298,74 +332,32 @@ def codec_options(settings: AudioSettings) -> list[str]:
     return [*codec, *rate, *container]
 
 
-def _number(pattern: str, report: str) -> float | None:
-    found = re.findall(pattern, report)
-    if not found:
+def _summary(report: str, name: str | None, unit: str = "dBTP") -> Loudness | None:
+    """The integrated loudness and peak in the summary of the meter `ebur128@name` (None: the one without a name)."""
+    found = ffmpeg_report.loudness(report, name)
+    if found is None or (unit and math.isnan(found[1])):
         return None
-    return -math.inf if found[-1] == "-inf" else float(found[-1])
-
-
-def _summary(report: str, name: str = "", unit: str = "dBTP") -> Loudness | None:
-    """The integrated loudness and peak in the last ebur128 summary (of the instance `ebur128@name`)."""
-    marker = f"[ebur128@{name} @" if name else "Summary:"
-    if marker not in report:
-        return None
-    summary = report[report.rindex(marker) :]
-    summary = summary[summary.index("Summary:") :] if "Summary:" in summary else ""
-    # The summary's own lines are unprefixed; the next "[...]" line belongs to something else.
-    summary = summary.split("\n[", 1)[0]
-    integrated = _number(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
-    peak = _number(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
-    if integrated is None or (peak is None and unit):
-        return None
-    if peak is None:  # metered without a peak meter (`unit` empty): loudness only
-        peak = math.nan
-    return Loudness(integrated, peak, unit)
-
-
-def _silences(report: str) -> tuple[tuple[float, float], ...]:
-    starts = [float(value) for value in re.findall(r"silence_start: (-?[\d.e+-]+)", report)]
-    ends = [float(value) for value in re.findall(r"silence_end: (-?[\d.e+-]+)", report)]
-    return tuple(zip(starts, ends, strict=False))
-
-
-def _duration(report: str) -> float | None:
-    found = re.findall(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", report)
-    if not found:
-        return None
-    hours, minutes, seconds = found[0]
-    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
-
-
-def _first_error_line(report: str) -> str:
-    lines = [line.strip() for line in report.splitlines() if line.strip()]
-    for line in reversed(lines):
-        if "Error" in line or "Invalid" in line or "matches no streams" in line or "No such file" in line:
-            line = re.sub(r"^\[[^]]+\]\s*", "", line)
-            return re.sub(r"^Error opening (input|output) files?:\s*", "", line)
-    return lines[-1] if lines else "ffmpeg failed"
+    return Loudness(found[0], found[1], unit)
 
 
 def _unreadable(source: Path, report: str) -> AudioError:
-    return AudioError(
-        source,
-        f"not a readable audio recording ({_first_error_line(report)})",
-        "export it again as WAV, FLAC, MP3 or M4A",
-    )
+    if ffmpeg_report.has_no_audio(report):
+        return AudioError(source, "has no audio track", NO_AUDIO_FIX)
+    return AudioError(source, f"{UNREADABLE} ({ffmpeg_report.complaint(report)})", UNREADABLE_FIX)
 
 
 def analyse(
     runner: Runner,
     source: Path,
     settings: AudioSettings,
-    silences: bool = True,
     progress: Progress | None = None,
     sample: Path | None = None,
+    native: bool = False,
 ) -> Analysis:
     """Decode `source` once, conformed to `settings`, and measure its loudness, length and silences
-    (keeping a `sample` of it for the rehearsal, if a path is given)."""
+    (and its sample peaks as it is, if `native`; keeping a `sample` of it for the rehearsal, if a path is given)."""
     probe = runner.ffmpeg_run(["-i", str(source)]).stderr
-    expected, options = _duration(probe), input_options(probe)
+    expected, options = ffmpeg_report.duration(probe), input_options(probe)
     done = [0.0]
 
     def advanced(seconds: float) -> None:
@@ -373,18 +365,50 @@ def analyse(
         if progress is not None and expected:
             progress(min(1.0, seconds / expected))
 
-    arguments = measure_arguments(source, settings, silences, False, sample, expected, options)
+    arguments = measure_arguments(source, settings, sample, expected, options, native)
     process = runner.ffmpeg_stream(arguments, advanced)
-    loudness = _summary(process.stderr, unit="dBFS")
-    if process.returncode != 0 or loudness is None:
-        raise _unreadable(source, process.stderr)
-    return Analysis(loudness, done[0], _silences(process.stderr) if silences else (), sample, options)
+    report = process.stderr
+    loudness, found = _summary(report, "measure", "dBFS"), ffmpeg_report.stream(report)
+    peaks = ffmpeg_report.peaks(report, "native") if native else (-math.inf, 0.0)
+    if process.returncode != 0 or loudness is None or found is None or peaks is None:
+        raise _unreadable(source, report)
+    return Analysis(
+        loudness, done[0], ffmpeg_report.silences(report, "trim", done[0]), sample, options,
+        found.container, found.sample_rate, found.channels, found.duration, *peaks,
+    )  # fmt: skip
 
 
-def measure(runner: Runner, source: Path, settings: AudioSettings | None = None) -> Loudness:
-    """Measure integrated loudness and true peak, after conforming to `settings` if given."""
-    process = runner.ffmpeg_run(measure_arguments(source, settings))
-    loudness = _summary(process.stderr)
+def analyse_cached(runner: Runner, source: Path, settings: AudioSettings, folder: Path) -> Analysis:
+    """`analyse`, keeping the analysis and its sample in `folder` under a name made of the recording's
+    content and the settings the pass depends on, so a recording checked and then processed is decoded
+    for both once."""
+    recipe = f"{ANALYSIS_VERSION}:{settings.sample_rate}:{settings.channels}:{settings.silence_threshold:g}"
+    key = hashlib.sha256(f"{file_sha256(source)}:{recipe}".encode()).hexdigest()
+    facts, sample = folder / f"{key}.json", folder / f"{key}.wav"
+    if facts.is_file() and sample.is_file():
+        document = json.loads(facts.read_text())
+        document["loudness"] = Loudness(**document["loudness"])
+        document["silences"] = tuple(tuple(pair) for pair in document["silences"])
+        return Analysis(**document | {"sample": sample, "input_options": tuple(document["input_options"])})
+    folder.mkdir(parents=True, exist_ok=True)
+    # A name of its own per pass: two briefings may share a recording and be checked at once.
+    partial = folder / f"{key}.{uuid.uuid4().hex[:8]}.partial.wav"
+    try:
+        analysis = analyse(runner, source, settings, sample=partial, native=True)
+        os.replace(partial, sample)
+    finally:
+        partial.unlink(missing_ok=True)
+    document = asdict(analysis) | {"sample": None}
+    temporary = facts.with_suffix(f".{uuid.uuid4().hex[:8]}.tmp")
+    temporary.write_text(json.dumps(document))
+    os.replace(temporary, facts)
+    return replace(analysis, sample=sample)
+
+
+def measure(runner: Runner, source: Path) -> Loudness:
+    """Measure integrated loudness and true peak."""
+    process = runner.ffmpeg_run(meter_arguments(source))
+    loudness = _summary(process.stderr, "measure")
     if process.returncode != 0 or loudness is None:
         raise _unreadable(source, process.stderr)
     return loudness
@@ -419,7 +443,13 @@ def _slope(tried: list[tuple[float, float]], first: float = 1.0) -> float:
 
 
 def calibrate(
-    runner: Runner, analysis: Analysis, settings: AudioSettings, gain: float, limit: float, limiting: bool = True
+    runner: Runner,
+    analysis: Analysis,
+    settings: AudioSettings,
+    gain: float,
+    limit: float,
+    folder: Path,
+    limiting: bool = True,
 ) -> tuple[float, float, float]:
     """How many dB to add to `gain` to make up what the limiter and the encoder take away, the
     true peak of the encoded rehearsal, and how many LU a dB more gain adds there.
@@ -427,12 +457,12 @@ def calibrate(
     The limiter's loss grows with the gain, so meter the limited sample at a few gains above the plain
     one and interpolate to where the output lands on target. The MP3 encoder at speech bit rates takes
     off a steady 0.3-0.5 LU more (measured here on speech at 96 and 128 kbps); a round trip of the
-    sample at the plain gain shows how much.
+    sample at the plain gain shows how much. The rehearsal is encoded in `folder`.
     """
     if analysis.sample is None:
         return 0.0, -math.inf, 1.0
     steps = CALIBRATION_STEPS if limiting else CALIBRATION_STEPS[:1]
-    rehearsal = analysis.sample.with_suffix(EXTENSIONS[settings.format])
+    rehearsal = folder / f"rehearsal{EXTENSIONS[settings.format]}"
     for _ in range(2):
         process = runner.ffmpeg_run(calibration_arguments(analysis.sample, settings, gain, limit, steps, rehearsal))
         codec = measure(runner, rehearsal) if process.returncode == 0 else None
@@ -445,7 +475,7 @@ def calibrate(
             break
     if process.returncode != 0 or raw is None or codec is None or len(levels) != len(steps):
         raise AudioError(
-            analysis.sample, f"rehearsal failed ({_first_error_line(process.stderr)})", "report this as a bug"
+            analysis.sample, f"rehearsal failed ({ffmpeg_report.complaint(process.stderr)})", "report this as a bug"
         )
     if raw.integrated <= SILENT_LUFS or codec.integrated <= SILENT_LUFS:
         return 0.0, -math.inf, 1.0  # the sample missed the sound (mostly silence): leave it to the verification
@@ -469,7 +499,7 @@ def calibrate(
 
 
 def _gain(
-    runner: Runner, analysis: Analysis, settings: AudioSettings, limit: float
+    runner: Runner, analysis: Analysis, settings: AudioSettings, limit: float, folder: Path
 ) -> tuple[float, float, float, float]:
     """The gain (dB) that brings one part to the target through the limiter, the limit (dBFS) that keeps
     its encoded true peak under the ceiling, how far that gain pushes peaks into the limiter, and the
@@ -478,7 +508,9 @@ def _gain(
     limiting = analysis.loudness.true_peak + gain - limit
     correction, slope = 0.0, 1.0
     for _ in range(2):
-        correction, peak, slope = calibrate(runner, analysis, settings, gain, limit, limiting > CALIBRATE_ABOVE_DB)
+        correction, peak, slope = calibrate(
+            runner, analysis, settings, gain, limit, folder, limiting > CALIBRATE_ABOVE_DB
+        )
         excess = peak - (settings.true_peak - TRUE_PEAK_SAFETY)
         if excess <= 0:
             break
@@ -489,14 +521,25 @@ def _gain(
     return gain + correction, limit, max(limiting, limiting + correction), slope
 
 
+def _audible(path: Path, analysis: Analysis, what: str, fix: str) -> None:
+    """Refuse a recording (or sting) with nothing to bring to the target: silent, or too short to measure."""
+    if analysis.loudness.true_peak > -math.inf and analysis.duration < SHORTEST_MEASURABLE:
+        raise AudioError(
+            path,
+            f"{what} is only {analysis.duration:.1f} seconds long, too short to measure its loudness",
+            f"use one at least a second long ({SHORTEST_MEASURABLE:g} s is the shortest EBU R128 can measure)",
+        )
+    if analysis.loudness.integrated <= SILENT_LUFS or analysis.loudness.true_peak == -math.inf:
+        raise AudioError(path, f"{what} is silent", fix)
+
+
 def _sting(
-    runner: Runner, path: Path, settings: AudioSettings, limit: float, sample: Path
+    runner: Runner, path: Path, settings: AudioSettings, limit: float, folder: Path
 ) -> tuple[Path, float, float]:
     """A sting's file, gain and length."""
-    analysis = analyse(runner, path, settings, silences=False, sample=sample)
-    if analysis.loudness.integrated <= SILENT_LUFS:
-        raise AudioError(path, "the sting is silent", "choose another file in show.toml [audio]")
-    return path, _gain(runner, analysis, settings, limit)[0], analysis.duration
+    analysis = analyse(runner, path, settings, sample=folder / f"{path.stem}-sting.wav")
+    _audible(path, analysis, "the sting", "choose another file in show.toml [audio]")
+    return path, _gain(runner, analysis, settings, limit, folder)[0], analysis.duration
 
 
 def normalise(
@@ -506,10 +549,16 @@ def normalise(
     settings: AudioSettings,
     stings: Stings = Stings(),
     progress: Progress | None = None,
+    analysis: Analysis | None = None,
 ) -> Encoded:
-    """Encode `source` to `target` (MP3 or AAC, as `settings` say) measuring at the loudness and peak targets."""
+    """Encode `source` to `target` (MP3 or AAC, as `settings` say) measuring at the loudness and peak targets
+    (measuring it first, unless given its `analysis` with a sample)."""
+    report = progress or (lambda fraction: None)
     with tempfile.TemporaryDirectory(prefix="briefings-") as folder:
-        return _normalise(runner, source, target, settings, stings, progress or (lambda fraction: None), Path(folder))
+        if analysis is None:
+            sample = Path(folder) / "sample.wav"
+            analysis = analyse(runner, source, settings, lambda fraction: report(fraction * MEASURING_SHARE), sample)
+        return _normalise(runner, source, target, settings, stings, report, Path(folder), analysis)
 
 
 def _normalise(
@@ -520,23 +569,21 @@ def _normalise(
     stings: Stings,
     report: Progress,
     folder: Path,
+    before: Analysis,
 ) -> Encoded:
-    before = analyse(
-        runner, source, settings, True, lambda fraction: report(fraction * MEASURING_SHARE), folder / "sample.wav"
-    )
-    if before.loudness.integrated <= SILENT_LUFS or before.loudness.true_peak == -math.inf:
-        raise AudioError(source, "the recording is silent", "check the microphone and record again")
+    report(MEASURING_SHARE)
+    _audible(source, before, "the recording", "check the microphone and record again")
     trim = trim_for(before, settings)
     kept = (before.duration if trim.end is None else trim.end) - trim.start
-    gain, limit, limiting, slope = _gain(runner, before, settings, settings.true_peak - LIMITER_MARGIN)
-    intro = _sting(runner, stings.intro, settings, limit, folder / "intro.wav") if stings.intro else None
-    outro = _sting(runner, stings.outro, settings, limit, folder / "outro.wav") if stings.outro else None
+    gain, limit, limiting, slope = _gain(runner, before, settings, settings.true_peak - LIMITER_MARGIN, folder)
+    intro = _sting(runner, stings.intro, settings, limit, folder) if stings.intro else None
+    outro = _sting(runner, stings.outro, settings, limit, folder) if stings.outro else None
     total = kept + sum(sting[2] for sting in (intro, outro) if sting is not None)
     warnings = []
     if limiting > AUDIBLE_LIMITING_DB:
         warnings.append(
             f"{shown(source)}: reaching {settings.target_lufs:g} LUFS needs {limiting:.0f} dB of peak limiting, "
-            "which may be audible (fix: record with the microphone closer, or avoid clipping)"
+            f"which may be audible (fix: {LIMITING_FIX})"
         )
 
     def encoding(seconds: float) -> None:
@@ -552,13 +599,13 @@ def _normalise(
             before.input_options,
         )  # fmt: skip
         process = runner.ffmpeg_stream(arguments, encoding)
-        after = _summary(process.stderr)
+        after = _summary(process.stderr, None)
         if process.returncode == 0 and after is None:
             # The verifying meter's report was garbled by another thread's output (rare): meter the file.
             after = measure(runner, target)
         if process.returncode != 0 or after is None:
             raise AudioError(
-                source, f"encoding failed ({_first_error_line(process.stderr)})", "export it again as WAV or FLAC"
+                source, f"encoding failed ({ffmpeg_report.complaint(process.stderr)})", "export it again as WAV or FLAC"
             )
         loud_enough = abs(after.integrated - settings.target_lufs) <= LOUDNESS_TOLERANCE
         if loud_enough and after.true_peak <= settings.true_peak:

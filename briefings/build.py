@@ -20,6 +20,7 @@ from briefings.config import EPISODES_DIR, STATE_DIR, AudioSettings, Show
 from briefings.episode import Episode, Timeline, chapter_list, episode_guid, from_record
 from briefings.errors import AudioError, BriefingsError, Problem, Severity, shown
 from briefings.feed import chapters_json, render_feeds
+from briefings.inputs import file_sha256
 from briefings.progress import Tracker
 from briefings.runner import Runner, each
 from briefings.site import render_site
@@ -100,8 +101,9 @@ class Build:
         return tuple(key for episode in self.episodes if episode.slug in kept for key in episode.files)
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in chunks."""
+def _written_sha256(path: Path) -> str:
+    """SHA-256 of a file this build just wrote: read afresh, as a file rewritten within the same clock tick
+    (file times are that coarse) can look unchanged to `file_sha256`, which is for inputs."""
     with path.open("rb") as data:
         return hashlib.file_digest(data, "sha256").hexdigest()
 
@@ -168,7 +170,7 @@ class Stager:
         path = self.root / key
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, path)
-        return self._record(key, path, file_sha256(path), stage)
+        return self._record(key, path, _written_sha256(path), stage)
 
     def discard(self, keys: Collection[str]) -> None:
         """Remove what was staged under `keys` (a briefing refused after some of its files were staged)."""
@@ -187,10 +189,17 @@ class AudioCache:
     """Processed recordings kept between builds, so an unchanged recording is never encoded twice."""
 
     def __init__(
-        self, folder: Path, runner: Runner, settings: AudioSettings, stings: audio.Stings = audio.NO_STINGS
+        self,
+        folder: Path,
+        runner: Runner,
+        settings: AudioSettings,
+        stings: audio.Stings = audio.NO_STINGS,
+        analyses: Path | None = None,
     ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder, self.runner, self.settings, self.stings = folder, runner, settings, stings
+        # Where `check` kept each recording's analysis: processing reads it instead of decoding once more.
+        self.analyses = analyses
         self._locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
 
@@ -223,7 +232,10 @@ class AudioCache:
         # A name of its own per encode: two briefings may share a recording and be encoded at once.
         partial = self.folder / f"{key}.{uuid.uuid4().hex[:8]}.partial{extension}"
         try:
-            encoded = audio.normalise(self.runner, recording, partial, self.settings, self.stings, progress)
+            analysis = None
+            if self.analyses is not None:
+                analysis = audio.analyse_cached(self.runner, recording, self.settings, self.analyses)
+            encoded = audio.normalise(self.runner, recording, partial, self.settings, self.stings, progress, analysis)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
@@ -260,7 +272,7 @@ def _stage_episode(
         chapters=tuple(chapter_list(briefing, timeline or Timeline())),
     )
     tag(processed, tagged, tags, runner)
-    digest = file_sha256(tagged)
+    digest = _written_sha256(tagged)
     media = stager.add_file(f"media/{slug}-{digest[:8]}{processed.suffix}", tagged, MEDIA)
     length = duration(tagged)
     tagged.unlink()
@@ -366,7 +378,7 @@ def build(
         else:
             ready.append(submission)
 
-    cache = AudioCache(workspace / STATE_DIR / "cache" / "audio", runner, show.audio, stings)
+    cache = AudioCache(workspace / STATE_DIR / "cache" / "audio", runner, show.audio, stings, analysis_cache)
 
     def process(submission: Submission) -> tuple[Submission, Processed | Problem]:
         slug = submission.slug

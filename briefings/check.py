@@ -69,8 +69,11 @@ def _chapter_problems(submission: Submission, facts: Facts) -> list[Problem]:
     ]
 
 
-def check_submission(submission: Submission, runner: Runner, cache: Path | None = None) -> Submission:
-    """The submission with every problem of its recording, chapters and transcript added."""
+def check_submission(
+    submission: Submission, runner: Runner, cache: Path | None = None, settings: AudioSettings | None = None
+) -> Submission:
+    """The submission with every problem of its recording (measured as the show's `settings` will process
+    it), chapters and transcript added."""
     if "recording" not in submission.files:
         return submission
     problems = list(submission.problems)
@@ -80,15 +83,9 @@ def check_submission(submission: Submission, runner: Runner, cache: Path | None 
         problems.append(Problem(shown(recording), "is empty (0 bytes)", "copy or export the recording again"))
     else:
         try:
-            facts = analyse(runner, recording, cache)
+            facts = analyse(runner, recording, cache, settings)
         except RecordingError as error:
-            problems.append(
-                Problem(
-                    shown(recording),
-                    f"is not a readable audio recording ({error})",
-                    "export it again as WAV, FLAC, MP3 or M4A",
-                )
-            )
+            problems.append(error.problem)
     if facts is not None:
         problems += recording_problems(recording, facts)
         if submission.briefing is not None:
@@ -131,7 +128,9 @@ def check_folder(folder: Path, show: Show, runner: Runner, cache: Path | None = 
     loaded = guarded(folder, "reading briefing.yaml", lambda: load_submission(folder, show))
     if isinstance(loaded, Problem):
         return Submission(folder.name, folder, None, (loaded,))
-    checked = guarded(folder, "checking its recording and transcript", lambda: check_submission(loaded, runner, cache))
+    checked = guarded(
+        folder, "checking its recording and transcript", lambda: check_submission(loaded, runner, cache, show.audio)
+    )
     if isinstance(checked, Problem):
         return replace(loaded, problems=(*loaded.problems, checked))
     return checked
@@ -170,12 +169,14 @@ class CheckedShow:
     stings: audio.Stings
 
 
-def _sting_problem(workspace: Path, name: str, value: str, runner: Runner, cache: Path | None) -> str | None:
+def _sting_problem(
+    workspace: Path, name: str, value: str, runner: Runner, cache: Path | None, settings: AudioSettings
+) -> str | None:
     where = f"{shown(workspace / 'show.toml')}: audio.{name}: {value}"
     try:
-        facts = analyse(runner, workspace / value, cache)
+        facts = analyse(runner, workspace / value, cache, settings)
     except RecordingError as error:
-        return f"{where} is not readable audio ({error}) (fix: export it again as WAV or FLAC, or remove `{name}`)"
+        return f"{where} is not readable audio ({error.problem.message}) (fix: export it again as WAV or FLAC, or remove `{name}`)"
     if facts.integrated <= SILENT_LUFS:
         return f"{where} is silent (fix: choose another file, or remove `{name}`)"
     return None
@@ -198,7 +199,7 @@ def check_show(workspace: Path, runner: Runner, cache: Path | None = None) -> Ch
     if stings is not None:
         for name in ("intro", "outro"):
             value = getattr(show.audio, name)
-            problem = None if value is None else _sting_problem(workspace, name, value, runner, cache)
+            problem = None if value is None else _sting_problem(workspace, name, value, runner, cache, show.audio)
             if problem is not None:
                 problems.append(problem)
     if problems or artwork_type is None or stings is None:

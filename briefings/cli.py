@@ -1084,9 +1084,7 @@ def new(options: Options, slug: str, recording: Path) -> None:
     try:
         facts = analyse(runner, recording)
     except RecordingError as error:
-        raise BriefingsError(
-            f"{shown(recording)}: not a readable audio recording ({error}) (fix: export it again as WAV, FLAC, MP3 or M4A)"
-        ) from None
+        raise BriefingsError(str(error.problem)) from None
     starts = suggest_chapters(pauses(runner, recording), facts.duration)
     chapters = "".join(f'  - start: "{clock(start)}"\n    title: ""\n' for start in starts)
     name = f"recording{recording.suffix.lower()}"

@@ -16,8 +16,31 @@ DIGESTS_FILE = "cache/digests.json"
 PUBLISHED_FILE = "published.json"
 
 
+# SHA-256 of the files this process has read, by path and stamp: checking, processing and fingerprinting a
+# recording all need its hash, and a long recording takes a while to read.
+_known: dict[tuple[str, tuple[int, ...]], str] = {}
+
+
+def _stamp(path: Path) -> tuple[int, ...]:
+    """What changes when a file is written: its size, mtime, ctime and inode. ctime changes on every write,
+    even one that restores the mtime (cp -p, rsync -t)."""
+    status = path.stat()
+    return status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of an input (a file a build reads and never writes), read once per process while it is unchanged."""
+    key = (str(path.resolve()), _stamp(path))
+    digest = _known.get(key)
+    if digest is None:
+        with path.open("rb") as data:
+            digest = hashlib.file_digest(data, "sha256").hexdigest()
+        _known[key] = digest
+    return digest
+
+
 class DigestCache:
-    """SHA-256 of files, remembered by size, times and inode: a file is read again only when it changed."""
+    """SHA-256 of files, remembered between runs by size, times and inode: a file is read again only when it changed."""
 
     def __init__(self, workspace: Path) -> None:
         self.path = workspace / STATE_DIR / DIGESTS_FILE
@@ -29,15 +52,12 @@ class DigestCache:
 
     def digest(self, path: Path) -> str:
         """The file's SHA-256, from the cache when its size, mtime, ctime and inode are unchanged."""
-        status = path.stat()
-        # ctime changes on every write, even one that restores the mtime (cp -p, rsync -t).
-        stamp = [status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino]
+        stamp = list(_stamp(path))
         key = str(path.resolve())
         record = self.known.get(key)
         if record is not None and record[:4] == stamp:
             return str(record[4])
-        with path.open("rb") as data:
-            digest = hashlib.file_digest(data, "sha256").hexdigest()
+        digest = file_sha256(path)
         self.known[key] = [*stamp, digest]
         self.changed = True
         return digest

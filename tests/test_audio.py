@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -13,12 +14,12 @@ from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4, MP4Cover
 from pydub.generators import Sine, WhiteNoise
 
-from briefings import audio
+from briefings import audio, ffmpeg_report
 from briefings.config import AudioSettings
 from briefings.errors import AudioError
 from briefings.runner import Runner, find_ffmpeg
 from briefings.tagging import Tags, tag
-from tests.conftest import REPO, ebur128
+from tests.conftest import REPO, copy_example, ebur128, run
 
 
 def lavfi(target: Path, source: str, *encoding: str) -> Path:
@@ -196,10 +197,12 @@ def test_audible_limiting_is_warned_about(tmp_path: Path) -> None:
     )
     result = audio.normalise(Runner(), source, tmp_path / "out.mp3", AudioSettings())
     assert len(result.warnings) == 1
-    assert result.warnings[0].endswith(
-        "dB of peak limiting, which may be audible (fix: record with the microphone closer, or avoid clipping)"
+    # The fix is for the clicks: a closer microphone would make them louder too (issue 11).
+    assert result.warnings[0] == (
+        f"{source}: reaching -16 LUFS needs 40 dB of peak limiting, which may be audible (fix: soften the loudest "
+        "peaks (knocks, clicks, coughs, popped p and b sounds) with an audio editor's de-clicker or compressor, "
+        "or cut them, then process it again)"
     )
-    assert "44k-1ch-20s-whisper-with-clicks.wav: reaching -16 LUFS needs " in result.warnings[0]
     meter = ebur128(tmp_path / "out.mp3")
     assert abs(meter.integrated - -16.0) <= 0.5 and meter.true_peak <= -1.0, meter
 
@@ -243,6 +246,28 @@ def test_silence_and_non_audio_are_refused(tmp_path: Path) -> None:
     text.write_text("minutes of the panel meeting\n" * 100)
     with pytest.raises(AudioError, match=r"notes.mp3: not a readable audio recording"):
         audio.normalise(Runner(), text, tmp_path / "out.mp3", AudioSettings())
+
+
+def test_a_tone_too_short_to_measure_is_called_short_not_silent(tmp_path: Path) -> None:
+    # EBU R128 meters 400 ms blocks: a 0.1 s tone at -18 dBFS measures -70 LUFS, as silence does.
+    tone = lavfi(tmp_path / "44k-1ch-0.1s-tone.wav", "sine=frequency=440:duration=0.1")
+    with pytest.raises(AudioError) as refused:
+        audio.normalise(Runner(), tone, tmp_path / "out.mp3", AudioSettings())
+    assert str(refused.value) == (
+        f"{tone}: the recording is only 0.1 seconds long, too short to measure its loudness "
+        "(fix: use one at least a second long (0.4 s is the shortest EBU R128 can measure))"
+    )
+    assert not (tmp_path / "out.mp3").exists()
+
+
+def test_a_video_without_sound_is_said_to_have_no_audio_track(tmp_path: Path) -> None:
+    video = lavfi(tmp_path / "64x64-2s-video-only.mp4", "testsrc=duration=2:size=64x64:rate=10", "-c:v", "mpeg4")
+    with pytest.raises(AudioError) as refused:
+        audio.normalise(Runner(), video, tmp_path / "out.mp3", AudioSettings())
+    assert str(refused.value) == (
+        f"{video}: has no audio track (fix: choose the file with the sound, or export the audio alone as WAV, FLAC, "
+        "MP3 or M4A)"
+    )
 
 
 def test_encode_arguments_use_one_pass_that_meters_what_it_encodes() -> None:
@@ -304,3 +329,42 @@ def test_peaky_speech_lands_on_target_in_one_encode(tmp_path: Path) -> None:
 )
 def test_rehearsal_sample_is_about_a_minute(duration: float | None, expected: str) -> None:
     assert audio.sample_filter(duration) == expected
+
+
+def test_a_build_decodes_each_recording_twice_and_check_and_a_rebuild_not_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Checking, measuring and encoding each decoded the recording once: checking now shares the
+    # measuring pass (issue 12), so a new recording is decoded to measure it and to encode it.
+    workspace = copy_example(tmp_path / "workspace")
+    recordings = [
+        workspace / "episodes" / "child-a" / "recording.opus",
+        workspace / "episodes" / "child-b" / "recording.flac",
+    ]
+    caplog.set_level(logging.DEBUG, logger="briefings.runner")
+
+    def decodes() -> list[int]:
+        """How many ffmpeg runs read each recording past its header, since the last call."""
+        counts = [sum(f"-i {path} " in record.getMessage() for record in caplog.records) for path in recordings]
+        caplog.clear()
+        return counts
+
+    assert run(workspace, "build").exit_code == 0
+    assert decodes() == [2, 2]
+    assert run(workspace, "check").exit_code == 0
+    assert run(workspace, "build").exit_code == 0
+    assert decodes() == [0, 0]
+
+
+def test_a_summary_is_read_past_the_empty_line_a_meter_may_log_after_it() -> None:
+    # As ffmpeg 7 printed it from the rehearsal: b5's meter logged an empty line of its own after its
+    # summary, before b4's summary began.
+    report = (
+        "[ebur128@b5 @ 0x7f68400151c0] Summary:\n\n  Integrated loudness:\n    I:         -13.3 LUFS\n"
+        "    Threshold: -23.4 LUFS\n\n[ebur128@b5 @ 0x7f68400151c0] \n"
+        "[ebur128@b4 @ 0x7f6840013d40] Summary:\n\n  Integrated loudness:\n    I:         -13.6 LUFS\n"
+        "  True peak:\n    Peak:        -1.2 dBFS\n"
+    )
+    assert ffmpeg_report.loudness(report, "b5") == (-13.3, pytest.approx(float("nan"), nan_ok=True))
+    assert ffmpeg_report.loudness(report, "b4") == (-13.6, -1.2)
+    assert ffmpeg_report.loudness(report, "raw") is None

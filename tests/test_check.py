@@ -49,6 +49,8 @@ def audio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "low-rate": folder / "low-rate.wav",
         "six-channels": folder / "six.flac",
         "long": folder / "long.opus",
+        "blip": folder / "blip.wav",
+        "video-only": folder / "video-only.mp4",
     }
     ffmpeg("-f", "lavfi", "-i", tone(12), "-c:a", "libopus", str(made["short"]))
     ffmpeg("-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", "40", str(made["silent"]))
@@ -62,6 +64,8 @@ def audio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     ffmpeg("-f", "lavfi", "-i", tone(40), "-ac", "6", str(made["six-channels"]))
     long = "sine=frequency=180:sample_rate=8000:duration=1260"  # a plain tone: quick to make; only its length matters
     ffmpeg("-f", "lavfi", "-i", long, "-c:a", "libopus", "-b:a", "12k", str(made["long"]))
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=0.1", str(made["blip"]))
+    ffmpeg("-f", "lavfi", "-i", "testsrc=duration=2:size=64x64:rate=10", "-c:v", "mpeg4", str(made["video-only"]))
     return made
 
 
@@ -224,6 +228,17 @@ CASES = [
         "too-short",
         recording("recording.opus", "short"),
         "episodes/too-short/recording.opus: is only 12 seconds long (fix: a briefing needs at least 30 seconds)",
+    ),
+    Case(
+        # Too short for a loudness meter (EBU R128 needs 400 ms), so it measures like silence; it is not.
+        "blip",
+        recording("recording.wav", "blip"),
+        "episodes/blip/recording.wav: is only 0.1 seconds long (fix: a briefing needs at least 30 seconds)",
+    ),
+    Case(
+        "video-only",
+        recording("recording.mp4", "video-only"),
+        "episodes/video-only/recording.mp4: has no audio track (fix: choose the file with the sound, or export the audio alone as WAV, FLAC, MP3 or M4A)",
     ),
     Case(
         "wrong-extension",
