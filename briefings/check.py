@@ -176,7 +176,7 @@ def _sting_problem(
     try:
         facts = analyse(runner, workspace / value, cache, settings)
     except RecordingError as error:
-        return f"{where} is not readable audio ({error.problem.message}) (fix: export it again as WAV or FLAC, or remove `{name}`)"
+        return f"{where}: {error.problem.message} (fix: export it again as WAV or FLAC, or remove `{name}`)"
     if facts.integrated <= SILENT_LUFS:
         return f"{where} is silent (fix: choose another file, or remove `{name}`)"
     return None

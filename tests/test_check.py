@@ -757,7 +757,7 @@ SHOW_CASES = {
     ),
     "intro-not-audio": (
         show_setting('# intro = "stings/intro.wav"', 'intro = "intro.wav"', {"intro.wav": NOT_AUDIO}),
-        "show.toml: audio.intro: intro.wav is not readable audio (Invalid data found when processing input) (fix: export it again as WAV or FLAC, or remove `intro`)",
+        "show.toml: audio.intro: intro.wav: is not a readable audio recording (Invalid data found when processing input) (fix: export it again as WAV or FLAC, or remove `intro`)",
     ),
     "intro-dev-zero": (
         show_setting('# intro = "stings/intro.wav"', 'intro = "/dev/zero"'),
@@ -773,7 +773,7 @@ SHOW_CASES = {
     ),
     "outro-not-audio": (
         show_setting('# outro = "stings/outro.wav"', 'outro = "outro.wav"', {"outro.wav": NOT_AUDIO}),
-        "show.toml: audio.outro: outro.wav is not readable audio (Invalid data found when processing input) (fix: export it again as WAV or FLAC, or remove `outro`)",
+        "show.toml: audio.outro: outro.wav: is not a readable audio recording (Invalid data found when processing input) (fix: export it again as WAV or FLAC, or remove `outro`)",
     ),
     "outro-dev-zero": (
         show_setting('# outro = "stings/outro.wav"', 'outro = "/dev/zero"'),
