@@ -179,15 +179,7 @@ def test_metadata_edit_keeps_the_guid_and_replaces_the_old_media(workspace: Path
 
 
 def test_embargoed_briefing_leaves_no_trace_until_its_time(workspace: Path, travel: Callable[[str], None]) -> None:
-    future = workspace / "episodes" / "child-z"
-    future.mkdir()
-    data = yaml.safe_load((workspace / "episodes" / "child-a" / "briefing.yaml").read_text())
-    data["title"] = "Child Z: embargoed until the press briefing"
-    data["review"]["published"] = "2099-01-01T09:00:00+00:00"
-    (future / "briefing.yaml").write_text(yaml.safe_dump(data))
-    for name in ("recording.opus", "transcript.vtt"):
-        (future / name).write_bytes((workspace / "episodes" / "child-a" / name).read_bytes())
-
+    add_embargoed(workspace)
     result, summary = run_json(workspace, "publish")
     assert result.exit_code == 0, result.output
     assert summary["embargoed"] == {"child-z": "2099-01-01T09:00:00+00:00"}

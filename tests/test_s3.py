@@ -793,17 +793,25 @@ def test_manifest_conflict_on_a_folder_destination_too(workspace: Path) -> None:
 MANIFEST_PUT = r"/\.briefings/manifest\.json"
 
 
+def published_then_renamed(s3ws: Path, moto: str, bucket: str, tmp_path: Path) -> Path:
+    """Publish, copy the workspace for a second producer, then rename child-b's title; the copy's path.
+
+    The renamed title replaces the media, so the next publish writes the manifest three times (the claim,
+    before the deletes, final)."""
+    other = tmp_path / "second-producer"
+    shutil.copytree(s3ws, other, symlinks=True)
+    assert publish(s3ws, moto, bucket)[0].exit_code == 0
+    briefing = s3ws / "episodes" / "child-b" / "briefing.yaml"
+    briefing.write_text(briefing.read_text().replace("Child B: the voice", "Child B: the revised voice"))
+    return other
+
+
 @pytest.mark.parametrize("lost", [0, 1, 2], ids=["claim", "before-deletes", "final"])
 def test_a_lost_answer_to_a_manifest_write_is_recognised_and_leaves_no_claim(
     s3ws: Path, moto: str, bucket: str, proxy: FaultProxy, tmp_path: Path, lost: int
 ) -> None:
-    other = tmp_path / "second-producer"
-    shutil.copytree(s3ws, other, symlinks=True)
-    assert publish(s3ws, moto, bucket)[0].exit_code == 0
-    # A renamed title replaces the media: this publish writes the manifest three times (claim, before the
-    # deletes, final). The store carries out write number `lost`, and its answer never arrives.
-    briefing = s3ws / "episodes" / "child-b" / "briefing.yaml"
-    briefing.write_text(briefing.read_text().replace("Child B: the voice", "Child B: the revised voice"))
+    other = published_then_renamed(s3ws, moto, bucket, tmp_path)
+    # The store carries out manifest write number `lost`, and its answer never arrives.
     fault = Fault("PUT", MANIFEST_PUT, "lose", times=1, skip=lost)
     proxy.faults.append(fault)
     result, summary = publish(s3ws, proxy.url, bucket)
@@ -822,11 +830,7 @@ def test_a_lost_answer_to_a_manifest_write_is_recognised_and_leaves_no_claim(
 def test_three_503s_on_the_final_manifest_write_fail_the_publish_and_release_the_claim(
     s3ws: Path, moto: str, bucket: str, proxy: FaultProxy, tmp_path: Path
 ) -> None:
-    other = tmp_path / "second-producer"
-    shutil.copytree(s3ws, other, symlinks=True)
-    assert publish(s3ws, moto, bucket)[0].exit_code == 0
-    briefing = s3ws / "episodes" / "child-b" / "briefing.yaml"
-    briefing.write_text(briefing.read_text().replace("Child B: the voice", "Child B: the revised voice"))
+    other = published_then_renamed(s3ws, moto, bucket, tmp_path)
     proxy.faults.append(Fault("PUT", MANIFEST_PUT, 503, times=3, skip=2))
     result, _ = publish(s3ws, proxy.url, bucket, AWS_MAX_ATTEMPTS="3")
     assert result.exit_code == 1
