@@ -21,7 +21,7 @@ from briefings.episode import Episode, Timeline, chapter_list, episode_guid, fro
 from briefings.errors import AudioError, BriefingsError, Problem, Severity, shown
 from briefings.feed import chapters_json, render_feeds
 from briefings.inputs import file_sha256
-from briefings.progress import Tracker
+from briefings.progress import Reporter
 from briefings.runner import Runner, each
 from briefings.site import render_site
 from briefings.submission import Submission, episode_folders
@@ -52,8 +52,6 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT_LIVED = "public, max-age=300"
 # Upload order: media and side files, then pages, then feeds, so nothing published names a missing object.
 MEDIA, PAGES, FEEDS = 0, 1, 2
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -335,11 +333,10 @@ def build(
     runner: Runner,
     now: datetime,
     jobs: int = 1,
-    progress: Progress | None = None,
+    reporter: Reporter | None = None,
     exclude: Collection[str] = (),
     guids: Mapping[str, str] | None = None,
     published: Mapping[str, Mapping[str, Any]] | None = None,
-    tracker: Tracker | None = None,
     read_published: Callable[[str], bytes | None] | None = None,
 ) -> Build:
     """Process every ready submission in `workspace` and stage the complete site for publishing.
@@ -351,7 +348,7 @@ def build(
     `withdraw_after` date takes a published briefing down; `read_published` reads a file from the
     destination (its transcript, for its page and the search).
     """
-    report = progress or (lambda message: None)
+    reporter = reporter or Reporter()
     analysis_cache = workspace / STATE_DIR / "cache" / "analysis"
     # The show's settings, artwork and stings first: a bad one stops the publish before anything is written.
     checked = check_show(workspace, runner, analysis_cache)
@@ -386,34 +383,26 @@ def build(
             result = guarded(
                 submission.folder,
                 "encoding its recording",
-                lambda: cache.process(
-                    submission.recording, None if tracker is None else lambda fraction: tracker.update(slug, fraction)
-                ),
+                lambda: cache.process(submission.recording, lambda fraction: reporter.update(slug, fraction)),
             )
         except AudioError as error:
             result = error.problem
         if isinstance(result, Problem):
-            if tracker is not None:
-                tracker.finish(slug, f"failed: {slug}")
+            reporter.finish(slug, f"failed: {slug}")
             return submission, result
         encoded = result.encoded
         message = f"{'encoded' if result.fresh else 'unchanged'}: {slug}"
         if result.fresh:
             message += f" ({encoded.source} -> {encoded.result}; {', '.join(audio.describe(encoded))})"
-        if tracker is not None:
-            tracker.finish(slug, message)
-        else:
-            report(message)
+        reporter.finish(slug, message)
         return submission, result
 
-    report(f"processing {len(ready)} recording(s)")
-    if tracker is not None:
-        tracker.start([submission.slug for submission in ready])
+    reporter.step(f"processing {len(ready)} recording(s)")
+    reporter.start([submission.slug for submission in ready])
     try:
         results = each(process, ready, jobs)
     finally:
-        if tracker is not None:
-            tracker.close()
+        reporter.close()
 
     stager = Stager(staging(workspace))
     artwork_bytes = artwork_path.read_bytes()

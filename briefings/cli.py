@@ -6,65 +6,29 @@ import json
 import logging
 import os
 import re
-import shutil
 import socket
 import sys
-import threading
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from importlib import resources
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
-from botocore.exceptions import ProfileNotFound
-from pydantic import ValidationError
 
-from briefings import __version__, audio
-from briefings.artwork import placeholder
-from briefings.build import FEED_KEY, Build, build, staging
-from briefings.cdn import invalidate
-from briefings.check import check_all, check_show, show_stings
-from briefings.config import (
-    DEFAULT_OUTPUT,
-    EPISODES_DIR,
-    SHOW_FILE,
-    STATE_DIR,
-    AudioSettings,
-    PublishSettings,
-    Show,
-    load_show,
-)
+from briefings import __version__, audio, convert, scaffold
+from briefings.build import FEED_KEY
+from briefings.config import EPISODES_DIR, SHOW_FILE, load_show
+from briefings.destination import Destination
 from briefings.errors import BriefingsError, Severity, UsageError, printable, shown
 from briefings.feed import OPML_KEY
-from briefings.feed_validation import FeedReport
-from briefings.feed_validation import validate_target as validate_feeds
-from briefings.inputs import (
-    DigestCache,
-    submission_fingerprint,
-)
-from briefings.placeholders import placeholder_problems
 from briefings.progress import Display
-from briefings.publish import (
-    BY_COMMAND,
-    Manifest,
-    claim_holder,
-    in_progress_message,
-    read_manifest_tagged,
-)
-from briefings.recording import RecordingError, analyse, pauses, suggest_chapters
-from briefings.release import Release, build_summary, refused, release
-from briefings.runner import Runner, stop_on_sigterm
+from briefings.release import Release, build_summary, refused
+from briefings.runner import stop_on_sigterm
 from briefings.serve import PreviewServer
-from briefings.status import briefing_states
-from briefings.storage import LocalStorage, S3Storage, Storage, without_credentials
-from briefings.submission import BRIEFING_FILE, SLUG_PATTERN, episode_folders, load_submissions, slug_for
-from briefings.tagging import duration
+from briefings.submission import BRIEFING_FILE
 from briefings.timecode import clock
+from briefings.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -146,20 +110,15 @@ def print_error(error: BriefingsError) -> None:
         click.echo(f"Error: {printable(line)}", err=True)
 
 
-def system_clock() -> datetime:
-    """The real current time."""
-    return datetime.now(UTC)
-
-
-def now(rehearsal: bool = False) -> datetime:
-    """The current time; BRIEFINGS_NOW (ISO 8601 with timezone) overrides it, but only for a rehearsal.
+def now(rehearsal: bool = False) -> datetime | None:
+    """The time BRIEFINGS_NOW (ISO 8601 with timezone) sets, only for a rehearsal; None for the real time.
 
     A rehearsal (a dry run, `status`) writes nothing; anything else refuses BRIEFINGS_NOW: a real publish
     at a moved clock would release an embargoed briefing early.
     """
     override = os.environ.get("BRIEFINGS_NOW")
     if not override:
-        return system_clock()
+        return None
     if not rehearsal:
         raise UsageError(
             f"BRIEFINGS_NOW={override}: only `publish --dry-run`, `withdraw --dry-run` and `status` rehearse at "
@@ -176,10 +135,15 @@ def now(rehearsal: bool = False) -> datetime:
     return moment
 
 
-def say(options: Options, message: str) -> None:
-    """Progress for people, on stderr; silenced by --quiet."""
-    if not options.quiet:
-        click.echo(printable(message), err=True)
+def reporter(options: Options, hold: bool = False) -> Display:
+    """Progress and problems on stderr: a live bar on a terminal, a line per event in logs; --quiet keeps
+    only the problems, which `hold` keeps back until the caller knows whether to show them."""
+    return Display(sys.stderr, quiet=options.quiet, verbose=options.verbose, hold=hold)
+
+
+def open_workspace(options: Options, moment: datetime | None = None, hold: bool = False) -> Workspace:
+    """The workspace the command works on, reporting to stderr."""
+    return Workspace(options.workspace, now=moment, reporter=reporter(options, hold))
 
 
 @click.group(
@@ -217,64 +181,19 @@ def init(directory: Path, title: str) -> None:
 
         briefings init westmarsh-briefings --title "Westmarsh Practice Briefings"
     """
-    if (directory / SHOW_FILE).exists():
-        raise BriefingsError(f"{shown(directory / SHOW_FILE)}: already exists (fix: choose a new folder, or edit it)")
-    if '"' in title or "\\" in title:
-        raise UsageError(f"--title {title!r}: quotes and backslashes are not allowed (fix: leave them out)")
-    template = resources.files("briefings").joinpath("templates/show.toml").read_text(encoding="utf-8")
-    (directory / EPISODES_DIR).mkdir(parents=True, exist_ok=True)
-    (directory / SHOW_FILE).write_text(
-        template.replace("{id}", str(uuid.uuid4())).replace("{title}", title), encoding="utf-8"
-    )
-    (directory / "artwork.jpg").write_bytes(placeholder(title))
-    (directory / ".gitignore").write_text(f"/{DEFAULT_OUTPUT}/\n/{STATE_DIR}/\n", encoding="utf-8")
+    scaffold.init(directory, title)
     click.echo(f"Created {shown(directory)}/ with show.toml, artwork.jpg and episodes/.")
     click.echo(f"Next: edit {shown(directory / SHOW_FILE)}, replace artwork.jpg, and add a briefing under episodes/.")
-
-
-def _build(
-    options: Options,
-    jobs: int | None,
-    moment: datetime,
-    exclude: set[str] | None = None,
-    guids: dict[str, str] | None = None,
-    published: dict[str, dict[str, Any]] | None = None,
-    read_published: Callable[[str], bytes | None] | None = None,
-) -> Build:
-    runner = Runner()
-    # Progress goes to stderr: a live bar on a terminal, a line per briefing in logs; --quiet silences it.
-    display = None if options.quiet else Display(sys.stderr)
-    return build(
-        options.workspace,
-        runner,
-        moment,
-        jobs=jobs or os.cpu_count() or 1,
-        progress=lambda message: say(options, message) if display is None else display.say(message),
-        tracker=display,
-        exclude=exclude or set(),
-        guids=guids,
-        published=published,
-        read_published=read_published,
-    )
-
-
-def _report_problems(result: Build) -> None:
-    for problem in result.problems:
-        click.echo(str(problem), err=True)
-
-
-def _summary(result: Build) -> dict[str, Any]:
-    return build_summary(result)
-
-
-def _errors(result: Build) -> bool:
-    return refused(result)
 
 
 jobs_option = click.option(
     "--jobs", "-j", type=click.IntRange(min=1), help="Recordings processed at once (default: one per CPU core)."
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout, for scripts.")
+
+
+def print_json(document: Any) -> None:
+    click.echo(json.dumps(document, indent=2))
 
 
 @main.command(name="build")
@@ -291,31 +210,16 @@ def build_command(options: Options, jobs: int | None, as_json: bool) -> None:
 
         briefings build --jobs 2
     """
-    result = _build(options, jobs, now())
-    _report_problems(result)
+    space = open_workspace(options, now())
+    result = space.build(jobs)
     if as_json:
-        click.echo(json.dumps(_summary(result), indent=2))
+        print_json(build_summary(result))
     else:
         click.echo(
-            f"Built {len(result.episodes)} briefing(s), {result.encoded} encoded now, in {shown(staging(options.workspace))}/"
+            f"Built {len(result.episodes)} briefing(s), {result.encoded} encoded now, in {shown(space.staging)}/"
         )
-    if _errors(result):
+    if refused(result):
         sys.exit(1)
-
-
-def _audio_settings(options: Options, overrides: dict[str, Any]) -> tuple[AudioSettings, audio.Stings]:
-    """The workspace's [audio] settings (defaults without a show.toml), with the command's options on top."""
-    show = load_show(options.workspace) if (options.workspace / SHOW_FILE).is_file() else None
-    base = show.audio if show is not None else AudioSettings()
-    chosen = {name: value for name, value in overrides.items() if value is not None}
-    try:
-        settings = AudioSettings.model_validate(base.model_dump() | chosen)
-    except ValidationError as error:
-        problem = error.errors()[0]
-        option = str(problem["loc"][0]).replace("_", "-")
-        raise UsageError(f"--{option}: {problem['msg'].lower()} (fix: see `briefings audio --help`)") from None
-    stings = show_stings(options.workspace, settings) if show is not None else audio.NO_STINGS
-    return settings, stings
 
 
 @main.command(name="audio")
@@ -366,351 +270,48 @@ def audio_command(
 
         briefings audio a.wav b.m4a -o normalised/
     """
-    output = Path(output_name)
-    to_folder = len(sources) > 1 or output_name.endswith(("/", os.sep)) or output.is_dir()
-    formats = {extension: name for name, extension in audio.EXTENSIONS.items()}
-    if not to_folder:
-        if output.resolve() in {source.resolve() for source in sources}:
-            raise UsageError(f"-o {printable(output_name)}: is the input (fix: write to a new file)")
-        if output.suffix.lower() not in formats:
-            raise UsageError(
-                f"-o {printable(output_name)}: not an .mp3 or .m4a file name (fix: name it .mp3 for MP3, .m4a for AAC)"
-            )
     overrides = {
-        "format": None if to_folder else formats[output.suffix.lower()],
+        "format": convert.output_format(sources, output_name),
         "target_lufs": target_lufs,
         "true_peak": true_peak,
         "bitrate": bitrate,
         "channels": None if channels is None else int(channels),
         "trim_silence": trim,
     }
-    settings, stings = _audio_settings(options, overrides)
+    settings, stings = convert.audio_settings(options.workspace, overrides)
     if no_stings:
         stings = audio.NO_STINGS
-    if to_folder:
-        if output.exists() and not output.is_dir():
-            raise UsageError(
-                f"-o {printable(output_name)}: not a folder (fix: with several inputs, give a folder: -o DIR/)"
-            )
-        targets = [output / f"{source.stem}{audio.EXTENSIONS[settings.format]}" for source in sources]
-    else:
-        if not output.parent.is_dir():
-            raise UsageError(f"-o {printable(output_name)}: no folder {shown(output.parent)} (fix: create it first)")
-        targets = [output]
-    _check_outputs(sources, targets, force)
-    if to_folder:
-        output.mkdir(parents=True, exist_ok=True)
+    targets = convert.targets(sources, output_name, settings, force)
+    if convert.to_folder(sources, output_name):
+        Path(output_name).mkdir(parents=True, exist_ok=True)
     summaries: list[dict[str, Any]] = []
     failed = False
     for source, target in zip(sources, targets, strict=True):
         try:
-            summaries.append(_normalise(options, source, target, settings, stings, as_json))
+            done = convert.normalise(source, target, settings, stings, reporter(options))
         except BriefingsError as error:
             if len(sources) == 1:
                 raise
             print_error(error)  # one input that cannot be encoded does not stop the others
             failed = True
+            continue
+        for warning in done.encoded.warnings:
+            click.echo(f"warning: {printable(warning)}", err=True)
+        if not as_json:
+            result = done.encoded
+            click.echo(
+                f"Input:  {shown(source)}: {result.source.integrated:.1f} LUFS, sample peak "
+                f"{result.source.true_peak:.1f} dBFS, {result.source_duration:.1f} s"
+            )
+            click.echo(
+                f"Output: {shown(target)}: {result.result.integrated:.1f} LUFS, true peak "
+                f"{result.result.true_peak:.1f} dBTP, {done.duration:.1f} s ({'; '.join(audio.describe(result))})"
+            )
+        summaries.append(done.to_dict())
     if as_json:
-        click.echo(json.dumps(summaries[0] if len(sources) == 1 else summaries, indent=2))
+        print_json(summaries[0] if len(sources) == 1 else summaries)
     if failed:
         sys.exit(1)
-
-
-def _check_outputs(sources: tuple[Path, ...], targets: list[Path], force: bool) -> None:
-    """Refuse, before encoding anything, outputs that are an input, that two inputs share, or that
-    exist already without --force (as ffmpeg-normalize does)."""
-    problems = []
-    inputs = {source.resolve() for source in sources}
-    seen: set[Path] = set()
-    for target in targets:
-        shown_target = printable(str(target))
-        if target.resolve() in inputs:
-            raise UsageError(f"-o {shown_target}: is an input (fix: write to a new file)")
-        if target.resolve() in seen:
-            raise UsageError(
-                f"-o {shown_target}: two inputs have this name (fix: rename one, or normalise them separately)"
-            )
-        seen.add(target.resolve())
-        if target.exists() and not force:
-            problems.append(f"-o {shown_target}: already exists (fix: add -f to replace it, or choose another name)")
-    if problems:
-        raise BriefingsError("\n".join(problems))
-
-
-def _normalise(
-    options: Options, source: Path, output: Path, settings: AudioSettings, stings: audio.Stings, as_json: bool
-) -> dict[str, Any]:
-    """Normalise `source` into `output` (written whole or not at all); print the result, or return it for --json."""
-    partial = output.with_name(f".{output.name}.partial")
-    display = None if options.quiet else Display(sys.stderr)
-    if display is not None:
-        display.start([source.name])
-    try:
-        result = audio.normalise(
-            Runner(),
-            source,
-            partial,
-            settings,
-            stings,
-            None if display is None else lambda fraction: display.update(source.name, fraction),
-        )
-        partial.replace(output)
-    finally:
-        partial.unlink(missing_ok=True)
-        if display is not None:
-            display.close()
-    length = duration(output)
-    for warning in result.warnings:
-        click.echo(f"warning: {printable(warning)}", err=True)
-    if not as_json:
-        click.echo(
-            f"Input:  {shown(source)}: {result.source.integrated:.1f} LUFS, sample peak "
-            f"{result.source.true_peak:.1f} dBFS, {result.source_duration:.1f} s"
-        )
-        click.echo(
-            f"Output: {shown(output)}: {result.result.integrated:.1f} LUFS, true peak "
-            f"{result.result.true_peak:.1f} dBTP, {length:.1f} s ({'; '.join(audio.describe(result))})"
-        )
-    return {
-        "input": {
-            "file": str(source),
-            "integrated_lufs": result.source.integrated,
-            "sample_peak_dbfs": result.source.true_peak,
-            "duration": result.source_duration,
-        },
-        "output": {
-            "file": str(output),
-            "integrated_lufs": result.result.integrated,
-            "true_peak_dbtp": result.result.true_peak,
-            "duration": round(length, 3),
-        },
-        "gain_db": result.gain,
-        "trimmed_start": result.trimmed_start,
-        "trimmed_end": result.trimmed_end,
-        "intro": result.intro,
-        "encodes": result.attempts,
-        "warnings": list(result.warnings),
-    }
-
-
-# s3://BUCKET/PREFIX; bucket names per the S3 naming rules (3-63 lowercase letters, digits, dots, hyphens).
-S3_DESTINATION = re.compile(r"^s3://(?P<bucket>[^/]*)/?(?P<prefix>.*)$")
-BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-WRITE_METHODS = ("PUT", "POST", "DELETE")
-
-
-@dataclass(frozen=True)
-class Destination:
-    """Where to publish, as given by flags (each falls back to the environment, then show.toml)."""
-
-    to: str | None
-    profile: str | None
-    endpoint_url: str | None
-    region: str | None
-    acl: str | None
-
-
-class RequestCounter:
-    """Counts the HTTP requests the S3 client sends, by method, from botocore's `before-send` event."""
-
-    def __init__(self) -> None:
-        self.counts: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, request: Any, **_: Any) -> None:
-        with self._lock:
-            self.counts[request.method] = self.counts.get(request.method, 0) + 1
-
-    @property
-    def writes(self) -> int:
-        """Requests that change the bucket."""
-        return sum(self.counts.get(method, 0) for method in WRITE_METHODS)
-
-
-def s3_client(profile: str | None, endpoint_url: str | None, region: str | None, counter: RequestCounter) -> Any:
-    """An S3 client from boto3's standard credential chain, with botocore's standard retry mode."""
-    # boto3 takes a third of a second to import: only commands that reach a bucket need it.
-    import boto3
-    from botocore.config import Config as BotocoreConfig
-
-    session = boto3.session.Session(profile_name=profile, region_name=region)
-    # Standard retry mode retries throttling, 5xx and dropped connections with backoff; the number of
-    # attempts comes from AWS_MAX_ATTEMPTS or the profile (default 3). Checksum behaviour is left to
-    # botocore, so AWS_REQUEST_CHECKSUM_CALCULATION=when_required works for stores that reject CRCs.
-    config = BotocoreConfig(
-        retries={"mode": "standard"},
-        connect_timeout=10,
-        read_timeout=60,
-        user_agent_extra=f"briefings/{__version__}",
-    )
-    client = session.client("s3", endpoint_url=endpoint_url, config=config)
-    client.meta.events.register("before-send.s3", counter)
-    return client
-
-
-def _byte_progress(options: Options) -> Callable[[str, int], Any] | None:
-    """A progress bar on stderr for each large upload (silenced by --quiet)."""
-    if options.quiet:
-        return None
-
-    @contextmanager
-    def bar(key: str, size: int) -> Iterator[Callable[[int], None]]:
-        lock = threading.Lock()
-        with click.progressbar(length=size, label=f"uploading {key}", file=sys.stderr) as progress:
-
-            def advance(amount: int) -> None:
-                # The transfer manager reports from its worker threads.
-                with lock:
-                    progress.update(amount)
-
-            yield advance
-
-    return bar
-
-
-def _chosen(
-    flag: str, given: str | None, variables: tuple[str, ...], field: str, configured: str | None
-) -> tuple[str | None, str]:
-    """A setting's value (a flag, else an environment variable, else show.toml) and how a message names it."""
-    if given:
-        return given, f"{flag} {without_credentials(given)}"
-    for variable in variables:
-        if os.environ.get(variable):
-            return os.environ[variable], f"{variable}={without_credentials(os.environ[variable])}"
-    return configured, f"{SHOW_FILE}: {field}: {without_credentials(configured or '')}"
-
-
-def _setting_error(where: str, problem: str, flag: bool | None = None) -> BriefingsError:
-    """A bad flag is a usage error (exit 2); a bad environment variable or show.toml setting is bad input (1).
-
-    `where` names the setting; it is a flag when it starts with `--`, unless `flag` says otherwise.
-    """
-    usage = where.startswith("--") if flag is None else flag
-    return (UsageError if usage else BriefingsError)(f"{where}: {problem}")
-
-
-def _endpoint_problem(url: str) -> str | None:
-    """What is wrong with an S3 endpoint URL, with the fix; None if nothing is."""
-    example = "(fix: e.g. https://minio.example.org:9000)"
-    parts = urlsplit(url)
-    try:
-        parts.port  # noqa: B018 - reading it checks the port number
-    except ValueError:
-        return f"not an http(s) URL {example}"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"not an http(s) URL {example}"
-    if parts.username is not None or parts.password is not None:
-        return (
-            "has a user name or password in it, which S3 does not use (fix: remove them; credentials come from "
-            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ~/.aws or --profile)"
-        )
-    return None
-
-
-def _boto_profile(settings: PublishSettings, destination: Destination) -> str | None:
-    """The profile to give boto3: a flag, else show.toml's unless AWS_PROFILE is set (boto3 reads that itself)."""
-    return destination.profile or (None if os.environ.get("AWS_PROFILE") else settings.profile)
-
-
-def _cloudfront_client(profile: str | None) -> Any:
-    """A CloudFront client from boto3's standard credential chain."""
-    import boto3
-    from botocore.config import Config as BotocoreConfig
-    from botocore.exceptions import BotoCoreError
-
-    try:
-        # CloudFront is global; its API is signed for us-east-1 whatever the bucket's region.
-        session = boto3.session.Session(profile_name=profile, region_name="us-east-1")
-        config = BotocoreConfig(retries={"mode": "standard"}, user_agent_extra=f"briefings/{__version__}")
-        return session.client("cloudfront", config=config)
-    except (BotoCoreError, ValueError) as error:
-        raise BriefingsError(
-            f"--invalidate-cdn: no CloudFront client ({without_credentials(str(error))}) (fix: check the AWS "
-            "credentials and settings, as for publishing to S3)"
-        ) from None
-
-
-def _checked_s3_client(settings: PublishSettings, destination: Destination, counter: RequestCounter) -> Any:
-    """The S3 client for a destination, after checking each setting, so a bad one is a one-line error."""
-    from botocore.exceptions import InvalidRegionError, PartialCredentialsError
-    from botocore.utils import validate_region_name
-
-    profile, profile_where = _chosen("--profile", destination.profile, ("AWS_PROFILE",), "profile", settings.profile)
-    endpoint, endpoint_where = _chosen(
-        "--endpoint-url", destination.endpoint_url, ("AWS_ENDPOINT_URL",), "endpoint_url", settings.endpoint_url
-    )
-    region, region_where = _chosen(
-        "--region", destination.region, ("AWS_REGION", "AWS_DEFAULT_REGION"), "region", settings.region
-    )
-    problem = _endpoint_problem(endpoint) if endpoint else None
-    if problem:
-        raise _setting_error(endpoint_where, problem)
-    try:
-        if region:
-            validate_region_name(region)
-    except InvalidRegionError:
-        raise _setting_error(
-            region_where, "not a region name (fix: e.g. eu-west-2; us-east-1 suits most S3-compatible stores)"
-        ) from None
-    attempts = os.environ.get("AWS_MAX_ATTEMPTS", "1")
-    if not attempts.isdigit() or int(attempts) < 1:
-        raise BriefingsError(f"AWS_MAX_ATTEMPTS={attempts}: not a whole number of attempts (fix: e.g. 5, or unset it)")
-    try:
-        # Defaults < show.toml < environment < flags: boto3 reads the environment itself.
-        return s3_client(
-            _boto_profile(settings, destination),
-            endpoint if destination.endpoint_url or not os.environ.get("AWS_ENDPOINT_URL") else None,
-            region if destination.region or not region_where.startswith("AWS_") else None,
-            counter,
-        )
-    except ProfileNotFound:
-        raise _setting_error(
-            profile_where,
-            f"no such profile in the AWS config files (fix: add it with `aws configure --profile {profile}`, or give another)",
-        ) from None
-    except PartialCredentialsError as error:
-        raise BriefingsError(
-            f"AWS credentials: {error.kwargs.get('cred_var', 'a key')} is missing (fix: set both AWS_ACCESS_KEY_ID and "
-            "AWS_SECRET_ACCESS_KEY, or neither and give --profile NAME)"
-        ) from None
-    except ValueError as error:  # a bad value in the profile: botocore says which
-        raise BriefingsError(
-            f"AWS settings: {without_credentials(str(error))} (fix: correct it in the AWS_* environment variables or ~/.aws/config)"
-        ) from None
-
-
-def _open_storage(options: Options, show: Show, destination: Destination, counter: RequestCounter) -> Storage:
-    """The storage a destination names: a folder, or s3://BUCKET/PREFIX."""
-    settings = show.publish
-    to = destination.to or settings.to
-    match = S3_DESTINATION.match(to)
-    if match:
-        bucket, prefix = match["bucket"], match["prefix"].strip("/")
-        if not BUCKET_NAME.match(bucket):
-            raise _setting_error(
-                f"{to}" if destination.to else f"{SHOW_FILE}: to: {to}",
-                f"`{bucket}` is not a bucket name (fix: give s3://BUCKET/PREFIX, with 3 to 63 lowercase "
-                "letters, digits, dots or hyphens in the bucket name)",
-                flag=bool(destination.to),
-            )
-        return S3Storage(
-            _checked_s3_client(settings, destination, counter),
-            bucket,
-            prefix,
-            acl=destination.acl or settings.acl,
-            transfer_progress=_byte_progress(options),
-        )
-    if "://" in to:
-        raise _setting_error(
-            f"--to {to}" if destination.to else f"{SHOW_FILE}: to: {to}",
-            f"not a folder or an s3:// address (fix: give a folder, e.g. {'--to ' if destination.to else ''}feed, "
-            "or s3://BUCKET/PREFIX)",
-        )
-    for flag, value in (("--profile", destination.profile), ("--endpoint-url", destination.endpoint_url),
-                        ("--region", destination.region), ("--acl", destination.acl)):  # fmt: skip
-        if value:
-            raise UsageError(f"{flag}: only for s3:// destinations (fix: leave it out when publishing to a folder)")
-    return LocalStorage(Path(to) if destination.to else options.workspace / to)
 
 
 def destination_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -749,12 +350,37 @@ acl_option = click.option(
 )
 
 
-def _destination(to: str | None, profile: str | None, endpoint_url: str | None, region: str | None,
-                 acl: str | None) -> Destination:  # fmt: skip
-    return Destination(to, profile, endpoint_url, region, acl)
+def released(options: Options, run: Callable[[Workspace], Release], dry_run: bool) -> Release:
+    """Publish (or withdraw) with `run`, printing problems and warnings on stderr.
+
+    With --quiet, problems wait until it is known whether anything changed: a run from cron that changed
+    nothing prints nothing, not the same warnings every few minutes. Errors always print.
+    """
+    space = open_workspace(options, now(rehearsal=dry_run), hold=options.quiet and not dry_run)
+    display = space.reporter
+    assert isinstance(display, Display)
+    try:
+        done = run(space)
+    except BaseException:
+        display.release_held()
+        raise
+    if not done.unchanged:
+        display.release_held()
+    if done.skipped and not options.quiet:
+        for problem in done.summary.get("problems", []):
+            click.echo(printable(problem), err=True)  # warnings from the last publish still apply
+    if done.warning and not (options.quiet and done.unchanged):
+        click.echo(f"Warning: {printable(done.warning)}", err=True)
+    return done
 
 
-def _report_invalidation(summary: dict[str, Any]) -> None:
+def print_plan(done: Release) -> None:
+    click.echo(f"Plan for {done.summary['destination']} (dry run: nothing is written):")
+    for line in done.plan_lines:
+        click.echo(line)
+
+
+def print_invalidation(summary: dict[str, Any]) -> None:
     invalidation = summary.get("cdn_invalidation")
     if invalidation:
         click.echo(
@@ -763,99 +389,10 @@ def _report_invalidation(summary: dict[str, Any]) -> None:
         )
 
 
-def unchanged(done: Release) -> bool:
-    """True when a real publish wrote and deleted nothing and refused nothing."""
-    summary = done.summary
-    return not summary["dry_run"] and not summary["written"] and not summary["deleted"] and not done.refused
-
-
-def _publish_run(
-    options: Options,
-    destination: Destination,
-    *,
-    dry_run: bool,
-    jobs: int | None,
-    withdraw: tuple[str, ...] = (),
-    restore: tuple[str, ...] = (),
-    check: Callable[[Manifest, Storage], None] | None = None,
-    distribution: str | None = None,
-    live: bool = False,
-) -> tuple[Storage, Release]:
-    """Open the destination and publish to it (see briefings.release); print problems and warnings.
-
-    `live` refuses what `init` wrote for the producer to replace, unless the destination is the
-    workspace's own preview folder (a withdrawal, the legal takedown path, is never refused for it).
-    """
-    moment = now(rehearsal=dry_run)
-    show = load_show(options.workspace)
-    counter = RequestCounter()
-    storage = _open_storage(options, show, destination, counter)
-    preview = "://" not in show.publish.to and (options.workspace / show.publish.to).resolve()
-    if live and not (isinstance(storage, LocalStorage) and storage.root.resolve() == preview):
-        problems = placeholder_problems(options.workspace, show)
-        if problems and not dry_run:
-            raise BriefingsError("\n".join(problems))
-        for problem in problems:
-            click.echo(f"warning: {problem}", err=True)
-
-    # With --quiet, problems wait until it is known whether anything changed: a run from cron that changed
-    # nothing prints nothing, not the same warnings every few minutes. Errors always print.
-    held: list[str] = []
-
-    def tell(line: str) -> None:
-        line = printable(line)
-        if options.quiet:
-            held.append(line)
-        else:
-            click.echo(line, err=True)
-
-    def make_build(exclude: set[str], guids: dict[str, str], published: dict[str, dict[str, Any]]) -> Build:
-        result = _build(options, jobs, moment, exclude, guids, published, storage.read)
-        for problem in result.problems:
-            tell(str(problem))
-        return result
-
-    try:
-        done = release(
-            options.workspace,
-            show,
-            storage,
-            make_build,
-            moment,
-            dry_run=dry_run,
-            withdraw=withdraw,
-            restore=restore,
-            check=check,
-            progress=lambda message: say(options, message) if options.verbose else None,
-            note=lambda message: say(options, message),
-            report=tell,
-        )
-    except BaseException:
-        for line in held:
-            click.echo(line, err=True)
-        raise
-    finally:
-        if dry_run:
-            # A rehearsal (perhaps at a BRIEFINGS_NOW past an embargo) leaves nothing staged: the pages and
-            # audio of a briefing still under embargo must not stay in the workspace.
-            shutil.rmtree(staging(options.workspace), ignore_errors=True)
-    if not unchanged(done):
-        for line in held:
-            click.echo(line, err=True)
-    if done.skipped and not options.quiet:
-        for problem in done.summary.get("problems", []):
-            click.echo(printable(problem), err=True)  # warnings from the last publish still apply
-    if done.warning and not (options.quiet and unchanged(done)):
-        click.echo(f"Warning: {printable(done.warning)}", err=True)
-    changed = [*done.summary["replace"], *done.summary["deleted"]]
-    if distribution and not dry_run and changed:
-        # After the publish: a CDN fetching again before the feeds changed would cache the old ones anew.
-        client = _cloudfront_client(_boto_profile(show.publish, destination))
-        invalidation, paths = invalidate(client, distribution, show.url, changed)
-        done.summary["cdn_invalidation"] = {"distribution": distribution, "id": invalidation, "paths": paths}
-    done.summary["write_requests"] = counter.writes if isinstance(storage, S3Storage) else getattr(storage, "writes", 0)
-    done.summary["requests"] = dict(sorted(counter.counts.items()))
-    return storage, done
+def exit_if_refused(done: Release) -> None:
+    if done.refused:
+        click.echo("Some briefings were refused; fix the errors above and publish again.", err=True)
+        sys.exit(1)
 
 
 @main.command()
@@ -892,21 +429,19 @@ def publish(
 
         briefings publish --to s3://westmarsh-briefings/podcast --dry-run
     """
-    destination = _destination(to, profile, endpoint_url, region, acl)
-    storage, done = _publish_run(options, destination, dry_run=dry_run, jobs=jobs, distribution=distribution, live=True)
+    destination = Destination(to, profile, endpoint_url, region, acl)
+    done = released(options, lambda space: space.publish(destination, dry_run, jobs, distribution), dry_run)
     summary = done.summary
-    if options.quiet and unchanged(done) and not as_json:
+    if options.quiet and done.unchanged and not as_json:
         return  # a run from cron with --quiet that changed nothing prints nothing at all
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
+        print_json(summary)
     else:
         if dry_run:
-            click.echo(f"Plan for {storage.describe()} (dry run: nothing is written):")
-            for line in done.plan_lines:
-                click.echo(line)
+            print_plan(done)
         verb = "Would publish" if dry_run else "Published"
         click.echo(
-            f"{verb} {len(summary['episodes'])} briefing(s) to {storage.describe()}: "
+            f"{verb} {len(summary['episodes'])} briefing(s) to {summary['destination']}: "
             f"{len(summary['written'])} file(s) written, {len(summary['deleted'])} deleted, "
             f"{summary['unchanged']} unchanged."
         )
@@ -916,14 +451,12 @@ def publish(
             click.echo(f"Embargoed until {moment}: {slug}")
         for slug in summary["withdrawn_now"]:
             click.echo(f"Withdrawn: {slug}")
-        _report_invalidation(summary)
+        print_invalidation(summary)
         click.echo(f"Feed: {summary['feed_url']}")
         click.echo(f"Feeds by theme and review type: {summary['feed_url'].rsplit('/', 1)[0]}/{OPML_KEY}")
-        if to is None and isinstance(storage, LocalStorage):
+        if to is None and "://" not in load_show(options.workspace).publish.to:
             click.echo("Preview it: briefings serve")
-    if done.refused:
-        click.echo("Some briefings were refused; fix the errors above and publish again.", err=True)
-        sys.exit(1)
+    exit_if_refused(done)
 
 
 @main.command()
@@ -943,64 +476,40 @@ def check(options: Options, slugs: tuple[str, ...], jobs: int | None, as_json: b
 
         briefings check child-a
     """
-    runner = Runner()
-    cache = options.workspace / STATE_DIR / "cache" / "analysis"
     # The same checks as publish, in the same code: the show's settings, artwork and stings, then each briefing.
-    show = check_show(options.workspace, runner, cache).show
-    folders = episode_folders(options.workspace)
-    known = {folder.name for folder in folders}
-    for unreplaced in placeholder_problems(options.workspace, show):
-        click.echo(f"warning: {unreplaced}", err=True)  # publish refuses it for a live destination
-    for slug in slugs:
-        if slug not in known:
-            folder = shown(options.workspace / EPISODES_DIR / slug)
-            raise UsageError(
-                f"{folder}: no such briefing (fix: choose one of: {', '.join(sorted(known)) or 'none yet'})"
-            )
-    chosen = [folder for folder in folders if not slugs or folder.name in slugs]
-    checked = check_all(chosen, show, runner, cache, jobs or os.cpu_count() or 1)
+    checked = open_workspace(options).check(slugs, jobs)
     problems = [problem for submission in checked for problem in submission.problems]
     errors = sum(problem.severity is Severity.ERROR for problem in problems)
     if as_json:
-        report = [
-            {
-                "slug": submission.slug,
-                "valid": submission.valid,
-                "problems": [
-                    {
-                        "file": problem.file,
-                        "line": problem.line,
-                        "field": problem.field,
-                        "message": problem.message,
-                        "fix": problem.fix,
-                        "severity": problem.severity.value,
-                    }
-                    for problem in submission.problems
-                ],
-            }
-            for submission in checked
-        ]
-        click.echo(json.dumps(report, indent=2))
+        print_json(
+            [
+                {
+                    "slug": submission.slug,
+                    "valid": submission.valid,
+                    "problems": [
+                        {
+                            "file": problem.file,
+                            "line": problem.line,
+                            "field": problem.field,
+                            "message": problem.message,
+                            "fix": problem.fix,
+                            "severity": problem.severity.value,
+                        }
+                        for problem in submission.problems
+                    ],
+                }
+                for submission in checked
+            ]
+        )
     else:
         for submission in checked:
             if not submission.problems:
                 click.echo(f"{shown(submission.folder)}: ready")
             for problem in submission.problems:
                 click.echo(str(problem))
-        warnings = len(problems) - errors
-        click.echo(f"Checked {len(checked)} briefing(s): {errors} error(s), {warnings} warning(s).")
+        click.echo(f"Checked {len(checked)} briefing(s): {errors} error(s), {len(problems) - errors} warning(s).")
     if errors:
         sys.exit(1)
-
-
-def _report_feeds(reports: list[FeedReport]) -> None:
-    for report in reports:
-        for problem in report.problems:
-            click.echo(str(problem), err=True)
-
-
-def _feed_errors(reports: list[FeedReport]) -> int:
-    return sum(report.errors for report in reports)
 
 
 @main.command()
@@ -1020,25 +529,14 @@ def validate(options: Options, feed: str | None, as_json: bool) -> None:
 
         briefings validate https://briefings.example.org/feed.xml
     """
-    reports = validate_feeds(options.workspace, feed, now(), progress=lambda message: say(options, message))
-    _report_feeds(reports)
-    errors = _feed_errors(reports)
+    reports = open_workspace(options, now()).validate(feed)
+    for report in reports:
+        for problem in report.problems:
+            click.echo(str(problem), err=True)
+    errors = sum(report.errors for report in reports)
     warnings = sum(len(report.problems) for report in reports) - errors
     if as_json:
-        document = {
-            "valid": errors == 0,
-            "feeds": [
-                {
-                    "feed": report.feed,
-                    "items": report.items,
-                    "errors": report.errors,
-                    "warnings": len(report.problems) - report.errors,
-                    "problems": [str(problem) for problem in report.problems],
-                }
-                for report in reports
-            ],
-        }
-        click.echo(json.dumps(document, indent=2))
+        print_json({"valid": errors == 0, "feeds": [report.to_dict() for report in reports]})
     else:
         verdict = "valid" if not errors else "invalid"
         click.echo(
@@ -1069,46 +567,9 @@ def new(options: Options, slug: str, recording: Path) -> None:
 
         briefings new child-d --recording ~/Recordings/child-d-briefing.m4a
     """
-    show = load_show(options.workspace)
-    if not SLUG_PATTERN.match(slug):
-        raise UsageError(
-            f"{printable(slug)}: a briefing's name must be lowercase letters, digits and hyphens (fix: use {slug_for(slug)})"
-        )
-    episodes = options.workspace / EPISODES_DIR
-    folder = episodes / slug
-    if folder.exists():
-        raise BriefingsError(
-            f"{shown(folder)}: already exists (fix: choose another name, or edit {shown(folder / BRIEFING_FILE)})"
-        )
-    runner = Runner()
-    try:
-        facts = analyse(runner, recording)
-    except RecordingError as error:
-        raise BriefingsError(str(error.problem)) from None
-    starts = suggest_chapters(pauses(runner, recording), facts.duration)
-    chapters = "".join(f'  - start: "{clock(start)}"\n    title: ""\n' for start in starts)
-    name = f"recording{recording.suffix.lower()}"
-    template = resources.files("briefings").joinpath("templates/briefing.yaml").read_text(encoding="utf-8")
-    text = (
-        template.replace("{slug}", slug)
-        .replace("{themes}", ", ".join(show.themes))
-        .replace("{duration}", clock(facts.duration))
-        .replace("{chapters}", chapters)
-        .replace("{recording}", name)
-    )
-    # Build the folder beside its final place and rename it in one step: never a half-made submission.
-    episodes.mkdir(parents=True, exist_ok=True)
-    staging = episodes / f".new-{slug}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    try:
-        shutil.copyfile(recording, staging / name)
-        (staging / BRIEFING_FILE).write_text(text, encoding="utf-8")
-        staging.rename(folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    click.echo(f"Created {shown(folder)}/ with {name} ({clock(facts.duration)}) and {BRIEFING_FILE}.")
-    click.echo(f"Next: fill in {shown(folder / BRIEFING_FILE)}, then run `briefings check {slug}`.")
+    made = scaffold.new(options.workspace, slug, recording)
+    click.echo(f"Created {shown(made.folder)}/ with {made.recording} ({clock(made.duration)}) and {BRIEFING_FILE}.")
+    click.echo(f"Next: fill in {shown(made.folder / BRIEFING_FILE)}, then run `briefings check {slug}`.")
 
 
 @main.command()
@@ -1127,35 +588,8 @@ def transcribe(options: Options, slug: str, force: bool) -> None:
 
         briefings transcribe child-a
     """
-    from briefings.transcribe import draft_vtt, recognise, require_recogniser
-
-    show = load_show(options.workspace)
-    submission = next((item for item in load_submissions(options.workspace, show) if item.slug == slug), None)
-    if submission is None:
-        raise UsageError(
-            f"{shown(options.workspace / EPISODES_DIR / slug)}: no such briefing (fix: check the name with `briefings check`)"
-        )
-    briefing_file = submission.folder / BRIEFING_FILE
-    recording = submission.files.get("recording")
-    if recording is None:
-        raise BriefingsError(
-            f"{shown(briefing_file)}: no recording to transcribe (fix: run `briefings check {slug}` and fix `recording:`)"
-        )
-    target = submission.folder / "transcript.vtt"
-    if target.exists() and not force:
-        raise BriefingsError(f"{shown(target)}: already exists (fix: correct it by hand, or use --force to replace it)")
-    require_recogniser()
-    say(options, f"transcribing {shown(recording)} (about half as long as the recording)")
-    cues = recognise(Runner(), recording, progress=lambda seconds: say(options, f"  {clock(seconds)} done"))
-    target.write_text(draft_vtt(cues), encoding="utf-8")
-    # Name the transcript in briefing.yaml: uncomment the template's line, or add one.
-    text = briefing_file.read_text(encoding="utf-8")
-    line = "transcript: transcript.vtt"
-    if f"# {line}" in text:
-        briefing_file.write_text(text.replace(f"# {line}", line), encoding="utf-8")
-    elif submission.briefing is not None and submission.briefing.transcript is None:
-        briefing_file.write_text(text.rstrip("\n") + f"\n{line}\n", encoding="utf-8")
-    click.echo(f"Wrote a draft transcript to {shown(target)} ({len(cues)} cues).")
+    made = scaffold.transcribe(options.workspace, slug, force, reporter(options))
+    click.echo(f"Wrote a draft transcript to {shown(made.path)} ({made.cues} cues).")
     click.echo("Next: correct it against the recording and delete its `NOTE DRAFT` paragraph.")
 
 
@@ -1194,51 +628,14 @@ def withdraw(
         briefings withdraw child-a --to s3://westmarsh-briefings/podcast
     """
 
-    def known(previous: Manifest, storage: Storage) -> None:
-        record = previous.withdrawn.get(slug)
-        if undo and (record is None or record.get("by") != BY_COMMAND):
-            raise UsageError(
-                f"{slug}: not withdrawn with `briefings withdraw` at {storage.describe()} (fix: check the name "
-                "with `briefings status`; a briefing past its withdraw_after date returns when you change that date)"
-            )
-        if not undo and slug not in previous.episodes and not (options.workspace / EPISODES_DIR / slug).is_dir():
-            raise UsageError(
-                f"{slug}: no such briefing in {EPISODES_DIR}/ or at {storage.describe()} (fix: check the name with "
-                "`briefings status`)"
-            )
-        # Recording a briefing that was never published would name it in the public manifest.
-        if not undo and slug in previous.withdrawn:
-            raise BriefingsError(
-                f"{slug}: already withdrawn at {storage.describe()}, nothing to withdraw (fix: none needed; "
-                f"`briefings withdraw --undo {slug}` publishes it again)"
-            )
-        if not undo and slug not in previous.episodes:
-            raise BriefingsError(
-                f"{slug}: not published at {storage.describe()}, nothing to withdraw (fix: to keep it from being "
-                f"published, move episodes/{slug}/ out of the workspace or set its `published` time later)"
-            )
-
-    if not SLUG_PATTERN.match(slug):
-        raise UsageError(f"{slug!r}: not a briefing's name (fix: give the name of its folder in {EPISODES_DIR}/)")
-    destination = _destination(to, profile, endpoint_url, region, acl)
-    storage, done = _publish_run(
-        options,
-        destination,
-        dry_run=dry_run,
-        jobs=None,
-        withdraw=() if undo else (slug,),
-        restore=(slug,) if undo else (),
-        check=known,
-        distribution=distribution,
-    )
-    summary, where = done.summary, storage.describe()
+    destination = Destination(to, profile, endpoint_url, region, acl)
+    done = released(options, lambda space: space.withdraw(slug, undo, destination, dry_run, distribution), dry_run)
+    summary, where = done.summary, done.summary["destination"]
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
+        print_json(summary)
     else:
         if dry_run:
-            click.echo(f"Plan for {where} (dry run: nothing is written):")
-            for line in done.plan_lines:
-                click.echo(line)
+            print_plan(done)
         if undo:
             verb = "Would restore" if dry_run else "Restored"
             click.echo(f"{verb} {slug} at {where}: {len(summary['written'])} file(s) written.")
@@ -1248,10 +645,8 @@ def withdraw(
                 f"{verb} {slug} from {where}: feed and pages rewritten, {len(summary['deleted'])} file(s) deleted. "
                 f"To publish it again: briefings withdraw --undo {slug}"
             )
-        _report_invalidation(summary)
-    if done.refused:
-        click.echo("Some briefings were refused; fix the errors above and publish again.", err=True)
-        sys.exit(1)
+        print_invalidation(summary)
+    exit_if_refused(done)
 
 
 @main.command()
@@ -1276,36 +671,20 @@ def status(
 
         briefings status --to s3://westmarsh-briefings/podcast
     """
-    show = load_show(options.workspace)
-    counter = RequestCounter()
-    storage = _open_storage(options, show, _destination(to, profile, endpoint_url, region, None), counter)
-    manifest, _ = read_manifest_tagged(storage)
-    digests = DigestCache(options.workspace)
-    submissions = load_submissions(options.workspace, show)
-    fingerprints = {submission.slug: submission_fingerprint(submission.folder, digests) for submission in submissions}
-    digests.save()
-    states = briefing_states(submissions, manifest, now(rehearsal=True), fingerprints)
-    holder = claim_holder(manifest, datetime.now(UTC))
-    subscribe = show.url + FEED_KEY
+    found = open_workspace(options, now(rehearsal=True)).status(Destination(to, profile, endpoint_url, region))
     if as_json:
-        document = {
-            "destination": storage.describe(),
-            "briefings": [{"slug": item.slug, "state": item.state.value, "detail": item.detail} for item in states],
-            "publishing": holder,
-            "subscribe": subscribe,
-        }
-        click.echo(json.dumps(document, indent=2))
+        print_json(found.to_dict())
         return
-    width = max([len(printable(item.slug)) for item in states] + [4])
-    for item in states:
+    width = max([len(printable(item.slug)) for item in found.briefings] + [4])
+    for item in found.briefings:
         state = item.state.value + (f" {item.detail}" if item.detail.startswith("until") else "")
         detail = "" if item.detail.startswith("until") else item.detail
         click.echo(printable(f"{printable(item.slug):<{width}}  {state:<38}  {detail}".rstrip()))
-    if not states:
+    if not found.briefings:
         click.echo(f"No briefings yet: add one under {EPISODES_DIR}/.")
-    if holder is not None:
-        click.echo(in_progress_message(storage, holder))
-    click.echo(f"Subscribe: {subscribe}")
+    if found.in_progress is not None:
+        click.echo(found.in_progress)
+    click.echo(f"Subscribe: {found.subscribe}")
 
 
 def _lan_address() -> str:

@@ -12,11 +12,12 @@ import json
 import re
 import typing
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import lxml.html
@@ -27,6 +28,7 @@ from briefings.build import Build
 from briefings.config import LANGUAGE, MAX_DESCRIPTION_BYTES, SHOW_FILE, AppleCategory, Show, load_show
 from briefings.errors import BriefingsError, Problem, Severity, UsageError, shown
 from briefings.feed import ITUNES_NS, MAIN_FEED_KEY, PODCAST_NS, PSC_NS
+from briefings.progress import Reporter
 from briefings.publish import Manifest, read_manifest
 from briefings.resolver import (
     Head,
@@ -81,6 +83,16 @@ class FeedReport:
     def errors(self) -> int:
         """How many problems are errors (not warnings)."""
         return sum(1 for problem in self.problems if problem.severity is Severity.ERROR)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As `briefings validate --json` prints it."""
+        return {
+            "feed": self.feed,
+            "items": self.items,
+            "errors": self.errors,
+            "warnings": len(self.problems) - self.errors,
+            "problems": [str(problem) for problem in self.problems],
+        }
 
 
 def date_problem(text: str, now: datetime | None = None) -> str | None:
@@ -666,10 +678,10 @@ def _self_link(data: bytes) -> str | None:
 
 
 def validate_target(
-    workspace: Path, feed: str | None, now: datetime, progress: Callable[[str], None] | None = None
+    workspace: Path, feed: str | None, now: datetime, reporter: Reporter | None = None
 ) -> list[FeedReport]:
     """Check FEED (a URL or file), or every feed the workspace published; what `briefings validate` does."""
-    report = progress or (lambda message: None)
+    report = (reporter or Reporter()).step
     show = load_show(workspace) if feed is None or (workspace / SHOW_FILE).is_file() else None
     folder = workspace / show.publish.to if show is not None else None
     if feed is None:

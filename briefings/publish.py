@@ -15,6 +15,7 @@ from typing import Any
 
 from briefings.build import Build, Output
 from briefings.errors import BriefingsError, ConflictError, StorageError
+from briefings.progress import Reporter
 from briefings.storage import Storage
 
 # Kept in the destination beside what it describes: what was published, so the next run can compare.
@@ -30,8 +31,6 @@ CLAIM_LEASE = timedelta(minutes=30)
 # own `withdraw_after` date (lifted when the date is moved later or removed).
 BY_COMMAND = "briefings withdraw"
 BY_DATE = "withdraw_after"
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -308,7 +307,7 @@ def _utc_now() -> datetime:
 def apply(
     plan: Plan,
     storage: Storage,
-    progress: Progress | None = None,
+    reporter: Reporter | None = None,
     clock: Callable[[], datetime] = _utc_now,
     concurrency: int = 8,
 ) -> str | None:
@@ -318,7 +317,7 @@ def apply(
     once cannot overwrite each other: the second stops with a ConflictError before writing anything.
     Returns the version tag of the manifest now in the destination.
     """
-    report = progress or (lambda message: None)
+    report = (reporter or Reporter()).detail
     if plan.empty:
         return plan.tag  # nothing changed: not a single write request
     holder = claim_holder(plan.previous, clock())

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
-from briefings.build import FEED_KEY, Build
+from briefings.build import FEED_KEY, Build, build
 from briefings.config import EPISODES_DIR, Show
 from briefings.errors import BriefingsError, Severity, StorageError
 from briefings.feed_validation import FeedReport, check_feeds, check_staged, is_feed_key
@@ -20,11 +20,11 @@ from briefings.inputs import (
     workspace_fingerprint,
     write_published,
 )
+from briefings.progress import Reporter
 from briefings.public import check_public
 from briefings.publish import (
     Manifest,
     Plan,
-    Progress,
     apply,
     claim_holder,
     excluded,
@@ -32,11 +32,9 @@ from briefings.publish import (
     plan,
     read_manifest_tagged,
 )
+from briefings.runner import Runner
 from briefings.storage import LocalStorage, S3Storage, Storage, without_credentials
 
-# Builds the workspace, leaving out the given slugs, keeping the given GUIDs (slug -> GUID) and the
-# published episodes (the manifest's records) it cannot publish now.
-BuildFunction = Callable[[set[str], dict[str, str], dict[str, dict[str, Any]]], Build]
 # What the summary of a publish remembered for the next run keeps.
 REMEMBERED = ("episodes", "kept", "embargoed", "withdrawn", "problems", "feed_url", "feeds", "destination", "dry_run")
 
@@ -50,6 +48,12 @@ class Release:
     refused: bool
     skipped: bool
     warning: str | None
+
+    @property
+    def unchanged(self) -> bool:
+        """True when a real publish wrote and deleted nothing and refused nothing."""
+        summary = self.summary
+        return not summary["dry_run"] and not summary["written"] and not summary["deleted"] and not self.refused
 
 
 def build_summary(result: Build) -> dict[str, Any]:
@@ -103,28 +107,27 @@ def release(
     workspace: Path,
     show: Show,
     storage: Storage,
-    make_build: BuildFunction,
     moment: datetime,
     *,
     dry_run: bool,
+    jobs: int = 1,
     withdraw: Collection[str] = (),
     restore: Collection[str] = (),
     check: Callable[[Manifest, Storage], None] | None = None,
-    progress: Progress | None = None,
-    note: Callable[[str], None] | None = None,
-    report: Callable[[str], None] | None = None,
+    reporter: Reporter | None = None,
 ) -> Release:
     """Publish `workspace` to `storage` as of `moment`: read its manifest, build, plan, apply, check the feed.
 
     `withdraw` and `restore` take briefings down or back; `check` vets the manifest before anything is
-    built. A dry run plans and writes nothing. Problems the feed checks find go to `report`, one per line.
+    built. A dry run plans and writes nothing. The problems the build and the feed checks find go to
+    `reporter`, one per line, as they are found.
     """
-    tell = note or (lambda message: None)
+    reporter = reporter or Reporter()
 
     def checked(reports: list[FeedReport], failure: str) -> list[str]:
         lines = [str(problem) for feed in reports for problem in feed.problems]
         for line in lines:
-            (report or tell)(line)
+            reporter.problem(line)
         if any(feed.errors for feed in reports):
             raise BriefingsError(failure)
         return lines
@@ -136,7 +139,7 @@ def release(
     if holder is not None:
         if not dry_run:
             raise StorageError(in_progress_message(storage, holder))  # before building: fail fast
-        tell("Note: " + in_progress_message(storage, holder))
+        reporter.step("Note: " + in_progress_message(storage, holder))
     digests = DigestCache(workspace)
     inputs = workspace_fingerprint(workspace, show, digests)
     digests.save()
@@ -148,7 +151,7 @@ def release(
     if not dry_run and not withdraw and not restore and record and still_current(record, inputs, tag, moment):
         existing = storage.sizes()
         if all(existing.get(key) == item.get("size") for key, item in previous.objects.items()):
-            tell("nothing changed since the last publish")
+            reporter.step("nothing changed since the last publish")
             feed_sha256 = str(previous.objects.get(FEED_KEY, {}).get("sha256", ""))
             warning = check_public(show.url + FEED_KEY, feed_sha256) if public else None
             summary = dict(record["summary"]) | {
@@ -166,7 +169,19 @@ def release(
 
     guids = {slug: str(entry["guid"]) for slug, entry in previous.withdrawn.items() if entry.get("guid")}
     guids |= {slug: str(entry["guid"]) for slug, entry in previous.episodes.items() if entry.get("guid")}
-    result = make_build((excluded(previous) | set(withdraw)) - set(restore), guids, previous.episodes)
+    result = build(
+        workspace,
+        Runner(),
+        moment,
+        jobs,
+        reporter,
+        exclude=(excluded(previous) | set(withdraw)) - set(restore),
+        guids=guids,
+        published=previous.episodes,
+        read_published=storage.read,
+    )
+    for problem in result.problems:
+        reporter.problem(str(problem))
     episodes = workspace / EPISODES_DIR
     sources = {episode.slug: submission_fingerprint(episodes / episode.slug, digests) for episode in result.episodes}
     digests.save()
@@ -181,7 +196,7 @@ def release(
     )
     feed_keys = [output.key for output in result.outputs if is_feed_key(output.key)]
     if not dry_run:
-        tag = apply(changes, storage, progress=progress)
+        tag = apply(changes, storage, reporter)
     if not dry_run and (changes.writes or changes.delete):
         # And check what is now at the destination, as a directory would find it.
         try:

@@ -158,7 +158,7 @@ MULTIPART_THRESHOLD = 8 * 1024 * 1024
 # What the access policy must allow, for the fix in "access denied" messages.
 PERMISSIONS = "s3:ListBucket, s3:GetObject, s3:PutObject and s3:DeleteObject"
 
-TransferProgress = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
+TransferProgress = Callable[[str, int], AbstractContextManager[Callable[[int], None] | None]]
 
 
 class S3Storage:

@@ -17,7 +17,7 @@ from typing import IO
 import pytest
 from click.testing import CliRunner, Result
 
-from briefings import cli
+from briefings import workspace as workspace_module
 from briefings.cli import main
 from briefings.runner import find_ffmpeg
 
@@ -108,6 +108,6 @@ def travel(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
     wait for an embargo to lift, so this one thing is replaced."""
 
     def to(moment: str) -> None:
-        monkeypatch.setattr(cli, "system_clock", lambda: datetime.fromisoformat(moment))
+        monkeypatch.setattr(workspace_module, "system_clock", lambda: datetime.fromisoformat(moment))
 
     return to
