@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
-import re
-import socket
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,119 +15,27 @@ from briefings import __version__, audio, convert, scaffold
 from briefings.build import FEED_KEY
 from briefings.config import EPISODES_DIR, SHOW_FILE, load_show
 from briefings.destination import Destination
-from briefings.errors import BriefingsError, Severity, UsageError, printable, shown
+from briefings.errors import BriefingsError, Severity, printable, shown
 from briefings.feed import OPML_KEY
-from briefings.progress import Display
 from briefings.release import Release, build_summary, refused
 from briefings.runner import stop_on_sigterm
-from briefings.serve import PreviewServer
+from briefings.serve import preview
 from briefings.submission import BRIEFING_FILE
+from briefings.terminal import (
+    BriefingsGroup,
+    Display,
+    Options,
+    acl_option,
+    cdn_option,
+    destination_options,
+    global_options,
+    jobs_option,
+    json_option,
+    log_level,
+    print_error,
+)
 from briefings.timecode import clock
-from briefings.workspace import Workspace
-
-
-@dataclass(frozen=True)
-class Options:
-    """Options every command shares."""
-
-    workspace: Path
-    verbose: bool
-    quiet: bool
-
-
-class PrintableFormatter(logging.Formatter):
-    """Log lines (ffmpeg command lines with -v name files) with control characters escaped."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return printable(super().format(record))
-
-
-def _log_level(verbose: bool) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(PrintableFormatter("%(message)s"))
-    logging.basicConfig(handlers=[handler])
-    logging.getLogger().setLevel(logging.DEBUG if verbose else logging.WARNING)
-    # botocore's debug log prints signed request headers (the access key id, session tokens): keep the
-    # AWS libraries quiet even with -v, so credentials never reach a terminal or a CI log.
-    for name in ("boto3", "botocore", "s3transfer", "urllib3"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
-def _global_after_command(ctx: click.Context, parameter: click.Parameter, value: Path | bool | None) -> None:
-    """A global option given after the command: it overrides the same option given before it."""
-    if value is None or value is False or ctx.obj is None:
-        return
-    ctx.obj = replace(ctx.obj, **{str(parameter.name): value})
-    if parameter.name == "verbose":
-        _log_level(verbose=True)
-
-
-def global_options(after_command: bool) -> list[click.Option]:
-    """-C, -v and -q: on the group, before the command; on every command too, so they also work after it."""
-    extra: dict[str, Any] = {"expose_value": False, "callback": _global_after_command} if after_command else {}
-    return [
-        click.Option(
-            ["-C", "workspace"],
-            type=click.Path(file_okay=False, path_type=Path),
-            default=None if after_command else ".",
-            help="Workspace folder (default: the current one).",
-            **extra,
-        ),
-        click.Option(["-v", "--verbose"], is_flag=True, help="Show every ffmpeg command and more detail.", **extra),
-        click.Option(["-q", "--quiet"], is_flag=True, help="Print only results and errors.", **extra),
-    ]
-
-
-class BriefingsCommand(click.Command):
-    """A command that also accepts the global options after its name (`briefings publish -q`)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.params.extend(global_options(after_command=True))
-
-
-class BriefingsGroup(click.Group):
-    """Turns BriefingsError into a one-line `Error: ...` and its exit code, without a traceback."""
-
-    command_class = BriefingsCommand
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except BriefingsError as error:
-            print_error(error)
-            ctx.exit(error.exit_code)
-
-
-def print_error(error: BriefingsError) -> None:
-    """One `Error:` line on stderr per line of the message; any other control character shown escaped."""
-    for line in str(error).split("\n"):
-        click.echo(f"Error: {printable(line)}", err=True)
-
-
-def now(rehearsal: bool = False) -> datetime | None:
-    """The time BRIEFINGS_NOW (ISO 8601 with timezone) sets, only for a rehearsal; None for the real time.
-
-    A rehearsal (a dry run, `status`) writes nothing; anything else refuses BRIEFINGS_NOW: a real publish
-    at a moved clock would release an embargoed briefing early.
-    """
-    override = os.environ.get("BRIEFINGS_NOW")
-    if not override:
-        return None
-    if not rehearsal:
-        raise UsageError(
-            f"BRIEFINGS_NOW={override}: only `publish --dry-run`, `withdraw --dry-run` and `status` rehearse at "
-            "another time; this command uses the real time (fix: unset BRIEFINGS_NOW, or add --dry-run)"
-        )
-    try:
-        moment = datetime.fromisoformat(override)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise UsageError(
-            f"BRIEFINGS_NOW={override}: not a date and time with timezone (fix: e.g. 2027-01-01T09:00:00+00:00)"
-        )
-    return moment
+from briefings.workspace import Workspace, rehearsal_time
 
 
 def reporter(options: Options, hold: bool = False) -> Display:
@@ -141,9 +44,10 @@ def reporter(options: Options, hold: bool = False) -> Display:
     return Display(sys.stderr, quiet=options.quiet, verbose=options.verbose, hold=hold)
 
 
-def open_workspace(options: Options, moment: datetime | None = None, hold: bool = False) -> Workspace:
-    """The workspace the command works on, reporting to stderr."""
-    return Workspace(options.workspace, now=moment, reporter=reporter(options, hold))
+def open_workspace(options: Options, rehearsal: bool = False, hold: bool = False) -> Workspace:
+    """The workspace the command works on, reporting to stderr, at the real time or (for a rehearsal) the
+    BRIEFINGS_NOW one."""
+    return Workspace(options.workspace, now=rehearsal_time(os.environ, rehearsal), reporter=reporter(options, hold))
 
 
 @click.group(
@@ -165,7 +69,7 @@ def main(ctx: click.Context, workspace: Path, verbose: bool, quiet: bool) -> Non
         briefings publish && briefings serve
     """
     stop_on_sigterm()
-    _log_level(verbose)
+    log_level(verbose)
     ctx.obj = Options(workspace=workspace, verbose=verbose, quiet=quiet)
 
 
@@ -181,15 +85,9 @@ def init(directory: Path, title: str) -> None:
 
         briefings init westmarsh-briefings --title "Westmarsh Practice Briefings"
     """
-    scaffold.init(directory, title)
+    scaffold.init_workspace(directory, title)
     click.echo(f"Created {shown(directory)}/ with show.toml, artwork.jpg and episodes/.")
     click.echo(f"Next: edit {shown(directory / SHOW_FILE)}, replace artwork.jpg, and add a briefing under episodes/.")
-
-
-jobs_option = click.option(
-    "--jobs", "-j", type=click.IntRange(min=1), help="Recordings processed at once (default: one per CPU core)."
-)
-json_option = click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout, for scripts.")
 
 
 def print_json(document: Any) -> None:
@@ -210,7 +108,7 @@ def build_command(options: Options, jobs: int | None, as_json: bool) -> None:
 
         briefings build --jobs 2
     """
-    space = open_workspace(options, now())
+    space = open_workspace(options)
     result = space.build(jobs)
     if as_json:
         print_json(build_summary(result))
@@ -282,8 +180,6 @@ def audio_command(
     if no_stings:
         stings = audio.NO_STINGS
     targets = convert.targets(sources, output_name, settings, force)
-    if convert.to_folder(sources, output_name):
-        Path(output_name).mkdir(parents=True, exist_ok=True)
     summaries: list[dict[str, Any]] = []
     failed = False
     for source, target in zip(sources, targets, strict=True):
@@ -298,56 +194,12 @@ def audio_command(
         for warning in done.encoded.warnings:
             click.echo(f"warning: {printable(warning)}", err=True)
         if not as_json:
-            result = done.encoded
-            click.echo(
-                f"Input:  {shown(source)}: {result.source.integrated:.1f} LUFS, sample peak "
-                f"{result.source.true_peak:.1f} dBFS, {result.source_duration:.1f} s"
-            )
-            click.echo(
-                f"Output: {shown(target)}: {result.result.integrated:.1f} LUFS, true peak "
-                f"{result.result.true_peak:.1f} dBTP, {done.duration:.1f} s ({'; '.join(audio.describe(result))})"
-            )
+            click.echo("\n".join(done.lines()))
         summaries.append(done.to_dict())
     if as_json:
         print_json(summaries[0] if len(sources) == 1 else summaries)
     if failed:
         sys.exit(1)
-
-
-def destination_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options that choose and reach a destination, shared by publish, withdraw and status."""
-    options = [
-        click.option(
-            "--to",
-            "to",
-            metavar="DEST",
-            help="A folder, or s3://BUCKET/PREFIX (default: `to` in show.toml, normally feed/).",
-        ),
-        click.option("--profile", metavar="NAME", help="AWS profile for an s3:// destination (default: AWS_PROFILE)."),
-        click.option(
-            "--endpoint-url",
-            metavar="URL",
-            help="S3-compatible endpoint: MinIO, R2, B2... (default: AWS_ENDPOINT_URL, else AWS S3).",
-        ),
-        click.option("--region", metavar="REGION", help="Bucket region (default: AWS_REGION or the profile's)."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
-cdn_option = click.option(
-    "--invalidate-cdn",
-    "distribution",
-    metavar="DISTRIBUTION_ID",
-    help="After writing, have this CloudFront distribution drop its copies of every replaced and deleted file.",
-)
-# Only commands that upload take --acl: `status` reads.
-acl_option = click.option(
-    "--acl",
-    type=click.Choice(["public-read"]),
-    help="Make every uploaded object public, for stores that use ACLs rather than a bucket policy.",
-)
 
 
 def released(options: Options, run: Callable[[Workspace], Release], dry_run: bool) -> Release:
@@ -356,7 +208,7 @@ def released(options: Options, run: Callable[[Workspace], Release], dry_run: boo
     With --quiet, problems wait until it is known whether anything changed: a run from cron that changed
     nothing prints nothing, not the same warnings every few minutes. Errors always print.
     """
-    space = open_workspace(options, now(rehearsal=dry_run), hold=options.quiet and not dry_run)
+    space = open_workspace(options, rehearsal=dry_run, hold=options.quiet and not dry_run)
     display = space.reporter
     assert isinstance(display, Display)
     try:
@@ -481,26 +333,7 @@ def check(options: Options, slugs: tuple[str, ...], jobs: int | None, as_json: b
     problems = [problem for submission in checked for problem in submission.problems]
     errors = sum(problem.severity is Severity.ERROR for problem in problems)
     if as_json:
-        print_json(
-            [
-                {
-                    "slug": submission.slug,
-                    "valid": submission.valid,
-                    "problems": [
-                        {
-                            "file": problem.file,
-                            "line": problem.line,
-                            "field": problem.field,
-                            "message": problem.message,
-                            "fix": problem.fix,
-                            "severity": problem.severity.value,
-                        }
-                        for problem in submission.problems
-                    ],
-                }
-                for submission in checked
-            ]
-        )
+        print_json([submission.to_dict() for submission in checked])
     else:
         for submission in checked:
             if not submission.problems:
@@ -529,7 +362,7 @@ def validate(options: Options, feed: str | None, as_json: bool) -> None:
 
         briefings validate https://briefings.example.org/feed.xml
     """
-    reports = open_workspace(options, now()).validate(feed)
+    reports = open_workspace(options).validate(feed)
     for report in reports:
         for problem in report.problems:
             click.echo(str(problem), err=True)
@@ -567,7 +400,7 @@ def new(options: Options, slug: str, recording: Path) -> None:
 
         briefings new child-d --recording ~/Recordings/child-d-briefing.m4a
     """
-    made = scaffold.new(options.workspace, slug, recording)
+    made = scaffold.new_briefing(options.workspace, slug, recording)
     click.echo(f"Created {shown(made.folder)}/ with {made.recording} ({clock(made.duration)}) and {BRIEFING_FILE}.")
     click.echo(f"Next: fill in {shown(made.folder / BRIEFING_FILE)}, then run `briefings check {slug}`.")
 
@@ -588,7 +421,7 @@ def transcribe(options: Options, slug: str, force: bool) -> None:
 
         briefings transcribe child-a
     """
-    made = scaffold.transcribe(options.workspace, slug, force, reporter(options))
+    made = scaffold.draft_transcript(options.workspace, slug, force, reporter(options))
     click.echo(f"Wrote a draft transcript to {shown(made.path)} ({made.cues} cues).")
     click.echo("Next: correct it against the recording and delete its `NOTE DRAFT` paragraph.")
 
@@ -671,7 +504,7 @@ def status(
 
         briefings status --to s3://westmarsh-briefings/podcast
     """
-    found = open_workspace(options, now(rehearsal=True)).status(Destination(to, profile, endpoint_url, region))
+    found = open_workspace(options, rehearsal=True).status(Destination(to, profile, endpoint_url, region))
     if as_json:
         print_json(found.to_dict())
         return
@@ -685,31 +518,6 @@ def status(
     if found.in_progress is not None:
         click.echo(found.in_progress)
     click.echo(f"Subscribe: {found.subscribe}")
-
-
-def _lan_address() -> str:
-    # The address other devices on the network reach us at; connecting a UDP socket sends nothing.
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("10.255.255.255", 1))
-            return str(probe.getsockname()[0])
-        except OSError:
-            return "127.0.0.1"
-
-
-# An http(s) address with a host name or IPv4 address, an optional port and a plain path: no user and
-# password, query or fragment, which would be copied into every link of the served feed.
-PUBLIC_URL = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?(/[A-Za-z0-9._~%/\-]*)?$")
-
-
-def _public_url(url: str) -> str:
-    """A --public-url checked to be a plain http(s) address, ending in a slash."""
-    if not PUBLIC_URL.match(url):
-        raise UsageError(
-            f"--public-url {printable(url)}: not a plain http(s) address (fix: give the scheme, host, port and "
-            "path only, e.g. http://192.168.1.20:8000/)"
-        )
-    return url if url.endswith("/") else url + "/"
 
 
 @main.command()
@@ -749,27 +557,8 @@ def serve(options: Options, host: str, port: int, folder: Path | None, public_ur
 
         briefings serve --host 0.0.0.0 --port 8000
     """
-    if public_url is not None:
-        public_url = _public_url(public_url)
-    show = load_show(options.workspace)
-    if folder is None and "://" in show.publish.to:
-        raise UsageError(
-            f"{SHOW_FILE}: publish.to is {show.publish.to}, not a folder (fix: give the folder to serve with --dir, "
-            "e.g. publish with --to feed first)"
-        )
-    root = folder or options.workspace / show.publish.to
-    if not (root / FEED_KEY).is_file():
-        raise BriefingsError(f"{shown(root)}/{FEED_KEY}: nothing published yet (fix: run `briefings publish` first)")
-    try:
-        server = PreviewServer((host, port), root, show.url)
-    except OSError as error:
-        raise UsageError(
-            f"--host {host} --port {port}: cannot listen there ({error.strerror}) (fix: choose another --port)"
-        ) from None
-    address = _lan_address() if host == "0.0.0.0" else host
-    listening = f"http://{address}:{server.server_address[1]}/"
-    server.served_base = public_url or listening
-    click.echo(f"Serving {shown(root)}/ at {listening}")
+    server = preview(options.workspace, host, port, folder, public_url)
+    click.echo(f"Serving {shown(server.root)}/ at {server.listening}")
     click.echo(f"Subscribe in a podcast app to: {server.served_base}{FEED_KEY}")
     click.echo("Press Ctrl+C to stop.")
     sys.stdout.flush()

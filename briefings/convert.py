@@ -83,6 +83,8 @@ def targets(sources: Sequence[Path], output: str, settings: AudioSettings, force
             problems.append(f"-o {shown_target}: already exists (fix: add -f to replace it, or choose another name)")
     if problems:
         raise BriefingsError("\n".join(problems))
+    if to_folder(sources, output):
+        folder.mkdir(parents=True, exist_ok=True)
     return chosen
 
 
@@ -94,6 +96,17 @@ class Normalised:
     output: Path
     encoded: audio.Encoded
     duration: float
+
+    def lines(self) -> list[str]:
+        """The loudness, peak and length before and after, as `briefings audio` prints them."""
+        encoded = self.encoded
+        source, result = encoded.source, encoded.result
+        return [
+            f"Input:  {shown(self.source)}: {source.integrated:.1f} LUFS, sample peak {source.true_peak:.1f} dBFS, "
+            f"{encoded.source_duration:.1f} s",
+            f"Output: {shown(self.output)}: {result.integrated:.1f} LUFS, true peak {result.true_peak:.1f} dBTP, "
+            f"{self.duration:.1f} s ({'; '.join(audio.describe(encoded))})",
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """As `briefings audio --json` prints it."""

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 
 class BriefingsError(Exception):
@@ -45,6 +46,17 @@ class Problem:
     field: str = ""
     line: int | None = None
     severity: Severity = Severity.ERROR
+
+    def to_dict(self) -> dict[str, Any]:
+        """As `--json` prints it."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "field": self.field,
+            "message": self.message,
+            "fix": self.fix,
+            "severity": self.severity.value,
+        }
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"

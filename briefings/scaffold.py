@@ -24,7 +24,7 @@ def _template(name: str) -> str:
     return resources.files("briefings").joinpath(f"templates/{name}").read_text(encoding="utf-8")
 
 
-def init(directory: Path, title: str) -> None:
+def init_workspace(directory: Path, title: str) -> None:
     """Create a workspace in `directory`: a commented show.toml, a placeholder artwork.jpg and episodes/."""
     if (directory / SHOW_FILE).exists():
         raise BriefingsError(f"{shown(directory / SHOW_FILE)}: already exists (fix: choose a new folder, or edit it)")
@@ -46,7 +46,7 @@ class NewBriefing:
     duration: float
 
 
-def new(workspace: Path, slug: str, recording: Path) -> NewBriefing:
+def new_briefing(workspace: Path, slug: str, recording: Path) -> NewBriefing:
     """Start episodes/SLUG/ with a copy of `recording` and a commented briefing.yaml to fill in, which notes the
     recording's length and suggests chapters at its longest pauses. The original recording is left as it is."""
     show = load_show(workspace)
@@ -98,7 +98,7 @@ class Transcribed:
     cues: int
 
 
-def transcribe(workspace: Path, slug: str, force: bool = False, reporter: Reporter | None = None) -> Transcribed:
+def draft_transcript(workspace: Path, slug: str, force: bool = False, reporter: Reporter | None = None) -> Transcribed:
     """Recognise the speech in a briefing's recording (offline) into transcript.vtt, marked as a draft for the
     author to correct, and name it in briefing.yaml. Needs the optional `transcribe` extra."""
     from briefings.transcribe import draft_vtt, recognise, require_recogniser

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import socket
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from briefings.build import CONTENT_TYPES
+from briefings.build import CONTENT_TYPES, FEED_KEY
+from briefings.config import SHOW_FILE, load_show
+from briefings.errors import BriefingsError, UsageError, printable, shown
 
 # Text files whose absolute URLs name the public base URL; served with the preview's address instead.
 REWRITTEN = {".xml", ".html", ".json", ".opml"}
@@ -49,7 +52,8 @@ class PreviewServer(ThreadingHTTPServer):
         super().__init__(address, PreviewHandler)
         self.root = root.resolve()
         self.public_base = public_base
-        self.served_base = f"http://{address[0]}:{self.server_address[1]}/"
+        self.listening = f"http://{address[0]}:{self.server_address[1]}/"
+        self.served_base = self.listening
 
 
 class PreviewHandler(BaseHTTPRequestHandler):
@@ -119,3 +123,56 @@ class PreviewHandler(BaseHTTPRequestHandler):
                     break
                 self.wfile.write(chunk)
                 remaining -= len(chunk)
+
+
+def _lan_address() -> str:
+    # The address other devices on the network reach us at; connecting a UDP socket sends nothing.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))
+            return str(probe.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
+
+
+# An http(s) address with a host name or IPv4 address, an optional port and a plain path: no user and
+# password, query or fragment, which would be copied into every link of the served feed.
+PUBLIC_URL = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?(/[A-Za-z0-9._~%/\-]*)?$")
+
+
+def _public_url(url: str) -> str:
+    """A --public-url checked to be a plain http(s) address, ending in a slash."""
+    if not PUBLIC_URL.match(url):
+        raise UsageError(
+            f"--public-url {printable(url)}: not a plain http(s) address (fix: give the scheme, host, port and "
+            "path only, e.g. http://192.168.1.20:8000/)"
+        )
+    return url if url.endswith("/") else url + "/"
+
+
+def preview(
+    workspace: Path, host: str, port: int, folder: Path | None = None, public_url: str | None = None
+) -> PreviewServer:
+    """A server (not yet serving) for `folder`, by default the workspace's publish folder, with the feed's
+    links naming `public_url`, by default the address it listens on."""
+    if public_url is not None:
+        public_url = _public_url(public_url)
+    show = load_show(workspace)
+    if folder is None and "://" in show.publish.to:
+        raise UsageError(
+            f"{SHOW_FILE}: publish.to is {show.publish.to}, not a folder (fix: give the folder to serve with --dir, "
+            "e.g. publish with --to feed first)"
+        )
+    root = folder or workspace / show.publish.to
+    if not (root / FEED_KEY).is_file():
+        raise BriefingsError(f"{shown(root)}/{FEED_KEY}: nothing published yet (fix: run `briefings publish` first)")
+    try:
+        server = PreviewServer((host, port), root, show.url)
+    except OSError as error:
+        raise UsageError(
+            f"--host {host} --port {port}: cannot listen there ({error.strerror}) (fix: choose another --port)"
+        ) from None
+    address = _lan_address() if host == "0.0.0.0" else host
+    server.listening = f"http://{address}:{server.server_address[1]}/"
+    server.served_base = public_url or server.listening
+    return server

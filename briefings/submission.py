@@ -285,6 +285,10 @@ class Submission:
         """The transcript, if the briefing names one."""
         return self.files.get("transcript")
 
+    def to_dict(self) -> dict[str, Any]:
+        """As `briefings check --json` prints it."""
+        return {"slug": self.slug, "valid": self.valid, "problems": [problem.to_dict() for problem in self.problems]}
+
 
 def line_index(text: str) -> LineLookup:
     """Map a schema location to the line of briefing.yaml it came from."""

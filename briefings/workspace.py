@@ -43,6 +43,31 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+def rehearsal_time(env: Mapping[str, str], rehearsal: bool) -> datetime | None:
+    """The time BRIEFINGS_NOW (ISO 8601 with timezone) sets, only for a rehearsal; None for the real time.
+
+    A rehearsal (a dry run, `status`) writes nothing; anything else refuses BRIEFINGS_NOW: a real publish
+    at a moved clock would release an embargoed briefing early.
+    """
+    override = env.get("BRIEFINGS_NOW")
+    if not override:
+        return None
+    if not rehearsal:
+        raise UsageError(
+            f"BRIEFINGS_NOW={override}: only `publish --dry-run`, `withdraw --dry-run` and `status` rehearse at "
+            "another time; this command uses the real time (fix: unset BRIEFINGS_NOW, or add --dry-run)"
+        )
+    try:
+        moment = datetime.fromisoformat(override)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise UsageError(
+            f"BRIEFINGS_NOW={override}: not a date and time with timezone (fix: e.g. 2027-01-01T09:00:00+00:00)"
+        )
+    return moment
+
+
 @dataclass(frozen=True)
 class Status:
     """Where each briefing stands at a destination, and the address to subscribe to."""

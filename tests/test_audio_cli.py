@@ -18,8 +18,8 @@ import pytest
 from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4
 
-from briefings.progress import Display, bar_line
 from briefings.runner import find_ffmpeg
+from briefings.terminal import Display, bar_line
 from tests.conftest import REPO, copy_example, ebur128, run, run_json
 
 
