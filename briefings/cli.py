@@ -44,10 +44,12 @@ def reporter(options: Options, hold: bool = False) -> Display:
     return Display(sys.stderr, quiet=options.quiet, verbose=options.verbose, hold=hold)
 
 
-def open_workspace(options: Options, rehearsal: bool = False, hold: bool = False) -> Workspace:
-    """The workspace the command works on, reporting to stderr, at the real time or (for a rehearsal) the
-    BRIEFINGS_NOW one."""
-    return Workspace(options.workspace, now=rehearsal_time(os.environ, rehearsal), reporter=reporter(options, hold))
+def open_workspace(options: Options, rehearsal: bool = False, display: Display | None = None) -> Workspace:
+    """The workspace the command works on, reporting to stderr (or `display`), at the real time or (for a
+    rehearsal) the BRIEFINGS_NOW one."""
+    return Workspace(
+        options.workspace, now=rehearsal_time(os.environ, rehearsal), reporter=display or reporter(options)
+    )
 
 
 @click.group(
@@ -208,11 +210,9 @@ def released(options: Options, run: Callable[[Workspace], Release], dry_run: boo
     With --quiet, problems wait until it is known whether anything changed: a run from cron that changed
     nothing prints nothing, not the same warnings every few minutes. Errors always print.
     """
-    space = open_workspace(options, rehearsal=dry_run, hold=options.quiet and not dry_run)
-    display = space.reporter
-    assert isinstance(display, Display)
+    display = reporter(options, hold=options.quiet and not dry_run)
     try:
-        done = run(space)
+        done = run(open_workspace(options, rehearsal=dry_run, display=display))
     except BaseException:
         display.release_held()
         raise
