@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from briefings import __version__, audio
 from briefings.artwork import placeholder
-from briefings.build import FEED_KEY, Build, build, staging
+from briefings.build import build
 from briefings.cdn import invalidate
 from briefings.check import check_all, check_show, show_stings
 from briefings.config import (
@@ -40,13 +40,13 @@ from briefings.config import (
     load_show,
 )
 from briefings.errors import BriefingsError, Severity, UsageError, printable, shown
-from briefings.feed import OPML_KEY
 from briefings.feed_validation import FeedReport
 from briefings.feed_validation import validate_target as validate_feeds
 from briefings.inputs import (
     DigestCache,
     submission_fingerprint,
 )
+from briefings.layout import FEED_KEY, OPML_KEY, Build, staging
 from briefings.placeholders import placeholder_problems
 from briefings.progress import Display
 from briefings.publish import (

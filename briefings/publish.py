@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from briefings.build import Build, Output
 from briefings.errors import BriefingsError, ConflictError, StorageError
+from briefings.layout import Build, Output
 from briefings.storage import Storage
 
 # Kept in the destination beside what it describes: what was published, so the next run can compare.

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
-from briefings.build import FEED_KEY, Build
 from briefings.config import EPISODES_DIR, Show
 from briefings.errors import BriefingsError, Severity, StorageError
 from briefings.feed_validation import FeedReport, check_feeds, check_staged, is_feed_key
@@ -20,6 +19,7 @@ from briefings.inputs import (
     workspace_fingerprint,
     write_published,
 )
+from briefings.layout import FEED_KEY, Build
 from briefings.public import check_public
 from briefings.publish import (
     Manifest,
