@@ -18,7 +18,9 @@ from briefings.episode import Episode, Timeline, chapter_list, episode_guid, fro
 from briefings.errors import AudioError, BriefingsError, Problem, Severity, shown
 from briefings.feed import chapters_json, render_feeds
 from briefings.layout import FEED_KEY, FEEDS, MEDIA, PAGES, Build, Output, artwork_key, media_key, staging
+from briefings.lifecycle import State, state_of
 from briefings.progress import Tracker
+from briefings.publish import Manifest
 from briefings.runner import Runner, each
 from briefings.site import render_site
 from briefings.submission import Submission, episode_folders
@@ -194,16 +196,14 @@ def build(
     withdrawn: list[str] = []
     ready: list[Submission] = []
     for submission in submissions:
-        briefing = submission.briefing
-        if submission.slug in exclude:
+        # `exclude` holds every briefing withdrawn by command; nothing else at the destination changes what is built.
+        state = state_of(submission, Manifest(), now, withdraw=exclude)
+        if state is State.WITHDRAWN:
             withdrawn.append(submission.slug)
-        elif briefing is None or not submission.valid:
-            continue
-        elif briefing.review.published > now:
-            embargoed.append((submission.slug, briefing.review.published))
-        elif briefing.withdraw_after is not None and briefing.withdraw_after <= now.date():
-            withdrawn.append(submission.slug)
-        else:
+        elif state is State.EMBARGOED:
+            assert submission.briefing is not None
+            embargoed.append((submission.slug, submission.briefing.review.published))
+        elif state is not State.INVALID:
             ready.append(submission)
 
     cache = AudioCache(workspace / STATE_DIR / "cache" / "audio", runner, show.audio, stings, analysis_cache)

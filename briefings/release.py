@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from briefings.inputs import (
     write_published,
 )
 from briefings.layout import FEED_KEY, Build
+from briefings.lifecycle import taken_down_at
 from briefings.public import check_public
 from briefings.publish import (
     Manifest,
@@ -92,9 +93,7 @@ def valid_until(result: Build, moment: datetime) -> str | None:
     """When the clock next changes what a publish would do: an embargo lifting or a withdraw_after date."""
     times = [release for _, release in result.embargoed]
     times += [
-        datetime.combine(episode.briefing.withdraw_after, time(0), tzinfo=moment.tzinfo)
-        for episode in result.episodes
-        if episode.briefing.withdraw_after is not None
+        down for episode in result.episodes if (down := taken_down_at(episode.briefing, moment.tzinfo)) is not None
     ]
     return min(times).isoformat() if times else None
 
