@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime, time, tzinfo
 from enum import Enum
 
-from briefings.publish import BY_COMMAND, Manifest
+from briefings.publish import Manifest, excluded
 from briefings.submission import Briefing, Submission
 
 
@@ -45,8 +45,7 @@ def state_of(
     is not released, even when an earlier version is published (that one stays live).
     """
     slug, briefing = submission.slug, submission.briefing
-    by_command = manifest.withdrawn.get(slug, {}).get("by") == BY_COMMAND
-    if (by_command or slug in withdraw) and slug not in restore:
+    if (slug in excluded(manifest) or slug in withdraw) and slug not in restore:
         return State.WITHDRAWN
     if briefing is None or not submission.valid:
         return State.INVALID
