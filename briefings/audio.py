@@ -142,7 +142,7 @@ class Stings:
         return tuple(path for path in (self.intro, self.outro) if path is not None)
 
 
-NO_STINGS = Stings()
+NO_STINGS: Stings = Stings()
 
 
 @dataclass(frozen=True)

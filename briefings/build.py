@@ -3,100 +3,29 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
-import threading
-import uuid
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from briefings import audio
+from briefings.audio_cache import AudioCache, Processed
 from briefings.check import check_all, check_show, guarded
-from briefings.config import EPISODES_DIR, STATE_DIR, AudioSettings, Show
+from briefings.config import EPISODES_DIR, STATE_DIR, Show
 from briefings.episode import Episode, Timeline, chapter_list, episode_guid, from_record
 from briefings.errors import AudioError, BriefingsError, Problem, Severity, shown
 from briefings.feed import chapters_json, render_feeds
-from briefings.inputs import file_sha256
+from briefings.layout import FEED_KEY, FEEDS, MEDIA, PAGES, Build, Output, artwork_key, media_key, staging
+from briefings.lifecycle import State, state_of
 from briefings.progress import Reporter
+from briefings.publish import Manifest
 from briefings.runner import Runner, each
 from briefings.site import render_site
 from briefings.submission import Submission, episode_folders
-from briefings.tagging import MEDIA_TYPES, Tags, duration, tag
+from briefings.tagging import Tags, duration, tag
 from briefings.transcript import TRANSCRIPT_TYPES, TranscriptError, html_transcript
-
-FEED_KEY = "feed.xml"
-# Bump when the audio processing changes, so cached encodes are redone.
-# 2: silence trimming, stings, limiter calibration, verification by a loopback decoder.
-AUDIO_PIPELINE_VERSION = 2
-CONTENT_TYPES = {
-    **MEDIA_TYPES,
-    ".xml": "application/rss+xml; charset=utf-8",
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".json": "application/json",
-    ".vtt": "text/vtt; charset=utf-8",
-    ".srt": "application/x-subrip",
-    ".txt": "text/plain; charset=utf-8",
-    ".jpg": "image/jpeg",
-    ".png": "image/png",
-    ".opml": "text/x-opml; charset=utf-8",
-    ".svg": "image/svg+xml",
-}
-# Media never changes under a key (its name carries its hash); everything else may change at any publish.
-IMMUTABLE = "public, max-age=31536000, immutable"
-SHORT_LIVED = "public, max-age=300"
-# Upload order: media and side files, then pages, then feeds, so nothing published names a missing object.
-MEDIA, PAGES, FEEDS = 0, 1, 2
-
-
-@dataclass(frozen=True)
-class Output:
-    """One file to publish: where it is staged and how to serve it."""
-
-    key: str
-    path: Path
-    sha256: str
-    size: int
-    stage: int
-
-    @property
-    def content_type(self) -> str:
-        """The MIME type to serve it with."""
-        return CONTENT_TYPES.get(Path(self.key).suffix, "application/octet-stream")
-
-    @property
-    def cache_control(self) -> str:
-        """How long browsers and CDNs may keep it."""
-        return IMMUTABLE if self.key.startswith("media/") or self.key.startswith("artwork-") else SHORT_LIVED
-
-
-@dataclass(frozen=True)
-class Build:
-    """Everything a build produced and found."""
-
-    show: Show
-    episodes: tuple[Episode, ...]
-    outputs: tuple[Output, ...]
-    problems: tuple[Problem, ...]
-    embargoed: tuple[tuple[str, datetime], ...]
-    withdrawn: tuple[str, ...]
-    encoded: int
-    # Published briefings missing from this workspace or refused: rendered from their last published
-    # record, their files left as they are.
-    kept: tuple[str, ...] = ()
-    # Warnings about recordings encoded by this build (also among `problems`): news once, not on every run.
-    encode_warnings: tuple[Problem, ...] = ()
-
-    @property
-    def retained(self) -> tuple[str, ...]:
-        """Keys of published files the kept briefings still use."""
-        kept = set(self.kept)
-        return tuple(key for episode in self.episodes if episode.slug in kept for key in episode.files)
 
 
 def _written_sha256(path: Path) -> str:
@@ -104,46 +33,6 @@ def _written_sha256(path: Path) -> str:
     (file times are that coarse) can look unchanged to `file_sha256`, which is for inputs."""
     with path.open("rb") as data:
         return hashlib.file_digest(data, "sha256").hexdigest()
-
-
-def audio_cache_key(recording: Path, settings: AudioSettings, stings: audio.Stings = audio.NO_STINGS) -> str:
-    """Cache key for a processed recording: its content and everything that changes the encode."""
-    recipe = json.dumps(
-        {
-            "pipeline": AUDIO_PIPELINE_VERSION,
-            # MP3 was the only format before `format` existed: leaving it out keeps those keys, so an
-            # upgrade re-encodes nothing.
-            **settings.model_dump(exclude={"format"} if settings.format == "mp3" else None),
-            # The stings' content, not their names: replacing intro.wav must re-encode every briefing.
-            "stings": [file_sha256(path) for path in stings.files],
-        },
-        sort_keys=True,
-    )
-    return hashlib.sha256(f"{file_sha256(recording)}:{recipe}".encode()).hexdigest()
-
-
-def _loudness(data: dict[str, Any]) -> audio.Loudness:
-    return audio.Loudness(data["integrated"], data["true_peak"], data["peak_unit"])
-
-
-@dataclass(frozen=True)
-class Processed:
-    """A recording's normalised MP3, how it was made, and whether it was encoded just now."""
-
-    path: Path
-    encoded: audio.Encoded
-    fresh: bool
-
-    @property
-    def timeline(self) -> Timeline:
-        """Where the recording's moments land in the MP3."""
-        kept = self.encoded.duration - self.encoded.intro
-        return Timeline(self.encoded.trimmed_start, self.encoded.intro, kept if kept > 0 else None)
-
-
-def staging(workspace: Path) -> Path:
-    """The folder a build stages the complete site in."""
-    return workspace / STATE_DIR / "build"
 
 
 class Stager:
@@ -183,65 +72,6 @@ class Stager:
         return output
 
 
-class AudioCache:
-    """Processed recordings kept between builds, so an unchanged recording is never encoded twice."""
-
-    def __init__(
-        self,
-        folder: Path,
-        runner: Runner,
-        settings: AudioSettings,
-        stings: audio.Stings = audio.NO_STINGS,
-        analyses: Path | None = None,
-    ) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.folder, self.runner, self.settings, self.stings = folder, runner, settings, stings
-        # Where `check` kept each recording's analysis: processing reads it instead of decoding once more.
-        self.analyses = analyses
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_lock = threading.Lock()
-
-    def processed(self, recording: Path) -> tuple[Path, bool]:
-        """The normalised MP3 for `recording`, and whether it had to be encoded now."""
-        result = self.process(recording)
-        return result.path, result.fresh
-
-    def process(self, recording: Path, progress: audio.Progress | None = None) -> Processed:
-        """The normalised MP3 for `recording` with what processing found, encoding it if not cached."""
-        key = audio_cache_key(recording, self.settings, self.stings)
-        # Briefings sharing one recording share one cache entry: encode it once, not once each at the same time.
-        with self._locks_lock:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            return self._process(recording, key, progress)
-
-    def _process(self, recording: Path, key: str, progress: audio.Progress | None) -> Processed:
-        extension = audio.EXTENSIONS[self.settings.format]
-        cached = self.folder / f"{key}{extension}"
-        facts = self.folder / f"{key}.json"
-        if cached.is_file() and facts.is_file():
-            data = json.loads(facts.read_text())
-            encoded = audio.Encoded(
-                **data
-                | {"source": _loudness(data["source"]), "result": _loudness(data["result"])}
-                | {"warnings": tuple(data["warnings"])}
-            )
-            return Processed(cached, encoded, False)
-        # A name of its own per encode: two briefings may share a recording and be encoded at once.
-        partial = self.folder / f"{key}.{uuid.uuid4().hex[:8]}.partial{extension}"
-        try:
-            analysis = None
-            if self.analyses is not None:
-                analysis = audio.analyse_cached(self.runner, recording, self.settings, self.analyses)
-            encoded = audio.normalise(self.runner, recording, partial, self.settings, self.stings, progress, analysis)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
-        facts.write_text(json.dumps(asdict(encoded)))
-        partial.replace(cached)
-        return Processed(cached, encoded, True)
-
-
 def _stage_episode(
     stager: Stager,
     runner: Runner,
@@ -271,7 +101,7 @@ def _stage_episode(
     )
     tag(processed, tagged, tags, runner)
     digest = _written_sha256(tagged)
-    media = stager.add_file(f"media/{slug}-{digest[:8]}{processed.suffix}", tagged, MEDIA)
+    media = stager.add_file(media_key(slug, digest, processed.suffix), tagged, MEDIA)
     length = duration(tagged)
     tagged.unlink()
     chapters_key = transcript_key = transcript_type = None
@@ -363,16 +193,14 @@ def build(
     withdrawn: list[str] = []
     ready: list[Submission] = []
     for submission in submissions:
-        briefing = submission.briefing
-        if submission.slug in exclude:
+        # `exclude` holds every briefing withdrawn by command; nothing else at the destination changes what is built.
+        state = state_of(submission, Manifest(), now, withdraw=exclude)
+        if state is State.WITHDRAWN:
             withdrawn.append(submission.slug)
-        elif briefing is None or not submission.valid:
-            continue
-        elif briefing.review.published > now:
-            embargoed.append((submission.slug, briefing.review.published))
-        elif briefing.withdraw_after is not None and briefing.withdraw_after <= now.date():
-            withdrawn.append(submission.slug)
-        else:
+        elif state is State.EMBARGOED:
+            assert submission.briefing is not None
+            embargoed.append((submission.slug, submission.briefing.review.published))
+        elif state is not State.INVALID:
             ready.append(submission)
 
     cache = AudioCache(workspace / STATE_DIR / "cache" / "audio", runner, show.audio, stings, analysis_cache)
@@ -407,7 +235,7 @@ def build(
     stager = Stager(staging(workspace))
     artwork_bytes = artwork_path.read_bytes()
     artwork = stager.add_bytes(
-        f"artwork-{hashlib.sha256(artwork_bytes).hexdigest()[:8]}{artwork_path.suffix.lower()}", artwork_bytes, MEDIA
+        artwork_key(hashlib.sha256(artwork_bytes).hexdigest(), artwork_path.suffix.lower()), artwork_bytes, MEDIA
     )
     episodes: list[Episode] = []
     transcripts: dict[str, str] = {}

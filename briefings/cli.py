@@ -12,11 +12,10 @@ from typing import Any
 import click
 
 from briefings import __version__, audio, convert, scaffold
-from briefings.build import FEED_KEY
 from briefings.config import EPISODES_DIR, SHOW_FILE, load_show
 from briefings.destination import Destination
 from briefings.errors import BriefingsError, Severity, printable, shown
-from briefings.feed import OPML_KEY
+from briefings.layout import FEED_KEY, OPML_KEY
 from briefings.release import Release, build_summary, refused
 from briefings.runner import stop_on_sigterm
 from briefings.serve import preview

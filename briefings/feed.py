@@ -17,6 +17,7 @@ from lxml import etree
 from briefings import __version__
 from briefings.config import MAX_DESCRIPTION_BYTES, Show, url_slug
 from briefings.episode import Episode, podcast_guid
+from briefings.layout import FEED_KEY, OPML_KEY
 from briefings.submission import ReviewType
 from briefings.tagging import MEDIA_TYPES
 from briefings.timecode import timestamp
@@ -25,8 +26,6 @@ from briefings.transcript import HTML_TYPE, TIMED_TYPES
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 PSC_NS = "http://podlove.org/simple-chapters"
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
-MAIN_FEED_KEY = "feed.xml"
-OPML_KEY = "feeds.opml"
 ELLIPSIS = "\u2026"
 # When a description is too long, the summary is shortened first, but not below this many bytes.
 FIRST_FLOOR_BYTES = 400
@@ -223,7 +222,7 @@ def feed_specs(show: Show, episodes: Sequence[Episode]) -> list[FeedSpec]:
     the theme and review-type feeds keep every briefing, like the archive.
     """
     ordered = tuple(sorted(episodes, key=lambda episode: episode.published, reverse=True))
-    specs = [FeedSpec(MAIN_FEED_KEY, show.title, show.description, ordered[: show.feeds.main_feed_items])]
+    specs = [FeedSpec(FEED_KEY, show.title, show.description, ordered[: show.feeds.main_feed_items])]
 
     def described(what: str) -> str:
         return fit([what, show.description], lambda parts: f"{parts[0]} {parts[1]}", first=[1])
@@ -247,7 +246,7 @@ def render_feed(
     show: Show,
     episodes: Sequence[Episode],
     artwork_key: str,
-    feed_key: str = MAIN_FEED_KEY,
+    feed_key: str = FEED_KEY,
     *,
     title: str | None = None,
     description: str | None = None,

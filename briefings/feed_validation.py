@@ -24,10 +24,10 @@ import lxml.html
 from lxml import etree
 
 from briefings.artwork import artwork_problem
-from briefings.build import Build
 from briefings.config import LANGUAGE, MAX_DESCRIPTION_BYTES, SHOW_FILE, AppleCategory, Show, load_show
 from briefings.errors import BriefingsError, Problem, Severity, UsageError, shown
-from briefings.feed import ITUNES_NS, MAIN_FEED_KEY, PODCAST_NS, PSC_NS
+from briefings.feed import ITUNES_NS, PODCAST_NS, PSC_NS
+from briefings.layout import FEED_KEY, Build
 from briefings.progress import Reporter
 from briefings.publish import Manifest, read_manifest
 from briefings.resolver import (
@@ -625,7 +625,7 @@ class FeedValidator:
 
 def is_feed_key(key: str) -> bool:
     """Whether a published key is one of the show's feeds (the main feed or one under feeds/)."""
-    return key == MAIN_FEED_KEY or (key.startswith("feeds/") and key.endswith(".xml"))
+    return key == FEED_KEY or (key.startswith("feeds/") and key.endswith(".xml"))
 
 
 def published_episodes(show: Show, manifest: Manifest) -> dict[str, PublishedEpisode]:
@@ -688,9 +688,9 @@ def validate_target(
         assert show is not None and folder is not None
         storage = LocalStorage(folder)
         keys = sorted(key for key in storage.sizes() if is_feed_key(key))
-        if MAIN_FEED_KEY not in keys:
+        if FEED_KEY not in keys:
             raise BriefingsError(
-                f"{shown(folder)}/{MAIN_FEED_KEY}: nothing published yet "
+                f"{shown(folder)}/{FEED_KEY}: nothing published yet "
                 "(fix: run `briefings publish` first, or give the FEED to check)"
             )
         report(f"checking {len(keys)} feed(s) in {storage.describe()}")

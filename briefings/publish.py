@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from briefings.build import Build, Output
 from briefings.errors import BriefingsError, ConflictError, StorageError
+from briefings.layout import Build, Output
 from briefings.progress import Reporter
 from briefings.storage import Storage
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from briefings.build import FEED_KEY, Build, build
+from briefings.build import build
 from briefings.config import EPISODES_DIR, Show
 from briefings.errors import BriefingsError, Severity, StorageError
 from briefings.feed_validation import FeedReport, check_feeds, check_staged, is_feed_key
@@ -20,6 +20,8 @@ from briefings.inputs import (
     workspace_fingerprint,
     write_published,
 )
+from briefings.layout import FEED_KEY, Build
+from briefings.lifecycle import taken_down_at
 from briefings.progress import Reporter
 from briefings.public import check_public
 from briefings.publish import (
@@ -96,9 +98,7 @@ def valid_until(result: Build, moment: datetime) -> str | None:
     """When the clock next changes what a publish would do: an embargo lifting or a withdraw_after date."""
     times = [release for _, release in result.embargoed]
     times += [
-        datetime.combine(episode.briefing.withdraw_after, time(0), tzinfo=moment.tzinfo)
-        for episode in result.episodes
-        if episode.briefing.withdraw_after is not None
+        down for episode in result.episodes if (down := taken_down_at(episode.briefing, moment.tzinfo)) is not None
     ]
     return min(times).isoformat() if times else None
 

@@ -10,8 +10,8 @@ from typing import Protocol
 import requests
 
 from briefings import __version__
-from briefings.build import Output
 from briefings.errors import shown
+from briefings.layout import Output
 
 # Side files (artwork, chapters, transcripts) are small; a bigger answer is a wrong URL, not a side file.
 MAX_SIDE_FILE_BYTES = 32 * 1024 * 1024

@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from briefings.build import CONTENT_TYPES, FEED_KEY
 from briefings.config import SHOW_FILE, load_show
 from briefings.errors import BriefingsError, UsageError, printable, shown
+from briefings.layout import FEED_KEY, content_type
 
 # Text files whose absolute URLs name the public base URL; served with the preview's address instead.
 REWRITTEN = {".xml", ".html", ".json", ".opml"}
@@ -104,7 +104,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.send_response(HTTPStatus.PARTIAL_CONTENT if isinstance(wanted, tuple) else HTTPStatus.OK)
         if isinstance(wanted, tuple):
             self.send_header("Content-Range", f"bytes {first}-{last}/{size}")
-        self.send_header("Content-Type", CONTENT_TYPES.get(path.suffix, "application/octet-stream"))
+        self.send_header("Content-Type", content_type(path.name))
         self.send_header("Content-Length", str(last - first + 1))
         self.send_header("Accept-Ranges", "bytes")
         self.send_header("Cache-Control", "no-cache")

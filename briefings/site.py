@@ -15,7 +15,8 @@ from markupsafe import Markup, escape
 
 from briefings.config import Show, url_slug
 from briefings.episode import Episode
-from briefings.feed import OPML_KEY, review_type_feed_key, theme_feed_key
+from briefings.feed import review_type_feed_key, theme_feed_key
+from briefings.layout import OPML_KEY
 from briefings.search import (
     SEARCH_INDEX_KEY,
     SEARCH_TRANSCRIPTS_KEY,

@@ -5,21 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
 
+from briefings.lifecycle import State, state_of
 from briefings.publish import BY_COMMAND, Manifest
 from briefings.submission import Submission
-
-
-class State(Enum):
-    """What `briefings status` says about a briefing."""
-
-    DRAFT = "draft"
-    INVALID = "invalid"
-    EMBARGOED = "embargoed"
-    PUBLISHED = "published"
-    CHANGED = "changed since publish"
-    WITHDRAWN = "withdrawn"
 
 
 @dataclass(frozen=True)
@@ -40,29 +29,8 @@ def briefing_states(
     """
     states = []
     for submission in submissions:
-        slug, briefing = submission.slug, submission.briefing
-        published = manifest.episodes.get(slug)
-        withdrawn = manifest.withdrawn.get(slug)
-        if withdrawn is not None:
-            how = "by `briefings withdraw`" if withdrawn.get("by") == BY_COMMAND else "after its withdraw_after date"
-            undo = f"; undo: briefings withdraw --undo {slug}" if withdrawn.get("by") == BY_COMMAND else ""
-            states.append(BriefingState(slug, State.WITHDRAWN, f"{how} at {withdrawn.get('at')}{undo}"))
-        elif briefing is None or not submission.valid:
-            errors = sum(1 for problem in submission.problems if problem.severity.value == "error")
-            states.append(BriefingState(slug, State.INVALID, f"{errors} error(s): run briefings check {slug}"))
-        elif published is None and briefing.review.published > now:
-            states.append(BriefingState(slug, State.EMBARGOED, f"until {briefing.review.published.isoformat()}"))
-        elif briefing.withdraw_after is not None and briefing.withdraw_after <= now.date():
-            detail = f"withdraw_after {briefing.withdraw_after.isoformat()}"
-            states.append(
-                BriefingState(slug, State.WITHDRAWN, detail + ("; the next publish takes it down" if published else ""))
-            )
-        elif published is None:
-            states.append(BriefingState(slug, State.DRAFT, "not published yet: the next publish releases it"))
-        elif published.get("source") != fingerprints.get(slug):
-            states.append(BriefingState(slug, State.CHANGED, "the next publish updates it"))
-        else:
-            states.append(BriefingState(slug, State.PUBLISHED, f"since {published.get('first_published')}"))
+        state = state_of(submission, manifest, now, fingerprint=fingerprints.get(submission.slug))
+        states.append(_described(submission, state, manifest))
     local = {submission.slug for submission in submissions}
     for slug, record in manifest.episodes.items():
         if slug not in local:
@@ -72,3 +40,31 @@ def briefing_states(
         if slug not in local and slug not in manifest.episodes:
             states.append(BriefingState(slug, State.WITHDRAWN, f"at {record.get('at')}"))
     return sorted(states, key=lambda state: state.slug)
+
+
+def _described(submission: Submission, state: State, manifest: Manifest) -> BriefingState:
+    """A workspace briefing's `state`, with the detail a producer needs."""
+    slug, briefing = submission.slug, submission.briefing
+    published, withdrawn = manifest.episodes.get(slug), manifest.withdrawn.get(slug)
+    if state is State.WITHDRAWN and withdrawn is not None:
+        how = "by `briefings withdraw`" if withdrawn.get("by") == BY_COMMAND else "after its withdraw_after date"
+        undo = f"; undo: briefings withdraw --undo {slug}" if withdrawn.get("by") == BY_COMMAND else ""
+        return BriefingState(slug, state, f"{how} at {withdrawn.get('at')}{undo}")
+    if state is State.INVALID or briefing is None:
+        errors = sum(1 for problem in submission.problems if problem.severity.value == "error")
+        return BriefingState(slug, State.INVALID, f"{errors} error(s): run briefings check {slug}")
+    if state is State.WITHDRAWN:
+        detail = f"withdraw_after {briefing.withdraw_after}"
+        return BriefingState(slug, state, detail + ("; the next publish takes it down" if published else ""))
+    release = briefing.review.published.isoformat()
+    if state is State.EMBARGOED and published is not None:
+        # Its last published version stays live until the new one is released.
+        detail = f"since {published.get('first_published')}; its changes are embargoed until {release}"
+        return BriefingState(slug, State.PUBLISHED, detail)
+    if state is State.EMBARGOED:
+        return BriefingState(slug, state, f"until {release}")
+    if published is None:
+        return BriefingState(slug, state, "not published yet: the next publish releases it")
+    if state is State.CHANGED:
+        return BriefingState(slug, state, "the next publish updates it")
+    return BriefingState(slug, state, f"since {published.get('first_published')}")

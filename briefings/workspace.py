@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from briefings.build import FEED_KEY, Build, build, staging
+from briefings.build import build
 from briefings.cdn import invalidate
 from briefings.check import check_all, check_show
 from briefings.config import EPISODES_DIR, STATE_DIR, Show, load_show
@@ -28,6 +28,7 @@ from briefings.destination import Destination, Opened, boto_profile, cloudfront_
 from briefings.errors import BriefingsError, UsageError, shown
 from briefings.feed_validation import FeedReport, validate_target
 from briefings.inputs import DigestCache, submission_fingerprint
+from briefings.layout import FEED_KEY, Build, staging
 from briefings.placeholders import placeholder_problems
 from briefings.progress import Reporter
 from briefings.publish import BY_COMMAND, Manifest, claim_holder, in_progress_message, read_manifest_tagged

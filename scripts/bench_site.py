@@ -22,9 +22,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from briefings.build import FEED_KEY, PAGES, Stager
+from briefings.build import Stager
 from briefings.config import load_show
 from briefings.episode import Episode, episode_guid
+from briefings.layout import FEED_KEY, PAGES
 from briefings.search import SEARCH_INDEX_KEY, SEARCH_TRANSCRIPTS_KEY
 from briefings.serve import PreviewServer
 from briefings.site import render_site

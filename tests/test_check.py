@@ -842,7 +842,7 @@ def test_check_and_publish_agree_on_every_show_setting_case(tmp_path: Path, name
 STAGES = {
     "reading briefing.yaml": "briefings.check:load_submission",
     "checking its recording and transcript": "briefings.check:check_submission",
-    "encoding its recording": "briefings.build:AudioCache.process",
+    "encoding its recording": "briefings.audio_cache:AudioCache.process",
     # After its MP3 is staged: what was staged for it must go too.
     "rendering its files": "briefings.build:duration",
     "rendering its pages and feeds": "briefings.build:render_site",

@@ -595,8 +595,8 @@ def test_a_lapsed_claim_from_another_machine_does_not_block(s3ws: Path, moto: st
 def test_a_long_publish_renews_its_claim() -> None:
     from datetime import UTC, datetime, timedelta
 
-    from briefings.build import Build, Output
     from briefings.config import load_show
+    from briefings.layout import Build, Output
     from briefings.publish import Manifest, apply, plan
 
     class Recording:

@@ -17,7 +17,8 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_play
 
 from briefings.config import load_show
 from briefings.episode import Episode, episode_guid
-from briefings.feed import OPML_KEY, theme_feed_key
+from briefings.feed import theme_feed_key
+from briefings.layout import OPML_KEY
 from briefings.search import SEARCH_INDEX_KEY, SEARCH_TRANSCRIPTS_KEY, search_words
 from briefings.site import page_links, render_site, theme_page_key, transcript_paragraphs
 from briefings.submission import Briefing, load_submissions
