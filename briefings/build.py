@@ -226,7 +226,9 @@ class AudioCache:
             encoded = audio.Encoded(
                 **data
                 | {"source": _loudness(data["source"]), "result": _loudness(data["result"])}
-                | {"warnings": tuple(data["warnings"])}
+                # Only a fresh encode reports its warnings; entries cached before they were problems were
+                # text, and are left out.
+                | {"warnings": tuple(Problem.from_dict(item) for item in data["warnings"] if isinstance(item, dict))}
             )
             return Processed(cached, encoded, False)
         # A name of its own per encode: two briefings may share a recording and be encoded at once.
@@ -239,7 +241,7 @@ class AudioCache:
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
-        facts.write_text(json.dumps(asdict(encoded)))
+        facts.write_text(json.dumps(asdict(encoded) | {"warnings": [item.to_dict() for item in encoded.warnings]}))
         partial.replace(cached)
         return Processed(cached, encoded, True)
 
@@ -391,7 +393,7 @@ def build(
                 ),
             )
         except AudioError as error:
-            result = error.problem
+            (result,) = error.problems
         if isinstance(result, Problem):
             if tracker is not None:
                 tracker.finish(slug, f"failed: {slug}")
@@ -437,7 +439,7 @@ def build(
                 ),
             )
         except TranscriptError as error:
-            staged = error.problem
+            (staged,) = error.problems
         if isinstance(staged, Problem):
             stager.discard({output.key for output in stager.outputs[mark:]})  # nothing about it is published
             problems.append(staged)
@@ -447,10 +449,7 @@ def build(
         if transcript_text is not None:
             transcripts[episode.slug] = transcript_text
         if result.fresh:  # said once, when it is encoded: a cached recording is not news on every run
-            for warning in result.encoded.warnings:
-                file, _, rest = warning.partition(": ")
-                message, _, fix = rest.rpartition(" (fix: ")
-                encode_warnings.append(Problem(file, message, fix.rstrip(")"), severity=Severity.WARNING))
+            encode_warnings += result.encoded.warnings
     problems += encode_warnings
     kept: list[str] = []
     built = {episode.slug for episode in episodes}

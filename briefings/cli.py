@@ -39,7 +39,7 @@ from briefings.config import (
     Show,
     load_show,
 )
-from briefings.errors import BriefingsError, Severity, UsageError, printable, shown
+from briefings.errors import BriefingsError, Problem, Severity, UsageError, printable
 from briefings.feed import OPML_KEY
 from briefings.feed_validation import FeedReport
 from briefings.feed_validation import validate_target as validate_feeds
@@ -56,7 +56,7 @@ from briefings.publish import (
     in_progress_message,
     read_manifest_tagged,
 )
-from briefings.recording import RecordingError, analyse, pauses, suggest_chapters
+from briefings.recording import analyse, pauses, suggest_chapters
 from briefings.release import Release, build_summary, refused, release
 from briefings.runner import Runner, stop_on_sigterm
 from briefings.serve import PreviewServer
@@ -98,7 +98,7 @@ def _global_after_command(ctx: click.Context, parameter: click.Parameter, value:
     """A global option given after the command: it overrides the same option given before it."""
     if value is None or value is False or ctx.obj is None:
         return
-    ctx.obj = replace(ctx.obj, **{str(parameter.name): value})
+    ctx.obj = replace(ctx.obj, **{str(parameter.name): relative(value) if isinstance(value, Path) else value})
     if parameter.name == "verbose":
         _log_level(verbose=True)
 
@@ -144,6 +144,20 @@ def print_error(error: BriefingsError) -> None:
     """One `Error:` line on stderr per line of the message; any other control character shown escaped."""
     for line in str(error).split("\n"):
         click.echo(f"Error: {printable(line)}", err=True)
+
+
+def relative(path: Path) -> Path:
+    """`path` relative to the current directory when it is inside it, else as given: the library shows
+    paths as it is given them, so the workspace is made relative here, once."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def shown(path: Path) -> str:
+    """A path as the user should see it (relative to the current directory when inside it), printable."""
+    return printable(str(relative(path)))
 
 
 def system_clock() -> datetime:
@@ -202,7 +216,7 @@ def main(ctx: click.Context, workspace: Path, verbose: bool, quiet: bool) -> Non
     """
     stop_on_sigterm()
     _log_level(verbose)
-    ctx.obj = Options(workspace=workspace, verbose=verbose, quiet=quiet)
+    ctx.obj = Options(workspace=relative(workspace), verbose=verbose, quiet=quiet)
 
 
 @main.command()
@@ -432,9 +446,11 @@ def _check_outputs(sources: tuple[Path, ...], targets: list[Path], force: bool) 
             )
         seen.add(target.resolve())
         if target.exists() and not force:
-            problems.append(f"-o {shown_target}: already exists (fix: add -f to replace it, or choose another name)")
+            problems.append(
+                Problem(f"-o {shown_target}", "already exists", "add -f to replace it, or choose another name")
+            )
     if problems:
-        raise BriefingsError("\n".join(problems))
+        raise BriefingsError(*problems)
 
 
 def _normalise(
@@ -461,7 +477,7 @@ def _normalise(
             display.close()
     length = duration(output)
     for warning in result.warnings:
-        click.echo(f"warning: {printable(warning)}", err=True)
+        click.echo(str(warning), err=True)
     if not as_json:
         click.echo(
             f"Input:  {shown(source)}: {result.source.integrated:.1f} LUFS, sample peak "
@@ -489,7 +505,7 @@ def _normalise(
         "trimmed_end": result.trimmed_end,
         "intro": result.intro,
         "encodes": result.attempts,
-        "warnings": list(result.warnings),
+        "warnings": [str(warning).removeprefix("warning: ") for warning in result.warnings],
     }
 
 
@@ -794,7 +810,7 @@ def _publish_run(
     if live and not (isinstance(storage, LocalStorage) and storage.root.resolve() == preview):
         problems = placeholder_problems(options.workspace, show)
         if problems and not dry_run:
-            raise BriefingsError("\n".join(problems))
+            raise BriefingsError(*problems)
         for problem in problems:
             click.echo(f"warning: {problem}", err=True)
 
@@ -966,17 +982,7 @@ def check(options: Options, slugs: tuple[str, ...], jobs: int | None, as_json: b
             {
                 "slug": submission.slug,
                 "valid": submission.valid,
-                "problems": [
-                    {
-                        "file": problem.file,
-                        "line": problem.line,
-                        "field": problem.field,
-                        "message": problem.message,
-                        "fix": problem.fix,
-                        "severity": problem.severity.value,
-                    }
-                    for problem in submission.problems
-                ],
+                "problems": [problem.to_dict() for problem in submission.problems],
             }
             for submission in checked
         ]
@@ -1081,10 +1087,7 @@ def new(options: Options, slug: str, recording: Path) -> None:
             f"{shown(folder)}: already exists (fix: choose another name, or edit {shown(folder / BRIEFING_FILE)})"
         )
     runner = Runner()
-    try:
-        facts = analyse(runner, recording)
-    except RecordingError as error:
-        raise BriefingsError(str(error.problem)) from None
+    facts = analyse(runner, recording)
     starts = suggest_chapters(pauses(runner, recording), facts.duration)
     chapters = "".join(f'  - start: "{clock(start)}"\n    title: ""\n' for start in starts)
     name = f"recording{recording.suffix.lower()}"

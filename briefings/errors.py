@@ -6,26 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-
-
-class BriefingsError(Exception):
-    """A problem the user can fix; the message names the file or field and the fix."""
-
-    exit_code = 1
-
-
-class UsageError(BriefingsError):
-    """The command was called wrongly (a bad option or argument)."""
-
-    exit_code = 2
-
-
-class ShowError(BriefingsError):
-    """The workspace's show.toml is missing or invalid."""
-
-
-class StorageError(BriefingsError):
-    """The publish destination could not be read or written."""
+from typing import Any
 
 
 class Severity(Enum):
@@ -52,6 +33,47 @@ class Problem:
         prefix = "warning: " if self.severity is Severity.WARNING else ""
         return printable(f"{prefix}{where}:{field} {self.message} (fix: {self.fix})")
 
+    def to_dict(self) -> dict[str, Any]:
+        """The problem as JSON data, as `--json` prints it."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "field": self.field,
+            "message": self.message,
+            "fix": self.fix,
+            "severity": self.severity.value,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Problem:
+        """The problem `to_dict` gave."""
+        return cls(**data | {"severity": Severity(data["severity"])})
+
+
+class BriefingsError(Exception):
+    """A problem the user can fix: its `problems`, or one message naming the file or field and the fix."""
+
+    exit_code = 1
+
+    def __init__(self, *problems: Problem | str) -> None:
+        # A plain message is for what no Problem describes (an option, a destination): the text is all there is.
+        self.problems = tuple(problem for problem in problems if isinstance(problem, Problem))
+        super().__init__("\n".join(map(str, problems)))
+
+
+class UsageError(BriefingsError):
+    """The command was called wrongly (a bad option or argument)."""
+
+    exit_code = 2
+
+
+class ShowError(BriefingsError):
+    """The workspace's show.toml is missing or invalid."""
+
+
+class StorageError(BriefingsError):
+    """The publish destination could not be read or written."""
+
 
 # What a terminal would act on rather than show: C0 and C1 controls (ESC starts the sequences that
 # move the cursor or set the window title; a line break would start a line of its own), the Unicode
@@ -66,19 +88,16 @@ def printable(text: str) -> str:
 
 
 def shown(path: Path) -> str:
-    """A path as the user should see it (relative to the current directory when inside it), printable."""
-    try:
-        return printable(str(path.resolve().relative_to(Path.cwd().resolve())))
-    except ValueError:
-        return printable(str(path))
+    """A path as the user should see it: as the caller gave it (the CLI gives the workspace relative to the
+    current directory, when it is inside it), printable."""
+    return printable(str(path))
 
 
 class AudioError(BriefingsError):
     """A recording could not be read, measured or encoded."""
 
     def __init__(self, path: Path, message: str, fix: str) -> None:
-        self.problem = Problem(shown(path), message, fix)
-        super().__init__(str(self.problem))
+        super().__init__(Problem(shown(path), message, fix))
 
 
 class ConflictError(StorageError):
