@@ -32,8 +32,8 @@ MODES = {
 }
 
 
-def artwork_problem(data: bytes) -> tuple[str, str] | None:
-    """What breaks Apple's artwork rules in this image, and the fix; None when it meets them."""
+def artwork_problem(data: bytes, file: str) -> Problem | None:
+    """What breaks Apple's artwork rules in this image (the artwork `file`), and the fix; None when it meets them."""
     try:
         # Pillow refuses (or warns about) an image whose header claims more pixels than it will decode safely
         # ("decompression bombs"); either way it is far over Apple's maximum. The warning is raised here
@@ -42,27 +42,31 @@ def artwork_problem(data: bytes) -> tuple[str, str] | None:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        return "artwork is far larger than the maximum Apple Podcasts allows", FIX
+        return Problem(file, "artwork is far larger than the maximum Apple Podcasts allows", FIX)
     except (UnidentifiedImageError, OSError):
-        return "artwork is not an image Pillow can read", FIX
+        return Problem(file, "artwork is not an image Pillow can read", FIX)
     with image:
         kind, mode, (width, height) = image.format, image.mode, image.size
         if kind not in FORMATS:
-            return f"artwork is {kind or 'an unknown format'}; Apple Podcasts accepts only JPEG or PNG", FIX
+            return Problem(
+                file, f"artwork is {kind or 'an unknown format'}; Apple Podcasts accepts only JPEG or PNG", FIX
+            )
         if width != height:
-            return f"artwork is {width}x{height} pixels; Apple Podcasts requires a square image", FIX
+            return Problem(file, f"artwork is {width}x{height} pixels; Apple Podcasts requires a square image", FIX)
         if not MIN_SIDE <= width <= MAX_SIDE:
             limit = "smaller than the minimum" if width < MIN_SIDE else "larger than the maximum"
-            return f"artwork is {width}x{height} pixels, {limit} Apple Podcasts allows", FIX
+            return Problem(file, f"artwork is {width}x{height} pixels, {limit} Apple Podcasts allows", FIX)
         if mode != "RGB":
             described = MODES.get(mode, f"is in {mode} colour mode")
-            return f"artwork {described}; Apple Podcasts requires RGB without transparency", f"save it as RGB: {FIX}"
+            message = f"artwork {described}; Apple Podcasts requires RGB without transparency"
+            return Problem(file, message, f"save it as RGB: {FIX}")
         # The header alone can be whole while the picture is cut short: decode every pixel, as apps will.
         # Pillow reports a damaged PNG chunk as a SyntaxError, a short file as an OSError.
         try:
             image.load()
         except (OSError, SyntaxError):
-            return "artwork is cut short or damaged: the picture cannot be decoded", f"export it again: {FIX}"
+            message = "artwork is cut short or damaged: the picture cannot be decoded"
+            return Problem(file, message, f"export it again: {FIX}")
     return None
 
 
@@ -76,15 +80,14 @@ def artwork_file_problem(path: Path) -> Problem | None:
     """What stops the show's artwork file at `path` from being published; None when it meets Apple's rules."""
     if not path.is_file():
         return Problem(shown(path), "artwork not found", "add it, or set `artwork` in show.toml")
-    problem = artwork_problem(path.read_bytes())
-    return None if problem is None else Problem(shown(path), *problem)
+    return artwork_problem(path.read_bytes(), shown(path))
 
 
 def check_artwork(path: Path) -> str:
     """Raise ShowError unless `path` meets Apple's artwork rules; return its MIME type."""
     problem = artwork_file_problem(path)
     if problem is not None:
-        raise ShowError(str(problem))
+        raise ShowError(problem)
     return artwork_type(path.read_bytes())
 
 

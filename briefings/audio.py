@@ -25,7 +25,7 @@ from pathlib import Path
 
 from briefings import ffmpeg_report
 from briefings.config import AudioSettings
-from briefings.errors import AudioError, shown
+from briefings.errors import AudioError, Problem, Severity, shown
 from briefings.inputs import file_sha256
 from briefings.runner import Runner, find_ffmpeg
 
@@ -152,7 +152,7 @@ class Encoded:
     source: Loudness
     result: Loudness
     gain: float
-    warnings: tuple[str, ...]
+    warnings: tuple[Problem, ...]
     trimmed_start: float = 0.0
     trimmed_end: float = 0.0
     intro: float = 0.0
@@ -581,10 +581,10 @@ def _normalise(
     total = kept + sum(sting[2] for sting in (intro, outro) if sting is not None)
     warnings = []
     if limiting > AUDIBLE_LIMITING_DB:
-        warnings.append(
-            f"{shown(source)}: reaching {settings.target_lufs:g} LUFS needs {limiting:.0f} dB of peak limiting, "
-            f"which may be audible (fix: {LIMITING_FIX})"
+        message = (
+            f"reaching {settings.target_lufs:g} LUFS needs {limiting:.0f} dB of peak limiting, which may be audible"
         )
+        warnings.append(Problem(shown(source), message, LIMITING_FIX, severity=Severity.WARNING))
 
     def encoding(seconds: float) -> None:
         report(MEASURING_SHARE + (1 - MEASURING_SHARE) * min(1.0, seconds / total if total else 1.0))

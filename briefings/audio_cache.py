@@ -13,6 +13,7 @@ from typing import Any
 from briefings import audio
 from briefings.config import AudioSettings
 from briefings.episode import Timeline
+from briefings.errors import Problem
 from briefings.inputs import file_sha256
 from briefings.runner import Runner
 
@@ -97,7 +98,9 @@ class AudioCache:
             encoded = audio.Encoded(
                 **data
                 | {"source": _loudness(data["source"]), "result": _loudness(data["result"])}
-                | {"warnings": tuple(data["warnings"])}
+                # Only a fresh encode reports its warnings; entries cached before they were problems were
+                # text, and are left out.
+                | {"warnings": tuple(Problem.from_dict(item) for item in data["warnings"] if isinstance(item, dict))}
             )
             return Processed(cached, encoded, False)
         # A name of its own per encode: two briefings may share a recording and be encoded at once.
@@ -110,6 +113,6 @@ class AudioCache:
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
-        facts.write_text(json.dumps(asdict(encoded)))
+        facts.write_text(json.dumps(asdict(encoded) | {"warnings": [item.to_dict() for item in encoded.warnings]}))
         partial.replace(cached)
         return Processed(cached, encoded, True)

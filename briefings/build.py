@@ -214,7 +214,7 @@ def build(
                 lambda: cache.process(submission.recording, lambda fraction: reporter.update(slug, fraction)),
             )
         except AudioError as error:
-            result = error.problem
+            (result,) = error.problems
         if isinstance(result, Problem):
             reporter.finish(slug, f"failed: {slug}")
             return submission, result
@@ -254,7 +254,7 @@ def build(
                 ),
             )
         except TranscriptError as error:
-            staged = error.problem
+            (staged,) = error.problems
         if isinstance(staged, Problem):
             stager.discard({output.key for output in stager.outputs[mark:]})  # nothing about it is published
             problems.append(staged)
@@ -264,10 +264,7 @@ def build(
         if transcript_text is not None:
             transcripts[episode.slug] = transcript_text
         if result.fresh:  # said once, when it is encoded: a cached recording is not news on every run
-            for warning in result.encoded.warnings:
-                file, _, rest = warning.partition(": ")
-                message, _, fix = rest.rpartition(" (fix: ")
-                encode_warnings.append(Problem(file, message, fix.rstrip(")"), severity=Severity.WARNING))
+            encode_warnings += result.encoded.warnings
     problems += encode_warnings
     kept: list[str] = []
     built = {episode.slug for episode in episodes}

@@ -85,7 +85,7 @@ def check_submission(
         try:
             facts = analyse(runner, recording, cache, settings)
         except RecordingError as error:
-            problems.append(error.problem)
+            problems += error.problems
     if facts is not None:
         problems += recording_problems(recording, facts)
         if submission.briefing is not None:
@@ -152,11 +152,15 @@ def show_stings(workspace: Path, settings: AudioSettings) -> audio.Stings:
         paths[name] = None if value is None else workspace / value
         if value is not None and not (workspace / value).is_file():
             missing.append(
-                f"{shown(workspace / 'show.toml')}: audio.{name}: {value} is not a file "
-                f"(fix: put the sting at {shown(workspace / value)} or remove `{name}`)"
+                Problem(
+                    shown(workspace / "show.toml"),
+                    f"{value} is not a file",
+                    f"put the sting at {shown(workspace / value)} or remove `{name}`",
+                    field=f"audio.{name}",
+                )
             )
     if missing:
-        raise ShowError("\n".join(missing))
+        raise ShowError(*missing)
     return audio.Stings(paths["intro"], paths["outro"])
 
 
@@ -171,31 +175,34 @@ class CheckedShow:
 
 def _sting_problem(
     workspace: Path, name: str, value: str, runner: Runner, cache: Path | None, settings: AudioSettings
-) -> str | None:
-    where = f"{shown(workspace / 'show.toml')}: audio.{name}: {value}"
+) -> Problem | None:
+    file, field = shown(workspace / "show.toml"), f"audio.{name}"
     try:
         facts = analyse(runner, workspace / value, cache, settings)
     except RecordingError as error:
-        return f"{where}: {error.problem.message} (fix: export it again as WAV or FLAC, or remove `{name}`)"
+        (unreadable,) = error.problems
+        return Problem(
+            file, f"{value}: {unreadable.message}", f"export it again as WAV or FLAC, or remove `{name}`", field
+        )
     if facts.integrated <= SILENT_LUFS:
-        return f"{where} is silent (fix: choose another file, or remove `{name}`)"
+        return Problem(file, f"{value} is silent", f"choose another file, or remove `{name}`", field)
     return None
 
 
 def check_show(workspace: Path, runner: Runner, cache: Path | None = None) -> CheckedShow:
     """show.toml, its artwork and its stings, checked as publish uses them, before any briefing is;
-    raises ShowError with every problem, one per line."""
+    raises ShowError with every problem."""
     show = load_show(workspace)
-    problems: list[str] = []
+    problems: list[Problem] = []
     artwork_type = stings = None
     try:
         artwork_type = check_artwork(workspace / show.artwork)
     except ShowError as error:
-        problems.append(str(error))
+        problems += error.problems
     try:
         stings = show_stings(workspace, show.audio)
     except ShowError as error:
-        problems.append(str(error))
+        problems += error.problems
     if stings is not None:
         for name in ("intro", "outro"):
             value = getattr(show.audio, name)
@@ -203,5 +210,5 @@ def check_show(workspace: Path, runner: Runner, cache: Path | None = None) -> Ch
             if problem is not None:
                 problems.append(problem)
     if problems or artwork_type is None or stings is None:
-        raise ShowError("\n".join(problems))
+        raise ShowError(*problems)
     return CheckedShow(show, artwork_type, stings)

@@ -14,7 +14,7 @@ import click
 from briefings import __version__, audio, convert, scaffold
 from briefings.config import EPISODES_DIR, SHOW_FILE, load_show
 from briefings.destination import Destination
-from briefings.errors import BriefingsError, Severity, printable, shown
+from briefings.errors import BriefingsError, Severity, printable
 from briefings.layout import FEED_KEY, OPML_KEY
 from briefings.release import Release, build_summary, refused
 from briefings.runner import stop_on_sigterm
@@ -32,6 +32,8 @@ from briefings.terminal import (
     json_option,
     log_level,
     print_error,
+    relative,
+    shown,
 )
 from briefings.timecode import clock
 from briefings.workspace import Workspace, rehearsal_time
@@ -71,7 +73,7 @@ def main(ctx: click.Context, workspace: Path, verbose: bool, quiet: bool) -> Non
     """
     stop_on_sigterm()
     log_level(verbose)
-    ctx.obj = Options(workspace=workspace, verbose=verbose, quiet=quiet)
+    ctx.obj = Options(workspace=relative(workspace), verbose=verbose, quiet=quiet)
 
 
 @main.command()
@@ -193,7 +195,7 @@ def audio_command(
             failed = True
             continue
         for warning in done.encoded.warnings:
-            click.echo(f"warning: {printable(warning)}", err=True)
+            click.echo(str(warning), err=True)
         if not as_json:
             click.echo("\n".join(done.lines()))
         summaries.append(done.to_dict())

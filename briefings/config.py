@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from briefings.errors import ShowError, printable, shown
-from briefings.validation import problems_from, visible
+from briefings.validation import InvalidValueError, problems_from, visible
 
 SHOW_FILE = "show.toml"
 EPISODES_DIR = "episodes"
@@ -49,7 +49,7 @@ def _clean(value: str) -> str:
 
 def _not_blank(value: str) -> str:
     if not value:
-        raise ValueError("is blank (fix: write the text, or remove the setting to use the default)")
+        raise InvalidValueError("is blank", "write the text, or remove the setting to use the default")
     return value
 
 
@@ -84,7 +84,7 @@ class Owner(Strict):
     @classmethod
     def _address(cls, value: str) -> str:
         if not EMAIL.match(value):
-            raise ValueError("is not an email address (fix: write one address like podcasts@westmarsh.gov.uk)")
+            raise InvalidValueError("is not an email address", "write one address like podcasts@westmarsh.gov.uk")
         return value
 
 
@@ -155,8 +155,8 @@ class Show(Strict):
         # Apple counts bytes, not characters: 4000 characters of accented text can be 8000 bytes.
         size = len(value.encode("utf-8"))
         if size > MAX_DESCRIPTION_BYTES:
-            raise ValueError(
-                f"is {size} bytes in UTF-8; Apple Podcasts allows at most {MAX_DESCRIPTION_BYTES} (fix: shorten it)"
+            raise InvalidValueError(
+                f"is {size} bytes in UTF-8; Apple Podcasts allows at most {MAX_DESCRIPTION_BYTES}", "shorten it"
             )
         return value
 
@@ -168,9 +168,9 @@ class Show(Strict):
         for theme in themes:
             other = seen.setdefault(url_slug(theme), theme)
             if other != theme:
-                raise ValueError(
-                    f"`{other}` and `{theme}` would share the feed feeds/{url_slug(theme)}.xml "
-                    "(fix: merge them or rename one)"
+                raise InvalidValueError(
+                    f"`{other}` and `{theme}` would share the feed feeds/{url_slug(theme)}.xml",
+                    "merge them or rename one",
                 )
         return themes
 
@@ -178,7 +178,7 @@ class Show(Strict):
     @classmethod
     def _language_code(cls, value: str) -> str:
         if not LANGUAGE.match(value):
-            raise ValueError(f"`{value}` is not a language code (fix: use an ISO 639 code, e.g. en-GB)")
+            raise InvalidValueError(f"`{value}` is not a language code", "use an ISO 639 code, e.g. en-GB")
         return value
 
     @field_validator("base_url")
@@ -187,9 +187,11 @@ class Show(Strict):
         # Every published URL is base_url plus a key: a query or fragment would end up in the middle of each,
         # and a user name or password would be published in every one.
         if value.username is not None or value.password is not None:
-            raise ValueError("contains a user name or password (fix: remove the `name:password@` part)")
+            raise InvalidValueError("contains a user name or password", "remove the `name:password@` part")
         if value.query is not None or value.fragment is not None:
-            raise ValueError("has a `?` query or `#` fragment (fix: give the address of the folder alone, ending in /)")
+            raise InvalidValueError(
+                "has a `?` query or `#` fragment", "give the address of the folder alone, ending in /"
+            )
         # A missing slash would glue base_url and the key together.
         return value if str(value).endswith("/") else HttpUrl(f"{value}/")
 
@@ -222,4 +224,4 @@ def load_show(workspace: Path) -> Show:
     try:
         return Show.model_validate(data)
     except ValidationError as error:
-        raise ShowError("\n".join(str(p) for p in problems_from(Show, error, shown(path)))) from None
+        raise ShowError(*problems_from(Show, error, shown(path))) from None

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from briefings import audio
 from briefings.check import show_stings
 from briefings.config import SHOW_FILE, AudioSettings, load_show
-from briefings.errors import BriefingsError, UsageError, printable, shown
+from briefings.errors import BriefingsError, Problem, UsageError, printable, shown
 from briefings.progress import Reporter
 from briefings.runner import Runner
 from briefings.tagging import duration
@@ -80,9 +80,11 @@ def targets(sources: Sequence[Path], output: str, settings: AudioSettings, force
             )
         seen.add(target.resolve())
         if target.exists() and not force:
-            problems.append(f"-o {shown_target}: already exists (fix: add -f to replace it, or choose another name)")
+            problems.append(
+                Problem(f"-o {shown_target}", "already exists", "add -f to replace it, or choose another name")
+            )
     if problems:
-        raise BriefingsError("\n".join(problems))
+        raise BriefingsError(*problems)
     if to_folder(sources, output):
         folder.mkdir(parents=True, exist_ok=True)
     return chosen
@@ -129,7 +131,7 @@ class Normalised:
             "trimmed_end": encoded.trimmed_end,
             "intro": encoded.intro,
             "encodes": encoded.attempts,
-            "warnings": list(encoded.warnings),
+            "warnings": [str(warning).removeprefix("warning: ") for warning in encoded.warnings],
         }
 
 

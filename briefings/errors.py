@@ -9,26 +9,6 @@ from pathlib import Path
 from typing import Any
 
 
-class BriefingsError(Exception):
-    """A problem the user can fix; the message names the file or field and the fix."""
-
-    exit_code = 1
-
-
-class UsageError(BriefingsError):
-    """The command was called wrongly (a bad option or argument)."""
-
-    exit_code = 2
-
-
-class ShowError(BriefingsError):
-    """The workspace's show.toml is missing or invalid."""
-
-
-class StorageError(BriefingsError):
-    """The publish destination could not be read or written."""
-
-
 class Severity(Enum):
     """How serious a problem in a submission is: errors block publishing, warnings do not."""
 
@@ -47,8 +27,14 @@ class Problem:
     line: int | None = None
     severity: Severity = Severity.ERROR
 
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        field = f" {self.field}:" if self.field else ""
+        prefix = "warning: " if self.severity is Severity.WARNING else ""
+        return printable(f"{prefix}{where}:{field} {self.message} (fix: {self.fix})")
+
     def to_dict(self) -> dict[str, Any]:
-        """As `--json` prints it."""
+        """The problem as JSON data, as `--json` prints it."""
         return {
             "file": self.file,
             "line": self.line,
@@ -58,11 +44,35 @@ class Problem:
             "severity": self.severity.value,
         }
 
-    def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
-        field = f" {self.field}:" if self.field else ""
-        prefix = "warning: " if self.severity is Severity.WARNING else ""
-        return printable(f"{prefix}{where}:{field} {self.message} (fix: {self.fix})")
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Problem:
+        """The problem `to_dict` gave."""
+        return cls(**data | {"severity": Severity(data["severity"])})
+
+
+class BriefingsError(Exception):
+    """A problem the user can fix: its `problems`, or one message naming the file or field and the fix."""
+
+    exit_code = 1
+
+    def __init__(self, *problems: Problem | str) -> None:
+        # A plain message is for what no Problem describes (an option, a destination): the text is all there is.
+        self.problems = tuple(problem for problem in problems if isinstance(problem, Problem))
+        super().__init__("\n".join(map(str, problems)))
+
+
+class UsageError(BriefingsError):
+    """The command was called wrongly (a bad option or argument)."""
+
+    exit_code = 2
+
+
+class ShowError(BriefingsError):
+    """The workspace's show.toml is missing or invalid."""
+
+
+class StorageError(BriefingsError):
+    """The publish destination could not be read or written."""
 
 
 # What a terminal would act on rather than show: C0 and C1 controls (ESC starts the sequences that
@@ -78,19 +88,16 @@ def printable(text: str) -> str:
 
 
 def shown(path: Path) -> str:
-    """A path as the user should see it (relative to the current directory when inside it), printable."""
-    try:
-        return printable(str(path.resolve().relative_to(Path.cwd().resolve())))
-    except ValueError:
-        return printable(str(path))
+    """A path as the user should see it: as the caller gave it (the CLI gives the workspace relative to the
+    current directory, when it is inside it), printable."""
+    return printable(str(path))
 
 
 class AudioError(BriefingsError):
     """A recording could not be read, measured or encoded."""
 
     def __init__(self, path: Path, message: str, fix: str) -> None:
-        self.problem = Problem(shown(path), message, fix)
-        super().__init__(str(self.problem))
+        super().__init__(Problem(shown(path), message, fix))
 
 
 class ConflictError(StorageError):

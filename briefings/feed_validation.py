@@ -393,10 +393,9 @@ class FeedValidator:
             if self._once(href, str(body)):
                 out.add(image, "itunes:image", f"{href} {body}", body.fix or "publish the artwork there")
             return
-        problem = artwork_problem(body) if body is not None else None
-        if problem is not None and self._once(href, problem[0]):
-            message, rule_fix = problem
-            out.add(image, "itunes:image", f"{href}: {message}", rule_fix)
+        problem = artwork_problem(body, href) if body is not None else None
+        if problem is not None and self._once(href, problem.message):
+            out.add(image, "itunes:image", f"{href}: {problem.message}", problem.fix)
 
     def _check_explicit(
         self, out: _Collector, element: etree._Element | None, field: str, required: bool, parent: etree._Element

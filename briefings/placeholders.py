@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from briefings.artwork import PLACEHOLDER_MARK
 from briefings.config import SHOW_FILE, Show
-from briefings.errors import shown
+from briefings.errors import Problem, shown
 
 # Reserved for documentation by RFC 2606 / RFC 6761: nobody can receive mail or serve a feed there.
 EXAMPLE_DOMAINS = ("example.org", "example.com", "example.net")
@@ -27,22 +27,33 @@ def is_placeholder(artwork: Path) -> bool:
     return artwork.is_file() and PLACEHOLDER_MARK in artwork.read_bytes()
 
 
-def placeholder_problems(workspace: Path, show: Show) -> list[str]:
-    """One line (where, what, fix) for each example setting or placeholder still in the show."""
+def placeholder_problems(workspace: Path, show: Show) -> list[Problem]:
+    """Each example setting or placeholder still in the show: where, what, and the fix."""
     problems = []
     if _is_example(urlsplit(show.url).hostname or ""):
         problems.append(
-            f"{SHOW_FILE}: base_url: {show.url} is an example address, not where the feed is served (fix: set it "
-            "to the public address of the bucket or CDN, ending in /)"
+            Problem(
+                SHOW_FILE,
+                f"{show.url} is an example address, not where the feed is served",
+                "set it to the public address of the bucket or CDN, ending in /",
+                field="base_url",
+            )
         )
     if _is_example(show.owner.email.rpartition("@")[2]):
         problems.append(
-            f"{SHOW_FILE}: owner.email: {show.owner.email} is an example address, so directories cannot reach you "
-            "(fix: give the team's address)"
+            Problem(
+                SHOW_FILE,
+                f"{show.owner.email} is an example address, so directories cannot reach you",
+                "give the team's address",
+                field="owner.email",
+            )
         )
     if is_placeholder(workspace / show.artwork):
         problems.append(
-            f"{shown(workspace / show.artwork)}: is the placeholder `briefings init` drew (fix: replace it with the "
-            "show's artwork, a square RGB JPEG or PNG of 1400 to 3000 pixels)"
+            Problem(
+                shown(workspace / show.artwork),
+                "is the placeholder `briefings init` drew",
+                "replace it with the show's artwork, a square RGB JPEG or PNG of 1400 to 3000 pixels",
+            )
         )
     return problems

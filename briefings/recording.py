@@ -9,7 +9,7 @@ from pathlib import Path
 
 from briefings import audio, ffmpeg_report
 from briefings.config import AudioSettings
-from briefings.errors import AudioError, Problem, Severity, shown
+from briefings.errors import AudioError, BriefingsError, Problem, Severity, shown
 from briefings.runner import Runner
 from briefings.timecode import clock
 
@@ -58,12 +58,8 @@ class Facts:
     silences: tuple[tuple[float, float], ...]
 
 
-class RecordingError(Exception):
-    """The recording could not be decoded at all; `problem` says why and what to do."""
-
-    def __init__(self, problem: Problem) -> None:
-        self.problem = problem
-        super().__init__(str(problem))
+class RecordingError(BriefingsError):
+    """The recording could not be decoded at all; its one problem says why and what to do."""
 
 
 def facts_of(analysis: audio.Analysis) -> Facts:
@@ -90,7 +86,7 @@ def analyse(runner: Runner, path: Path, cache: Path | None = None, settings: Aud
             return facts_of(audio.analyse(runner, path, settings, native=True))
         return facts_of(audio.analyse_cached(runner, path, settings, cache))
     except AudioError as error:
-        problem = error.problem
+        (problem,) = error.problems
         if problem.message.startswith(audio.UNREADABLE):  # a sentence about the file: "is not a readable ..."
             problem = Problem(problem.file, f"is {problem.message}", problem.fix)
         raise RecordingError(problem) from None

@@ -12,7 +12,7 @@ from briefings.artwork import placeholder
 from briefings.config import DEFAULT_OUTPUT, EPISODES_DIR, SHOW_FILE, STATE_DIR, load_show
 from briefings.errors import BriefingsError, UsageError, printable, shown
 from briefings.progress import Reporter
-from briefings.recording import RecordingError, analyse, pauses, suggest_chapters
+from briefings.recording import analyse, pauses, suggest_chapters
 from briefings.runner import Runner
 from briefings.submission import BRIEFING_FILE, SLUG_PATTERN, load_submissions, slug_for
 from briefings.timecode import clock
@@ -61,10 +61,7 @@ def new_briefing(workspace: Path, slug: str, recording: Path) -> NewBriefing:
             f"{shown(folder)}: already exists (fix: choose another name, or edit {shown(folder / BRIEFING_FILE)})"
         )
     runner = Runner()
-    try:
-        facts = analyse(runner, recording)
-    except RecordingError as error:
-        raise BriefingsError(str(error.problem)) from None
+    facts = analyse(runner, recording)
     starts = suggest_chapters(pauses(runner, recording), facts.duration)
     chapters = "".join(f'  - start: "{clock(start)}"\n    title: ""\n' for start in starts)
     name = f"recording{recording.suffix.lower()}"

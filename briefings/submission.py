@@ -25,7 +25,7 @@ from pydantic import (
 
 from briefings.config import EPISODES_DIR, Show
 from briefings.errors import Problem, shown
-from briefings.validation import INVISIBLE, LineLookup, problems_from, visible
+from briefings.validation import INVISIBLE, InvalidValueError, LineLookup, problems_from, visible
 
 BRIEFING_FILE = "briefing.yaml"
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -49,12 +49,12 @@ MARKUP = re.compile(r"<\s*[a-zA-Z!/]")
 def _plain_text(value: str) -> str:
     visible(value)
     if MARKUP.search(value):
-        raise ValueError("contains HTML markup (fix: write plain text; the archive and feed format it)")
+        raise InvalidValueError("contains HTML markup", "write plain text; the archive and feed format it")
     # Line breaks and runs of spaces come from YAML wrapping and editors, not meaning: one space each,
     # so every app shows the same text.
     text = " ".join(value.split())
     if not text:
-        raise ValueError("is empty (fix: fill it in)")
+        raise InvalidValueError("is empty", "fill it in")
     return text
 
 
@@ -66,10 +66,10 @@ def _known_theme(theme: str, info: ValidationInfo) -> str:
     if vocabulary is not None and theme not in vocabulary:
         meant = next((known for known in vocabulary if known.casefold() == theme.casefold()), None)
         if meant is not None:
-            raise ValueError(f"`{theme}` is not one of the show's themes (fix: did you mean `{meant}`?)")
-        raise ValueError(
-            f"`{theme}` is not one of the show's themes "
-            f"(fix: use one of: {', '.join(vocabulary)}; or ask the producer to add it to show.toml)"
+            raise InvalidValueError(f"`{theme}` is not one of the show's themes", f"did you mean `{meant}`?")
+        raise InvalidValueError(
+            f"`{theme}` is not one of the show's themes",
+            f"use one of: {', '.join(vocabulary)}; or ask the producer to add it to show.toml",
         )
     return theme
 
@@ -133,10 +133,10 @@ class _RefusedError(Exception):
 def _https(url: HttpUrl) -> HttpUrl:
     # Podcast apps and browsers warn about, or block, plain http links from an https page.
     if url.scheme != "https":
-        raise ValueError("is not an https:// address (fix: give the full address starting with https://)")
+        raise InvalidValueError("is not an https:// address", "give the full address starting with https://")
     # The address is published in the feed and on the page: a user name or password in it would be too.
     if url.username is not None or url.password is not None:
-        raise ValueError("contains a user name or password (fix: remove the `name:password@` part)")
+        raise InvalidValueError("contains a user name or password", "remove the `name:password@` part")
     return url
 
 
@@ -144,15 +144,15 @@ def _written_date(value: Any, info: ValidationInfo) -> Any:
     # The schema would read a number as seconds since 1970: a typo, not a date anyone writes.
     if isinstance(value, int | float) and not isinstance(value, bool):
         example = "2026-03-12T10:00:00+00:00" if info.field_name == "published" else "2027-03-12"
-        raise ValueError(f"is a number, not a date (fix: write it as in the template, e.g. {example})")
+        raise InvalidValueError("is a number, not a date", f"write it as in the template, e.g. {example}")
     return value
 
 
 def _plausible_year(value: datetime) -> datetime:
     # Year 1 or 9999 with a timezone overflows when converted to UTC; podcast apps keep dates as Unix time.
     if not 1970 <= value.year < 2100:
-        raise ValueError(
-            f"is in the year {value.year} (fix: give the date the review was published, e.g. 2026-03-12T10:00:00+00:00)"
+        raise InvalidValueError(
+            f"is in the year {value.year}", "give the date the review was published, e.g. 2026-03-12T10:00:00+00:00"
         )
     return value
 
@@ -184,12 +184,12 @@ def _seconds(value: Any) -> Any:
     if isinstance(value, str) and re.fullmatch(r"(\d{1,2}:)?\d{1,2}:\d{2}(\.\d+)?", value.strip()):
         parts = [float(part) for part in value.strip().split(":")]
         if any(part >= 60 for part in parts[1:]):
-            raise ValueError("has minutes or seconds of 60 or more (fix: write mm:ss, e.g. 04:30)")
+            raise InvalidValueError("has minutes or seconds of 60 or more", "write mm:ss, e.g. 04:30")
         total = 0.0
         for part in parts:
             total = total * 60 + part
         return total
-    raise ValueError('is not a time in the recording (fix: write mm:ss or hh:mm:ss, e.g. "04:30")')
+    raise InvalidValueError("is not a time in the recording", 'write mm:ss or hh:mm:ss, e.g. "04:30"')
 
 
 class Strict(BaseModel):
@@ -246,7 +246,7 @@ class Briefing(Strict):
     def _ascending(cls, chapters: list[Chapter]) -> list[Chapter]:
         starts = [chapter.start for chapter in chapters]
         if starts != sorted(starts) or len(set(starts)) != len(starts):
-            raise ValueError("are not in order of start time (fix: list chapters from the start of the recording)")
+            raise InvalidValueError("are not in order of start time", "list chapters from the start of the recording")
         return chapters
 
     @field_validator("withdraw_after")
@@ -254,7 +254,7 @@ class Briefing(Strict):
     def _after_publication(cls, value: date | None, info: ValidationInfo) -> date | None:
         review = info.data.get("review")
         if value is not None and review is not None and value <= review.published.date():
-            raise ValueError("is on or before the publication date (fix: give a later date, or remove it)")
+            raise InvalidValueError("is on or before the publication date", "give a later date, or remove it")
         return value
 
 

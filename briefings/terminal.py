@@ -186,7 +186,7 @@ def _global_after_command(ctx: click.Context, parameter: click.Parameter, value:
     """A global option given after the command: it overrides the same option given before it."""
     if value is None or value is False or ctx.obj is None:
         return
-    ctx.obj = replace(ctx.obj, **{str(parameter.name): value})
+    ctx.obj = replace(ctx.obj, **{str(parameter.name): relative(value) if isinstance(value, Path) else value})
     if parameter.name == "verbose":
         log_level(verbose=True)
 
@@ -226,6 +226,20 @@ class BriefingsGroup(click.Group):
         except BriefingsError as error:
             print_error(error)
             ctx.exit(error.exit_code)
+
+
+def relative(path: Path) -> Path:
+    """`path` relative to the current directory when it is inside it, else as given: the library shows
+    paths as it is given them, so the workspace is made relative here, once."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def shown(path: Path) -> str:
+    """A path as the user should see it (relative to the current directory when inside it), printable."""
+    return printable(str(relative(path)))
 
 
 def print_error(error: BriefingsError) -> None:

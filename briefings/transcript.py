@@ -37,11 +37,7 @@ _templates = Environment(loader=PackageLoader("briefings"), autoescape=select_au
 
 
 class TranscriptError(BriefingsError):
-    """A transcript file cannot be read as the format its name says."""
-
-    def __init__(self, problem: Problem) -> None:
-        self.problem = problem
-        super().__init__(str(problem))
+    """A transcript file cannot be read as the format its name says: its first problem."""
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,18 @@ INVISIBLE = re.compile(
 )
 
 
+class InvalidValueError(ValueError):
+    """A schema validator's refusal of a value: what is wrong with it and the fix, kept apart for `explain`."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(f"{message} (fix: {fix})")
+        self.message, self.fix = message, fix
+
+
 def visible(value: Value) -> Value:
     """`value` unchanged; ValueError (for a schema validator) if it is text holding an invisible character."""
     if isinstance(value, str) and INVISIBLE.search(value):
-        raise ValueError("contains invisible control characters (fix: retype the text or paste it as plain text)")
+        raise InvalidValueError("contains invisible control characters", "retype the text or paste it as plain text")
     return value
 
 
@@ -99,9 +107,10 @@ def explain(model: type[BaseModel], error: Any) -> tuple[str, str]:
     if kind in ("literal_error", "enum"):
         return error["msg"].replace("Input should be", "must be"), "use one of the values listed"
     if kind == "value_error":
-        message = str(error["ctx"]["error"]) if "ctx" in error else error["msg"]
-        text, _, fix = message.partition(" (fix: ")
-        return text, fix.removesuffix(")") or "see the template"
+        refusal = error.get("ctx", {}).get("error")
+        if isinstance(refusal, InvalidValueError):
+            return refusal.message, refusal.fix
+        return str(refusal) if refusal is not None else error["msg"], "see the template"
     expected = error["msg"].replace("Input should be", "must be")
     return expected, "see the template for the expected form"
 

@@ -270,7 +270,7 @@ class Workspace:
         if live and not (isinstance(storage, LocalStorage) and storage.root.resolve() == preview):
             problems = placeholder_problems(self.path, show)
             if problems and not dry_run:
-                raise BriefingsError("\n".join(problems))
+                raise BriefingsError(*problems)
             for problem in problems:
                 self.reporter.problem(f"warning: {problem}")
         try:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from briefings.artwork import artwork_file_problem
+from briefings.artwork import artwork_file_problem, artwork_problem
 from briefings.errors import Problem
 from tests.conftest import REPO, copy_example, run
 
@@ -126,3 +126,16 @@ def test_artwork_problems_are_returned_as_problems_for_check(tmp_path: Path) -> 
     problem = artwork_file_problem(missing)
     assert problem is not None and str(problem) == f"{missing}: {CUT}"
     assert artwork_file_problem(REPO / "artwork.jpg") is None
+
+
+def test_artwork_rules_give_a_problem_for_the_file_named() -> None:
+    # Feed validation names the artwork by its address; check by its path.
+    buffer = io.BytesIO()
+    Image.new("RGB", (100, 100)).save(buffer, format="PNG")
+    address = "https://briefings.example.org/artwork.png"
+    assert artwork_problem(buffer.getvalue(), address) == Problem(
+        address,
+        "artwork is 100x100 pixels, smaller than the minimum Apple Podcasts allows",
+        "use a square RGB JPEG or PNG of 1400x1400 to 3000x3000 pixels",
+    )
+    assert artwork_problem((REPO / "artwork.jpg").read_bytes(), "artwork.jpg") is None

@@ -198,8 +198,8 @@ def test_audible_limiting_is_warned_about(tmp_path: Path) -> None:
     result = audio.normalise(Runner(), source, tmp_path / "out.mp3", AudioSettings())
     assert len(result.warnings) == 1
     # The fix is for the clicks: a closer microphone would make them louder too (issue 11).
-    assert result.warnings[0] == (
-        f"{source}: reaching -16 LUFS needs 40 dB of peak limiting, which may be audible (fix: soften the loudest "
+    assert str(result.warnings[0]) == (
+        f"warning: {source}: reaching -16 LUFS needs 40 dB of peak limiting, which may be audible (fix: soften the loudest "
         "peaks (knocks, clicks, coughs, popped p and b sounds) with an audio editor's de-clicker or compressor, "
         "or cut them, then process it again)"
     )

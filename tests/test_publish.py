@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -326,3 +327,15 @@ def test_a_limiter_warning_is_said_when_the_recording_is_encoded_not_on_every_ru
     assert limiter_warnings() == []  # nothing changed: a cron job's run says nothing about it
     briefing.write_text(briefing.read_text().replace("the baby nobody saw", "the baby no one saw"))
     assert limiter_warnings() == []  # rebuilt, but the recording comes from the cache: no news
+    # The cache keeps the warning as data; an entry cached when warnings were text still reads.
+    cached = [
+        path for path in (workspace / ".briefings" / "cache" / "audio").glob("*.json") if "limiting" in path.read_text()
+    ]
+    (facts,) = cached
+    data = json.loads(facts.read_text())
+    (kept,) = data["warnings"]
+    assert (kept["file"], kept["severity"]) == (str(folder / "recording.wav"), "warning")
+    assert kept["message"].startswith("reaching -16 LUFS needs ") and kept["fix"].startswith("soften the loudest")
+    facts.write_text(json.dumps(data | {"warnings": [warning.removeprefix("warning: ")]}))
+    briefing.write_text(briefing.read_text().replace("the baby no one saw", "the baby nobody saw"))
+    assert limiter_warnings() == []
