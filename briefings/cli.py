@@ -24,7 +24,6 @@ from briefings.terminal import (
     BriefingsGroup,
     Display,
     Options,
-    acl_option,
     cdn_option,
     destination_options,
     global_options,
@@ -249,8 +248,7 @@ def exit_if_refused(done: Release) -> None:
 
 
 @main.command()
-@destination_options
-@acl_option
+@destination_options(acl=True)
 @cdn_option
 @click.option(
     "--dry-run", is_flag=True, help="Print the plan (upload, replace, delete, unchanged, embargoed); write nothing."
@@ -259,16 +257,7 @@ def exit_if_refused(done: Release) -> None:
 @json_option
 @click.pass_obj
 def publish(
-    options: Options,
-    to: str | None,
-    profile: str | None,
-    endpoint_url: str | None,
-    region: str | None,
-    acl: str | None,
-    distribution: str | None,
-    dry_run: bool,
-    jobs: int | None,
-    as_json: bool,
+    options: Options, destination: Destination, distribution: str | None, dry_run: bool, jobs: int | None, as_json: bool
 ) -> None:
     """Build, then publish only what changed.
 
@@ -282,7 +271,6 @@ def publish(
 
         briefings publish --to s3://westmarsh-briefings/podcast --dry-run
     """
-    destination = Destination(to, profile, endpoint_url, region, acl)
     done = released(options, lambda space: space.publish(destination, dry_run, jobs, distribution), dry_run)
     summary = done.summary
     if options.quiet and done.unchanged and not as_json:
@@ -307,7 +295,7 @@ def publish(
         print_invalidation(summary)
         click.echo(f"Feed: {summary['feed_url']}")
         click.echo(f"Feeds by theme and review type: {summary['feed_url'].rsplit('/', 1)[0]}/{OPML_KEY}")
-        if to is None and "://" not in load_show(options.workspace).publish.to:
+        if destination.to is None and "://" not in load_show(options.workspace).publish.to:
             click.echo("Preview it: briefings serve")
     exit_if_refused(done)
 
@@ -430,8 +418,7 @@ def transcribe(options: Options, slug: str, force: bool) -> None:
 @main.command()
 @click.argument("slug")
 @click.option("--undo", is_flag=True, help="Lift a withdrawal: the briefing is published again, with its old GUID.")
-@destination_options
-@acl_option
+@destination_options(acl=True)
 @cdn_option
 @click.option("--dry-run", is_flag=True, help="Print what would be removed; write nothing.")
 @json_option
@@ -440,11 +427,7 @@ def withdraw(
     options: Options,
     slug: str,
     undo: bool,
-    to: str | None,
-    profile: str | None,
-    endpoint_url: str | None,
-    region: str | None,
-    acl: str | None,
+    destination: Destination,
     distribution: str | None,
     dry_run: bool,
     as_json: bool,
@@ -462,7 +445,6 @@ def withdraw(
         briefings withdraw child-a --to s3://westmarsh-briefings/podcast
     """
 
-    destination = Destination(to, profile, endpoint_url, region, acl)
     done = released(options, lambda space: space.withdraw(slug, undo, destination, dry_run, distribution), dry_run)
     summary, where = done.summary, done.summary["destination"]
     if as_json:
@@ -484,17 +466,10 @@ def withdraw(
 
 
 @main.command()
-@destination_options
+@destination_options(acl=False)
 @json_option
 @click.pass_obj
-def status(
-    options: Options,
-    to: str | None,
-    profile: str | None,
-    endpoint_url: str | None,
-    region: str | None,
-    as_json: bool,
-) -> None:
+def status(options: Options, destination: Destination, as_json: bool) -> None:
     """Show each briefing's state at the destination.
 
     And the address to subscribe to.
@@ -505,7 +480,7 @@ def status(
 
         briefings status --to s3://westmarsh-briefings/podcast
     """
-    found = open_workspace(options, rehearsal=True).status(Destination(to, profile, endpoint_url, region))
+    found = open_workspace(options, rehearsal=True).status(destination)
     if as_json:
         print_json(found.to_dict())
         return

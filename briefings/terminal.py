@@ -4,6 +4,7 @@ click classes that let the global options (-C, -v, -q) come before or after the 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -14,6 +15,7 @@ from typing import Any, TextIO
 
 import click
 
+from briefings.destination import Destination
 from briefings.errors import BriefingsError, printable
 from briefings.progress import Reporter
 
@@ -255,8 +257,9 @@ jobs_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout, for scripts.")
 
 
-def destination_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options that choose and reach a destination, shared by publish, withdraw and status."""
+def destination_options(acl: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The options that choose and reach a destination (and, for commands that upload, --acl), given to the
+    command as one `destination`: shared by publish, withdraw and status."""
     options = [
         click.option(
             "--to",
@@ -272,9 +275,26 @@ def destination_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--region", metavar="REGION", help="Bucket region (default: AWS_REGION or the profile's)."),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    if acl:
+        options.append(
+            click.option(
+                "--acl",
+                type=click.Choice(["public-read"]),
+                help="Make every uploaded object public, for stores that use ACLs rather than a bucket policy.",
+            )
+        )
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(command)
+        def run(*args: Any, to: str | None, profile: str | None, endpoint_url: str | None, region: str | None,
+                acl: str | None = None, **kwargs: Any) -> Any:  # fmt: skip
+            return command(*args, destination=Destination(to, profile, endpoint_url, region, acl), **kwargs)
+
+        for option in reversed(options):
+            run = option(run)
+        return run
+
+    return decorate
 
 
 cdn_option = click.option(
@@ -282,10 +302,4 @@ cdn_option = click.option(
     "distribution",
     metavar="DISTRIBUTION_ID",
     help="After writing, have this CloudFront distribution drop its copies of every replaced and deleted file.",
-)
-# Only commands that upload take --acl: `status` reads.
-acl_option = click.option(
-    "--acl",
-    type=click.Choice(["public-read"]),
-    help="Make every uploaded object public, for stores that use ACLs rather than a bucket policy.",
 )
