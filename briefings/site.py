@@ -27,6 +27,7 @@ from briefings.search import (
     transcript_words,
 )
 from briefings.submission import ReviewType
+from briefings.subscribe import app_links, qr_code, subscribe_page_key
 from briefings.timecode import clock
 from briefings.transcript import parse
 
@@ -75,6 +76,11 @@ class Theme:
         """Where its feed is published."""
         return theme_feed_key(self.name)
 
+    @property
+    def subscribe_key(self) -> str:
+        """Where its subscribe page is published."""
+        return subscribe_page_key(self.name)
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -97,10 +103,15 @@ def transcript_html(paragraphs: Sequence[tuple[float | None, str]]) -> Markup:
     # Written here rather than as a template loop: it is most of a briefing page, and this is several times
     # faster for a site of thousands of briefings. `escape` is the escaping Jinja's autoescape applies, done
     # once for the whole transcript (paragraphs hold no newlines: their whitespace is collapsed).
+    # Each start time is a button that plays the briefing from there, as the chapters do (archive.js); its
+    # name says what it does and starts with the time shown (WCAG 2.5.3, label in name).
     texts = str(escape("\n".join(text for _, text in paragraphs))).split("\n")
     return Markup(
         "".join(
-            f'<p><span class="start">{clock(start)}</span> {text}</p>\n' if start is not None else f"<p>{text}</p>\n"
+            f'<p><button type="button" class="start" data-start="{start}" aria-controls="player" '
+            f'aria-label="Play from {clock(start)}">{clock(start)}</button> {text}</p>\n'
+            if start is not None
+            else f"<p>{text}</p>\n"
             for (start, _), text in zip(paragraphs, texts, strict=True)
         )
     )
@@ -116,6 +127,16 @@ def review_type_feeds(episodes: Sequence[Episode]) -> list[tuple[str, str, int]]
     """The feed of each review type, as (type, feed key, briefings), as feed.py publishes them."""
     counts = Counter(episode.briefing.review.type for episode in episodes)
     return [(kind.value, review_type_feed_key(kind), counts[kind]) for kind in ReviewType]
+
+
+# A review type's name in the filter: the select shows one line, and at a phone's 360 px the longest name
+# ("Local child safeguarding practice review", about 350 px) was cut off; its usual short form fits.
+FILTER_NAMES = {ReviewType.LCSPR.value: "Local review, LCSPR"}
+
+
+def filter_name(review_type: str) -> str:
+    """How the review-type filter names a type: in full, or in a short form a phone can show whole."""
+    return FILTER_NAMES.get(review_type, review_type.capitalize())
 
 
 def _counted(values: list[Any], reverse: bool = False) -> list[tuple[Any, int]]:
@@ -167,8 +188,10 @@ _templates.globals.update(
     long_date=long_date,
     page_url=page_url,
     page_url_of=page_url_of,
+    filter_name=filter_name,
     theme_feed_key=theme_feed_key,
     theme_page_key=theme_page_key,
+    subscribe_page_key=subscribe_page_key,
 )
 
 
@@ -239,5 +262,18 @@ def render_site(
             **common,
         )
     pages["themes/index.html"] = _templates.get_template("themes.html").render(root="../", **common)
+    subscribe = _templates.get_template("subscribe.html")
+    for theme in [None, *themes_of(show, ordered)]:
+        key = subscribe_page_key(theme.name if theme else None)
+        feed_url = show.url + (theme.feed_key if theme else feed_key)
+        title = f"{show.title}: {theme.name}" if theme else show.title
+        pages[key] = subscribe.render(
+            theme=theme,
+            feed_url=feed_url,
+            apps=app_links(feed_url, title),
+            qr=qr_code(feed_url, f"QR code of the address {feed_url}"),
+            root=_root(key),
+            **common,
+        )
     files.update({key: text.encode("utf-8") for key, text in pages.items()})
     return files

@@ -177,8 +177,11 @@ def test_theme_pages_gather_lessons_newest_first_and_link_their_feed(published: 
     assert page.cssselect(".by-briefing h2 a")[1].get("href") == "../../briefings/child-a/index.html"
     lessons = [item.text_content() for item in page.cssselect(".by-briefing article")[1].cssselect(".lessons li")]
     assert lessons[0].startswith("Missed health appointments are information about the child")
-    feed_links = [link.get("href") for link in page.cssselect("a") if "feeds/" in (link.get("href") or "")]
-    assert feed_links == ["https://briefings.example.org/feeds/information-sharing.xml"]
+    # "Subscribe" leads to the theme's subscribe page (its app buttons and QR code), not to raw XML.
+    assert [link.get("href") for link in page.cssselect(".subscribe a")] == [
+        "../../subscribe/information-sharing/index.html",
+        "../../themes/index.html",
+    ]
     # A theme no briefing is filed under yet still has its page and feed, at addresses that will not change.
     empty = html.fromstring((output / "themes" / "sexual-abuse" / "index.html").read_bytes())
     assert empty.cssselect(".by-briefing") == []
@@ -187,7 +190,7 @@ def test_theme_pages_gather_lessons_newest_first_and_link_their_feed(published: 
     row = themes.xpath("//tr[th/a[text()='sexual abuse']]")[0]
     assert [link.get("href") for link in row.iter("a")] == [
         "../themes/sexual-abuse/index.html",
-        "https://briefings.example.org/feeds/sexual-abuse.xml",
+        "../subscribe/sexual-abuse/index.html",
     ]
 
 
@@ -203,8 +206,13 @@ def test_every_feed_the_archive_links_is_published_and_in_the_opml(published: Pa
     for url in linked:
         assert (output / url.removeprefix(base)).is_file(), url
         assert url in opml, url
-    index = html.fromstring((output / "index.html").read_bytes())
-    assert index.xpath("//a[text()='All feeds as OPML']/@href") == [OPML_KEY]
+    # The all-feeds OPML is offered for directories and tools, not on the pages practitioners start from: in a
+    # podcast app it would bring every briefing several times.
+    for page in ("subscribe/index.html", "themes/index.html"):
+        tree = html.fromstring((output / page).read_bytes())
+        assert tree.xpath("//a[text()='Every feed in one OPML file']/@href") == ["../" + OPML_KEY], page
+        assert "for directories and tools" in tree.text_content(), page
+    assert "opml" not in (output / "index.html").read_text().lower()
 
 
 def test_preview_serves_the_archive_files_with_their_types(site: str) -> None:
@@ -356,12 +364,11 @@ def test_index_lists_every_briefing_newest_first(page: Page, site: str) -> None:
     listed(page, "#all", [CHILD_B, CHILD_A])
     assert page.locator("#all button.play").count() == 2
     assert page.get_attribute("html", "lang") == "en-GB"
-    feed = page.get_by_role("link", name="Subscribe to every briefing")
-    assert feed.get_attribute("href") == site + "feed.xml"
-    assert page.get_by_role("link", name="All feeds as OPML").get_attribute("href") == "feeds.opml"
-    page.get_by_text("Subscribe to a theme only").click()
-    theme_feed = page.get_by_role("link", name="domestic abuse feed")
-    assert theme_feed.is_visible() and theme_feed.get_attribute("href") == site + "feeds/domestic-abuse.xml"
+    # Subscribing starts on the subscribe page (app buttons, QR code), never on raw XML, a dead end on a phone.
+    assert page.get_by_role("link", name="Subscribe to every briefing").get_attribute("href") == "subscribe/index.html"
+    page.get_by_role("link", name="Subscribe to a theme only").click()
+    theme = page.get_by_role("link", name="Briefings on domestic abuse")
+    assert theme.is_visible() and theme.get_attribute("href") == "../subscribe/domestic-abuse/index.html"
 
 
 def test_search_finds_a_briefing_by_a_phrase_from_its_key_lessons(page: Page, site: str) -> None:
@@ -408,8 +415,10 @@ def test_filters_narrow_the_list(page: Page, site: str) -> None:
 def test_chapter_button_seeks_the_player(page: Page, site: str) -> None:
     page.goto(site + "briefings/child-a/")
     player = page.locator("#player")
-    assert player.get_attribute("preload") == "none"
-    assert player.evaluate("audio => audio.currentTime") == 0
+    # The player loads the briefing's length with the page, so it shows 0:00 / 0:42 rather than 0:00 / 0:00.
+    assert player.get_attribute("preload") == "metadata"
+    page.wait_for_function("() => document.getElementById('player').duration > 30")
+    assert player.evaluate("audio => audio.currentTime") == 0 and player.evaluate("audio => audio.paused")
     page.get_by_role("button", name="Play from 0:32 Who lives in the home?").click()
     page.wait_for_function("() => document.getElementById('player').currentTime >= 32")
     assert 32 <= player.evaluate("audio => audio.currentTime") < 40
@@ -527,9 +536,7 @@ def test_every_page_meets_wcag_22_aa_by_axe(page: Page, site: str) -> None:
 
 def test_focus_is_visible(page: Page, site: str) -> None:
     page.goto(site)
-    for _ in range(9):
-        page.keyboard.press("Tab")
-    assert focused(page) == "input#search-query "
+    tab_to(page, "input#search-query")
     style = page.evaluate(
         "() => { const s = getComputedStyle(document.activeElement);"
         " return [s.outlineStyle, s.outlineWidth, s.boxShadow]; }"
