@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 
 from briefings.config import Show, url_slug
 from briefings.episode import Episode
-from briefings.feed import OPML_KEY, review_type_feed_key, theme_feed_key
+from briefings.feed import OPML_KEY, review_type_feed_key, theme_feed_key, theme_feed_title
 from briefings.search import (
     SEARCH_INDEX_KEY,
     SEARCH_TRANSCRIPTS_KEY,
@@ -263,15 +263,16 @@ def render_site(
         )
     pages["themes/index.html"] = _templates.get_template("themes.html").render(root="../", **common)
     subscribe = _templates.get_template("subscribe.html")
-    for theme in [None, *themes_of(show, ordered)]:
-        key = subscribe_page_key(theme.name if theme else None)
-        feed_url = show.url + (theme.feed_key if theme else feed_key)
-        title = f"{show.title}: {theme.name}" if theme else show.title
+    choices: list[Theme | None] = [None, *themes_of(show, ordered)]
+    for choice in choices:
+        key = subscribe_page_key(choice.name if choice else None)
+        feed_url = show.url + (choice.feed_key if choice else feed_key)
         pages[key] = subscribe.render(
-            theme=theme,
+            theme=choice,
             feed_url=feed_url,
-            apps=app_links(feed_url, title),
-            qr=qr_code(feed_url, f"QR code of the address {feed_url}"),
+            # The title an app shows while it fetches the feed: the feed's own (feed.py's feed_specs).
+            apps=app_links(feed_url, theme_feed_title(show, choice.name) if choice else show.title),
+            qr=qr_code(feed_url, "QR code of the address above"),
             root=_root(key),
             **common,
         )

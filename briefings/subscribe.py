@@ -52,6 +52,6 @@ def qr_code(url: str, label: str) -> Markup:
     # Error correction M (15%) survives a phone camera's glare off a screen; the 4-module quiet zone is
     # what ISO/IEC 18004 asks for around the symbol.
     svg = segno.make(url, error="m", micro=False).svg_inline(
-        scale=1, border=4, dark="#0b0c0c", light="#ffffff", omitsize=True, svgclass="qr-code", lineclass=None, title=label
+        scale=1, border=4, dark="#0b0c0c", light="#ffffff", omitsize=True, svgclass="qr-code", lineclass=None
     )
-    return Markup(svg.replace("<svg ", '<svg role="img" ', 1))
+    return Markup(svg.replace("<svg ", Markup('<svg role="img" aria-label="{}" ').format(label), 1))
