@@ -24,7 +24,7 @@ import click
 from botocore.exceptions import ProfileNotFound
 from pydantic import ValidationError
 
-from briefings import __version__, audio
+from briefings import __version__, audio, schedule
 from briefings.artwork import placeholder
 from briefings.build import FEED_KEY, Build, build, staging
 from briefings.cdn import invalidate
@@ -1400,3 +1400,40 @@ def serve(options: Options, host: str, port: int, folder: Path | None, public_ur
         pass
     finally:
         server.server_close()
+
+
+@main.command(name="schedule")
+@click.option("--every", default="5m", show_default=True, help="How often: minutes dividing the hour, or hours (1h).")
+@click.option("--systemd", "kind", flag_value="systemd", default=True, help="Print systemd user units (the default).")
+@click.option("--cron", "kind", flag_value="cron", help="Print a crontab line instead.")
+@click.option("--install", is_flag=True, help="Write the systemd user units, then say how to start them.")
+@click.pass_obj
+def schedule_command(options: Options, every: str, kind: str, install: bool) -> None:
+    """Publish every few minutes, so each briefing goes out at its embargo time.
+
+    Runs `briefings -C WORKSPACE publish -q`: silent unless something is published or goes wrong.
+
+    Example:
+
+        briefings schedule --every 5m --install
+    """
+    interval = schedule.parse_every(every)
+    if install and kind == "cron":
+        raise UsageError(
+            "--install writes systemd units (fix: leave out --cron, or add the --cron line with crontab -e)"
+        )
+    workspace = options.workspace.resolve()
+    load_show(workspace)  # a workspace that cannot publish is refused now, not at every run
+    command = schedule.publish_command(schedule.briefings_command(), workspace)
+    if kind == "cron":
+        click.echo(schedule.cron_line(interval, command))
+        return
+    units = schedule.systemd_units(interval, command, workspace)
+    if not install:
+        click.echo("\n".join(f"# {name}\n{text}" for name, text in units.items()), nl=False)
+        return
+    for path in schedule.install(units, schedule.user_unit_folder(os.environ)):
+        click.echo(f"Wrote {printable(str(path))}")
+    timer = next(name for name in units if name.endswith(".timer"))
+    click.echo(f"Start it: systemctl --user daemon-reload && systemctl --user enable --now {timer}")
+    click.echo("Keep it running while you are logged out: loginctl enable-linger")
