@@ -189,7 +189,6 @@ _templates.globals.update(
     page_url=page_url,
     page_url_of=page_url_of,
     filter_name=filter_name,
-    theme_feed_key=theme_feed_key,
     theme_page_key=theme_page_key,
     subscribe_page_key=subscribe_page_key,
 )
