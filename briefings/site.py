@@ -209,7 +209,12 @@ def render_site(
     paragraphs: dict[str, list[tuple[float | None, str]]] = {}
     for episode in ordered:
         if episode.slug in transcripts and episode.transcript_type:
-            paragraphs[episode.slug] = transcript_paragraphs(transcripts[episode.slug], episode.transcript_type)
+            # Times in the author's recording, placed as the chapters are (trimmed silence, the intro), so
+            # each plays the moment it names in the published file.
+            paragraphs[episode.slug] = [
+                (None if start is None else episode.timeline.place(start), text)
+                for start, text in transcript_paragraphs(transcripts[episode.slug], episode.transcript_type)
+            ]
     files[SEARCH_INDEX_KEY] = search_index(ordered)
     files[SEARCH_TRANSCRIPTS_KEY] = search_transcripts(
         {slug: transcript_words(text for _, text in found) for slug, found in paragraphs.items()}
