@@ -11,10 +11,10 @@ from typing import Any
 
 import click
 
-from briefings import __version__, audio, convert, scaffold
+from briefings import __version__, audio, convert, scaffold, schedule
 from briefings.config import EPISODES_DIR, SHOW_FILE, load_show
 from briefings.destination import Destination
-from briefings.errors import BriefingsError, Severity, printable
+from briefings.errors import BriefingsError, Severity, UsageError, printable
 from briefings.layout import FEED_KEY, OPML_KEY
 from briefings.release import Release, build_summary, refused
 from briefings.runner import stop_on_sigterm
@@ -544,3 +544,34 @@ def serve(options: Options, host: str, port: int, folder: Path | None, public_ur
         pass
     finally:
         server.server_close()
+
+
+@main.command(name="schedule")
+@click.option("--every", default="5m", show_default=True, help="How often: minutes dividing the hour, or hours (1h).")
+@click.option("--systemd", "kind", flag_value="systemd", default=True, help="Print systemd user units (the default).")
+@click.option("--cron", "kind", flag_value="cron", help="Print a crontab line instead.")
+@click.option("--install", is_flag=True, help="Write the systemd user units, then say how to start them.")
+@click.pass_obj
+def schedule_command(options: Options, every: str, kind: str, install: bool) -> None:
+    """Publish every few minutes, so each briefing goes out at its embargo time.
+
+    Runs `briefings -C WORKSPACE publish -q`: silent unless something is published or goes wrong.
+
+    Example:
+
+        briefings schedule --every 5m --install
+    """
+    if install and kind == "cron":
+        raise UsageError(
+            "--install writes systemd units (fix: leave out --cron, or add the --cron line with crontab -e)"
+        )
+    made = schedule.make(options.workspace, every, cron=kind == "cron")
+    if made.cron is not None or not install:
+        click.echo(
+            made.cron or "".join(f"# {name}\n{text}" for name, text in made.units.items()), nl=made.cron is not None
+        )
+        return
+    for path in schedule.install(made.units, schedule.user_unit_folder(os.environ)):
+        click.echo(f"Wrote {printable(str(path))}")
+    click.echo(f"Start it: systemctl --user daemon-reload && systemctl --user enable --now {made.timer}")
+    click.echo("Keep it running while you are logged out: loginctl enable-linger")

@@ -231,7 +231,7 @@ def feed_specs(show: Show, episodes: Sequence[Episode]) -> list[FeedSpec]:
     # after its last is withdrawn), so a subscribed address never stops answering.
     for theme in show.themes:
         chosen = tuple(episode for episode in ordered if theme in episode.briefing.themes)
-        title = f"{show.title}: {_capitalised(theme)}"
+        title = theme_feed_title(show, theme)
         what = f"Briefings on the theme \u201c{theme}\u201d from {show.title}."
         specs.append(FeedSpec(theme_feed_key(theme), title, described(what), chosen))
     for review_type in ReviewType:
@@ -316,6 +316,11 @@ def render_feed(
         extension.transcripts = transcripts
         extension.person = briefing.author.name
     return bytes(generator.rss_str(pretty=True))
+
+
+def theme_feed_title(show: Show, theme: str) -> str:
+    """The title of a theme's feed: "Safeguarding Practice Briefings: Neglect"."""
+    return f"{show.title}: {_capitalised(theme)}"
 
 
 def render_opml(show: Show, specs: Sequence[FeedSpec]) -> bytes:

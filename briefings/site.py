@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 
 from briefings.config import Show, url_slug
 from briefings.episode import Episode
-from briefings.feed import review_type_feed_key, theme_feed_key
+from briefings.feed import review_type_feed_key, theme_feed_key, theme_feed_title
 from briefings.layout import OPML_KEY
 from briefings.search import (
     SEARCH_INDEX_KEY,
@@ -28,6 +28,7 @@ from briefings.search import (
     transcript_words,
 )
 from briefings.submission import ReviewType
+from briefings.subscribe import app_links, qr_code, subscribe_page_key
 from briefings.timecode import clock
 from briefings.transcript import parse
 
@@ -76,6 +77,11 @@ class Theme:
         """Where its feed is published."""
         return theme_feed_key(self.name)
 
+    @property
+    def subscribe_key(self) -> str:
+        """Where its subscribe page is published."""
+        return subscribe_page_key(self.name)
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -98,10 +104,15 @@ def transcript_html(paragraphs: Sequence[tuple[float | None, str]]) -> Markup:
     # Written here rather than as a template loop: it is most of a briefing page, and this is several times
     # faster for a site of thousands of briefings. `escape` is the escaping Jinja's autoescape applies, done
     # once for the whole transcript (paragraphs hold no newlines: their whitespace is collapsed).
+    # Each start time is a button that plays the briefing from there, as the chapters do (archive.js); its
+    # name says what it does and starts with the time shown (WCAG 2.5.3, label in name).
     texts = str(escape("\n".join(text for _, text in paragraphs))).split("\n")
     return Markup(
         "".join(
-            f'<p><span class="start">{clock(start)}</span> {text}</p>\n' if start is not None else f"<p>{text}</p>\n"
+            f'<p><button type="button" class="start" data-start="{start}" aria-controls="player" '
+            f'aria-label="Play from {clock(start)}">{clock(start)}</button> {text}</p>\n'
+            if start is not None
+            else f"<p>{text}</p>\n"
             for (start, _), text in zip(paragraphs, texts, strict=True)
         )
     )
@@ -117,6 +128,16 @@ def review_type_feeds(episodes: Sequence[Episode]) -> list[tuple[str, str, int]]
     """The feed of each review type, as (type, feed key, briefings), as feed.py publishes them."""
     counts = Counter(episode.briefing.review.type for episode in episodes)
     return [(kind.value, review_type_feed_key(kind), counts[kind]) for kind in ReviewType]
+
+
+# A review type's name in the filter: the select shows one line, and at a phone's 360 px the longest name
+# ("Local child safeguarding practice review", about 350 px) was cut off; its usual short form fits.
+FILTER_NAMES = {ReviewType.LCSPR.value: "Local review, LCSPR"}
+
+
+def filter_name(review_type: str) -> str:
+    """How the review-type filter names a type: in full, or in a short form a phone can show whole."""
+    return FILTER_NAMES.get(review_type, review_type.capitalize())
 
 
 def _counted(values: list[Any], reverse: bool = False) -> list[tuple[Any, int]]:
@@ -168,8 +189,9 @@ _templates.globals.update(
     long_date=long_date,
     page_url=page_url,
     page_url_of=page_url_of,
-    theme_feed_key=theme_feed_key,
+    filter_name=filter_name,
     theme_page_key=theme_page_key,
+    subscribe_page_key=subscribe_page_key,
 )
 
 
@@ -188,7 +210,12 @@ def render_site(
     paragraphs: dict[str, list[tuple[float | None, str]]] = {}
     for episode in ordered:
         if episode.slug in transcripts and episode.transcript_type:
-            paragraphs[episode.slug] = transcript_paragraphs(transcripts[episode.slug], episode.transcript_type)
+            # Times in the author's recording, placed as the chapters are (trimmed silence, the intro), so
+            # each plays the moment it names in the published file.
+            paragraphs[episode.slug] = [
+                (None if start is None else episode.timeline.place(start), text)
+                for start, text in transcript_paragraphs(transcripts[episode.slug], episode.transcript_type)
+            ]
     files[SEARCH_INDEX_KEY] = search_index(ordered)
     files[SEARCH_TRANSCRIPTS_KEY] = search_transcripts(
         {slug: transcript_words(text for _, text in found) for slug, found in paragraphs.items()}
@@ -240,5 +267,19 @@ def render_site(
             **common,
         )
     pages["themes/index.html"] = _templates.get_template("themes.html").render(root="../", **common)
+    subscribe = _templates.get_template("subscribe.html")
+    choices: list[Theme | None] = [None, *themes_of(show, ordered)]
+    for choice in choices:
+        key = subscribe_page_key(choice.name if choice else None)
+        feed_url = show.url + (choice.feed_key if choice else feed_key)
+        pages[key] = subscribe.render(
+            theme=choice,
+            feed_url=feed_url,
+            # The title an app shows while it fetches the feed: the feed's own (feed.py's feed_specs).
+            apps=app_links(feed_url, theme_feed_title(show, choice.name) if choice else show.title),
+            qr=qr_code(feed_url, "QR code of the address above"),
+            root=_root(key),
+            **common,
+        )
     files.update({key: text.encode("utf-8") for key, text in pages.items()})
     return files

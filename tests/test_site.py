@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -178,8 +179,11 @@ def test_theme_pages_gather_lessons_newest_first_and_link_their_feed(published: 
     assert page.cssselect(".by-briefing h2 a")[1].get("href") == "../../briefings/child-a/index.html"
     lessons = [item.text_content() for item in page.cssselect(".by-briefing article")[1].cssselect(".lessons li")]
     assert lessons[0].startswith("Missed health appointments are information about the child")
-    feed_links = [link.get("href") for link in page.cssselect("a") if "feeds/" in (link.get("href") or "")]
-    assert feed_links == ["https://briefings.example.org/feeds/information-sharing.xml"]
+    # "Subscribe" leads to the theme's subscribe page (its app buttons and QR code), not to raw XML.
+    assert [link.get("href") for link in page.cssselect(".subscribe a")] == [
+        "../../subscribe/information-sharing/index.html",
+        "../../themes/index.html",
+    ]
     # A theme no briefing is filed under yet still has its page and feed, at addresses that will not change.
     empty = html.fromstring((output / "themes" / "sexual-abuse" / "index.html").read_bytes())
     assert empty.cssselect(".by-briefing") == []
@@ -188,7 +192,7 @@ def test_theme_pages_gather_lessons_newest_first_and_link_their_feed(published: 
     row = themes.xpath("//tr[th/a[text()='sexual abuse']]")[0]
     assert [link.get("href") for link in row.iter("a")] == [
         "../themes/sexual-abuse/index.html",
-        "https://briefings.example.org/feeds/sexual-abuse.xml",
+        "../subscribe/sexual-abuse/index.html",
     ]
 
 
@@ -204,8 +208,13 @@ def test_every_feed_the_archive_links_is_published_and_in_the_opml(published: Pa
     for url in linked:
         assert (output / url.removeprefix(base)).is_file(), url
         assert url in opml, url
-    index = html.fromstring((output / "index.html").read_bytes())
-    assert index.xpath("//a[text()='All feeds as OPML']/@href") == [OPML_KEY]
+    # The all-feeds OPML is offered for directories and tools, not on the pages practitioners start from: in a
+    # podcast app it would bring every briefing several times.
+    for page in ("subscribe/index.html", "themes/index.html"):
+        tree = html.fromstring((output / page).read_bytes())
+        assert tree.xpath("//a[text()='Every feed in one OPML file']/@href") == ["../" + OPML_KEY], page
+        assert "for directories and tools" in tree.text_content(), page
+    assert "opml" not in (output / "index.html").read_text().lower()
 
 
 def test_preview_serves_the_archive_files_with_their_types(site: str) -> None:
@@ -357,12 +366,11 @@ def test_index_lists_every_briefing_newest_first(page: Page, site: str) -> None:
     listed(page, "#all", [CHILD_B, CHILD_A])
     assert page.locator("#all button.play").count() == 2
     assert page.get_attribute("html", "lang") == "en-GB"
-    feed = page.get_by_role("link", name="Subscribe to every briefing")
-    assert feed.get_attribute("href") == site + "feed.xml"
-    assert page.get_by_role("link", name="All feeds as OPML").get_attribute("href") == "feeds.opml"
-    page.get_by_text("Subscribe to a theme only").click()
-    theme_feed = page.get_by_role("link", name="domestic abuse feed")
-    assert theme_feed.is_visible() and theme_feed.get_attribute("href") == site + "feeds/domestic-abuse.xml"
+    # Subscribing starts on the subscribe page (app buttons, QR code), never on raw XML, a dead end on a phone.
+    assert page.get_by_role("link", name="Subscribe to every briefing").get_attribute("href") == "subscribe/index.html"
+    page.get_by_role("link", name="Subscribe to a theme only").click()
+    theme = page.get_by_role("link", name="Briefings on domestic abuse")
+    assert theme.is_visible() and theme.get_attribute("href") == "../subscribe/domestic-abuse/index.html"
 
 
 def test_search_finds_a_briefing_by_a_phrase_from_its_key_lessons(page: Page, site: str) -> None:
@@ -409,8 +417,10 @@ def test_filters_narrow_the_list(page: Page, site: str) -> None:
 def test_chapter_button_seeks_the_player(page: Page, site: str) -> None:
     page.goto(site + "briefings/child-a/")
     player = page.locator("#player")
-    assert player.get_attribute("preload") == "none"
-    assert player.evaluate("audio => audio.currentTime") == 0
+    # The player loads the briefing's length with the page, so it shows 0:00 / 0:42 rather than 0:00 / 0:00.
+    assert player.get_attribute("preload") == "metadata"
+    page.wait_for_function("() => document.getElementById('player').duration > 30")
+    assert player.evaluate("audio => audio.currentTime") == 0 and player.evaluate("audio => audio.paused")
     page.get_by_role("button", name="Play from 0:32 Who lives in the home?").click()
     page.wait_for_function("() => document.getElementById('player').currentTime >= 32")
     assert 32 <= player.evaluate("audio => audio.currentTime") < 40
@@ -528,9 +538,7 @@ def test_every_page_meets_wcag_22_aa_by_axe(page: Page, site: str) -> None:
 
 def test_focus_is_visible(page: Page, site: str) -> None:
     page.goto(site)
-    for _ in range(9):
-        page.keyboard.press("Tab")
-    assert focused(page) == "input#search-query "
+    tab_to(page, "input#search-query")
     style = page.evaluate(
         "() => { const s = getComputedStyle(document.activeElement);"
         " return [s.outlineStyle, s.outlineWidth, s.boxShadow]; }"
@@ -627,3 +635,160 @@ def test_long_lists_come_in_pages_and_results_in_batches(page: Page, many: str) 
     page.get_by_role("button", name="Show more results (5 more)").click()
     listed(page, "#results", newest)
     assert page.get_by_role("button", name="Show more results").is_hidden()
+
+
+# --- Subscribing, and the archive on a phone ----------------------------------------------------------
+
+FEED = "https://briefings.example.org/feed.xml"
+NEGLECT_FEED = "https://briefings.example.org/feeds/neglect.xml"
+
+
+def app_buttons(feed: str, title: str) -> dict[str, str]:
+    """What each app button must open for `feed`, written out from each app's documented link."""
+    bare = feed.removeprefix("https://")
+    encoded = feed.replace(":", "%3A").replace("/", "%2F")
+    return {
+        "Apple Podcasts": f"podcasts://{bare}",
+        "Pocket Casts": f"pktc://subscribe/{bare}",
+        "AntennaPod": f"https://antennapod.org/deeplink/subscribe?url={encoded}&title={title}",
+        "Overcast": f"overcast://x-callback-url/add?url={encoded}",
+        "Podcast Addict": f"podcastaddict://{bare}",
+        "Castro": f"castros://subscribe/{bare}",
+        "Another podcast app": f"podcast://{bare}",
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "feed", "title"),
+    [
+        ("subscribe/", FEED, "Safeguarding%20Practice%20Briefings"),
+        ("subscribe/neglect/", NEGLECT_FEED, "Safeguarding%20Practice%20Briefings%3A%20Neglect"),
+    ],
+)
+def test_subscribe_page_opens_each_app_on_its_feed(page: Page, site: str, path: str, feed: str, title: str) -> None:
+    page.set_viewport_size(PHONE)
+    page.goto(site + path)
+    buttons = page.get_by_role("list", name="Open it in your podcast app").get_by_role("link")
+    shown = {link.inner_text(): link.get_attribute("href") for link in buttons.all()}
+    assert shown == app_buttons(feed, title)
+    # The address itself, for any other app (the preview serves pages with its own address in place of base_url).
+    served = feed.replace("https://briefings.example.org/", site)
+    assert page.locator("#feed-address").inner_text() == served
+    assert page.get_by_text("A podcast app brings each new briefing to your phone").is_visible()
+
+
+def test_subscribe_page_qr_code_decodes_to_the_feed_address(browser: Browser, site: str, tmp_path: Path) -> None:
+    # Drawn by the browser from the inline SVG, read back by a real decoder (zbarimg, Debian's zbar-tools).
+    context = browser.new_context(viewport=DESKTOP, device_scale_factor=2)
+    page = context.new_page()
+    for path, feed in (("subscribe/", FEED), ("subscribe/neglect/", NEGLECT_FEED)):
+        page.goto(site + path)
+        code = page.get_by_role("img", name="QR code of the address above")
+        shot = tmp_path / f"qr-{path.count('/')}.png"
+        code.screenshot(path=shot)
+        decoded = subprocess.run(["zbarimg", "--quiet", "--raw", str(shot)], capture_output=True, text=True, check=True)
+        assert decoded.stdout.strip() == feed, path
+    assert page.locator("img").count() == 0  # drawn inline: no image request, no third party
+    context.close()
+
+
+def test_copy_button_copies_the_address(browser: Browser, site: str) -> None:
+    context = browser.new_context(viewport=PHONE)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.rstrip("/"))
+    page = context.new_page()
+    page.goto(site + "subscribe/neglect/")
+    page.get_by_role("button", name="Copy the address").click()
+    expect(page.get_by_role("status")).to_have_text("Copied: now paste it into your podcast app.")
+    assert page.evaluate("() => navigator.clipboard.readText()") == site + "feeds/neglect.xml"
+    context.close()
+
+
+def test_subscribe_pages_meet_wcag_22_aa_at_desktop_and_phone_widths(page: Page, site: str, tmp_path: Path) -> None:
+    axe = Axe()
+    for path in ("subscribe/", "subscribe/neglect/"):
+        for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            page.set_viewport_size(viewport)
+            page.goto(site + path)
+            results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_22_AA}})
+            assert results.violations_count == 0, (path, viewport, results.generate_report())
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"], path
+            shot = tmp_path / f"subscribe-{path.count('/')}-{name}.png"
+            page.screenshot(path=shot, full_page=True)
+            assert shot.stat().st_size > 10_000, shot
+    print(f"screenshots in {tmp_path}")
+
+
+def test_every_subscribe_on_the_site_leads_to_a_subscribe_page(published: Path) -> None:
+    output = published / "feed"
+    for path in output.rglob("*.html"):
+        tree = html.fromstring(path.read_bytes())
+        for link in tree.iter("a"):
+            if link.text_content().strip().lower().startswith("subscribe"):
+                target = (path.parent / link.get("href").split("#")[0]).resolve()
+                assert target.relative_to(output.resolve()).parts[0] == "subscribe", (str(path), link.get("href"))
+    pages = {str(path.relative_to(output)) for path in output.glob("subscribe/**/index.html")}
+    assert {"subscribe/index.html", "subscribe/neglect/index.html", "subscribe/sexual-abuse/index.html"} <= pages
+
+
+def target_kind(page: Path, href: str, output: Path) -> str:
+    """What sort of page or file a link on `page` leads to: a feed, a theme's page, a subscribe page..."""
+    path = href.split("#")[0].split("?")[0]
+    if not path:
+        return "this page"
+    if path.endswith((".xml", ".opml")):
+        return "feed file"
+    if "://" in path:
+        return "another site"
+    parts = (page.parent / path).resolve().relative_to(output.resolve()).parts
+    return "listing" if len(parts) == 1 or parts[0] == "page" else parts[0]
+
+
+def test_one_link_text_leads_to_one_kind_of_page(published: Path) -> None:
+    # A practitioner who has learned that "neglect" opens the theme's key lessons must never land on raw XML.
+    kinds: dict[str, set[str]] = {}
+    output = published / "feed"
+    for path in output.rglob("*.html"):
+        tree = html.fromstring(path.read_bytes())
+        for hidden in tree.cssselect(".visually-hidden"):
+            hidden.drop_tree()
+        for link in tree.iter("a"):
+            text = " ".join(link.text_content().split())
+            kinds.setdefault(text, set()).add(target_kind(path, link.get("href"), output))
+    assert kinds["neglect"] == {"themes"}
+    assert kinds["Briefings on neglect"] == {"subscribe"}
+    assert {text: found for text, found in kinds.items() if len(found) > 1} == {}
+
+
+def test_on_a_phone_the_first_briefing_is_on_the_first_screen(page: Page, site: str) -> None:
+    page.set_viewport_size(PHONE)
+    page.goto(site)
+    first = page.locator("#all h3").first.bounding_box()
+    assert first is not None and first["y"] + first["height"] <= PHONE["height"], first
+    # The filters wait behind one line; opened, each choice shows whole (the review types' were cut off).
+    page.get_by_text("Filter by theme, type, region or year").click()
+    cut = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.filters select')).flatMap(select => {"
+        " const style = getComputedStyle(select), pen = document.createElement('canvas').getContext('2d');"
+        " pen.font = style.font;"
+        " const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 24;"
+        " return Array.from(select.options).filter(o => pen.measureText(o.text).width > room).map(o => o.text); })"
+    )
+    assert cut == []
+    assert page.get_by_label("Review type").evaluate("select => select.options[1].text") == "Local review, LCSPR (1)"
+    # On a wider screen the filters are open from the start.
+    page.set_viewport_size(DESKTOP)
+    page.goto(site)
+    assert page.get_by_label("Review type").is_visible()
+
+
+def test_transcript_times_play_the_briefing_from_there(page: Page, site: str) -> None:
+    page.goto(site + "briefings/child-b/")
+    times = page.locator(".transcript button.start")
+    assert times.count() > 2
+    third = times.nth(2)
+    start = float(third.get_attribute("data-start") or "")
+    assert start > 5 and third.get_attribute("aria-label") == f"Play from {third.inner_text()}"
+    third.click()
+    page.wait_for_function(f"() => document.getElementById('player').currentTime >= {start}")
+    assert not page.locator("#player").evaluate("audio => audio.paused")
+    page.locator("#player").evaluate("audio => audio.pause()")

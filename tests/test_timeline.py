@@ -19,6 +19,7 @@ from pydub.generators import Sine
 
 from briefings.episode import Timeline
 from briefings.runner import find_ffmpeg
+from briefings.transcript import parse
 from tests.conftest import copy_example, ebur128, run, run_json
 
 BASE = "https://briefings.example.org/"
@@ -86,8 +87,13 @@ def test_chapters_move_by_the_intro_minus_the_trimmed_lead(built: tuple[Path, st
     json_chapters = json.loads((output / "briefings" / "child-a" / "chapters.json").read_text())["chapters"]
     assert [chapter["startTime"] for chapter in json_chapters] == starts
     page = (output / "briefings" / "child-a" / "index.html").read_text()
-    listed = re.findall(r'data-start="([\d.]+)"', page)
+    listed = re.findall(r'class="chapter" data-start="([\d.]+)"', page)
     assert [float(start) for start in listed] == starts  # the chapter buttons seek to these
+    # The transcript's times, buttons that play from there, are placed the same way.
+    cues = [float(start) for start in re.findall(r'class="start" data-start="([\d.]+)"', page)]
+    cues_written, _ = parse((workspace / "episodes" / "child-a" / "transcript.vtt").read_text(), "text/vtt", "")
+    expected = [max(INTRO, start + shift) for start in (cue.start for cue in cues_written)]
+    assert cues == pytest.approx(expected, abs=0.002)
     listed = re.findall(r'<span class="start">([\d:]+)</span> ', page.split('class="chapters"')[1].split("</ol>")[0])
     assert listed == [f"0:{int(start):02d}" for start in starts]
     parsed = podcastparser.parse(BASE + "feed.xml", io.BytesIO((output / "feed.xml").read_bytes()))

@@ -1,14 +1,14 @@
-/* The archive's only script: chapter buttons that seek the player, and search with filters over every
-   briefing. Plain JavaScript, no build step, no other origin (the pages' CSP allows only this file).
+/* The archive's only script: chapter and transcript times that seek the player, search with filters over
+   every briefing, and the subscribe page's copy button. Plain JavaScript, no build step, no other origin
+   (the pages' CSP allows only this file).
    Everything it shows is set as text (textContent), never parsed as HTML: author text is not trusted.
    Without it the pages still work: every briefing is listed, and chapters and lessons are readable. */
 (function () {
   "use strict";
 
-  /* Chapters: each button plays the briefing from its chapter's start. */
+  /* Chapters and transcript times: each button plays the briefing from its start. */
   function setUpChapters(player) {
-    var buttons = Array.prototype.slice.call(document.querySelectorAll("button.chapter[data-start]"));
-    buttons.forEach(function (button) {
+    Array.prototype.forEach.call(document.querySelectorAll("button[data-start]"), function (button) {
       button.addEventListener("click", function () {
         player.currentTime = Number(button.getAttribute("data-start"));
         var playing = player.play();
@@ -18,6 +18,7 @@
         }
       });
     });
+    var buttons = Array.prototype.slice.call(document.querySelectorAll("button.chapter[data-start]"));
     // Mark the chapter being heard, for sighted listeners and (aria-current) for screen readers.
     player.addEventListener("timeupdate", function () {
       var current = null;
@@ -85,6 +86,8 @@
     var resultsTitle = document.getElementById("results-title");
     var list = document.getElementById("results-list");
     var more = document.getElementById("results-more");
+    var filters = document.getElementById("more-filters");
+    var actions = document.getElementById("search-actions");
     var all = document.getElementById("all");
     var briefings = null;
     var loading = null;
@@ -209,6 +212,7 @@
       var text = query.value.trim();
       var values = chosen();
       remember(text, values);
+      actions.hidden = !active();
       if (!active()) {
         results.hidden = true;
         all.hidden = false;
@@ -332,11 +336,30 @@
         control.value = wanted;
       }
     });
+    // The filters start closed, so a phone shows the first briefing on its first screen; a wider screen,
+    // or a shared link that chose one, shows them open.
+    if (window.matchMedia("(min-width: 40rem)").matches || FILTERS.some(function (name) { return chosen()[name]; })) {
+      filters.open = true;
+    }
     if (active()) search();
+  }
+
+  /* The subscribe page's copy button, where the browser lets a page write to the clipboard. */
+  function setUpCopy(button) {
+    var status = document.getElementById("copy-status");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(button.getAttribute("data-copy")).then(
+        function () { status.textContent = "Copied: now paste it into your podcast app."; },
+        function () { status.textContent = "Sorry, it could not be copied: select the address above and copy it."; }
+      );
+    });
   }
 
   var player = document.getElementById("player");
   if (player) setUpChapters(player);
   var form = document.getElementById("search");
   if (form) setUpSearch(form);
+  var copy = document.getElementById("copy-address");
+  if (copy && navigator.clipboard) setUpCopy(copy);
 })();
