@@ -292,6 +292,10 @@ def publish(
             click.echo(f"Embargoed until {moment}: {slug}")
         for slug in summary["withdrawn_now"]:
             click.echo(f"Withdrawn: {slug}")
+        for slug in summary.get("emailed", []):
+            click.echo(f"Announced by email: {slug}")
+        for slug in summary.get("would_email", []):
+            click.echo(f"Would announce by email: {slug}")
         print_invalidation(summary)
         click.echo(f"Feed: {summary['feed_url']}")
         click.echo(f"Feeds by theme and review type: {summary['feed_url'].rsplit('/', 1)[0]}/{OPML_KEY}")
@@ -544,6 +548,23 @@ def serve(options: Options, host: str, port: int, folder: Path | None, public_ur
         pass
     finally:
         server.server_close()
+
+
+@main.command()
+@click.option("--test", "trial", is_flag=True, required=True, help="Send a test email.")
+@click.option("--to", "recipients", multiple=True, metavar="ADDRESS", help="Send it here (default: [notify.email] to).")
+@click.pass_obj
+def notify(options: Options, trial: bool, recipients: tuple[str, ...]) -> None:
+    """Check that announcements by email get through.
+
+    Sends a test message through the server in show.toml's [notify.email] (the login from
+    BRIEFINGS_SMTP_USER and BRIEFINGS_SMTP_PASSWORD). `briefings publish` announces each new briefing.
+
+    Example:
+
+        briefings notify --test --to me@example.org
+    """
+    click.echo(f"Sent a test email to {', '.join(open_workspace(options).send_test_email(recipients))}.")
 
 
 @main.command(name="schedule")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
+import ipaddress
 import re
 import tomllib
 import unicodedata
@@ -19,9 +21,10 @@ from pydantic import (
     HttpUrl,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
-from briefings.errors import ShowError, printable, shown
+from briefings.errors import UNPRINTABLE, ShowError, printable, shown
 from briefings.validation import InvalidValueError, problems_from, visible
 
 SHOW_FILE = "show.toml"
@@ -54,6 +57,25 @@ def _not_blank(value: str) -> str:
 
 
 Text = Annotated[str, Field(min_length=1), AfterValidator(_clean), AfterValidator(_not_blank)]
+# An address as a mail header takes it: one mailbox, `Name <user@host>` or `user@host`, on one line.
+MAILBOX = re.compile(r"^[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+$")
+
+
+def _mailbox(value: str) -> str:
+    name, address = email.utils.parseaddr(value)
+    if UNPRINTABLE.search(value) or not MAILBOX.match(address) or (name and "<" not in value):
+        raise InvalidValueError(f"{value!r} is not an email address", "e.g. Practice Briefings <briefings@example.org>")
+    return value
+
+
+def _loopback(host: str) -> bool:
+    """True for this machine's own addresses (localhost, 127.0.0.0/8, ::1)."""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 # Apple Podcasts: a show's description may be at most 4000 bytes.
 MAX_DESCRIPTION_BYTES = 4000
 # The main feed's default length: enough for years of briefings, small enough for apps to load quickly.
@@ -128,6 +150,36 @@ class FeedSettings(Strict):
     main_feed_items: Annotated[int, Field(ge=1)] = DEFAULT_MAIN_FEED_ITEMS
 
 
+class EmailSettings(Strict):
+    """[notify.email]: announce each new briefing to staff lists. The login, if the server wants one, comes
+    from BRIEFINGS_SMTP_USER and BRIEFINGS_SMTP_PASSWORD, never from this file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    smtp_host: Text
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    # STARTTLS (RFC 3207) before anything is sent; off only for a relay on the same machine.
+    starttls: bool = True
+    sender: Annotated[str, Field(alias="from"), AfterValidator(_mailbox)]
+    to: list[Annotated[str, AfterValidator(_mailbox)]] = Field(min_length=1)
+    max_age_days: Annotated[int, Field(ge=0)] = 7
+
+    @model_validator(mode="after")
+    def _tls_off_only_locally(self) -> EmailSettings:
+        if not self.starttls and not _loopback(self.smtp_host):
+            raise InvalidValueError(
+                f"starttls = false sends mail in the clear to {self.smtp_host}",
+                "leave starttls on, or use a relay on this machine (localhost)",
+            )
+        return self
+
+
+class NotifySettings(Strict):
+    """[notify]: who hears of a briefing the minute it is published."""
+
+    email: EmailSettings | None = None
+
+
 class Show(Strict):
     """A podcast show: the settings in show.toml."""
 
@@ -148,6 +200,7 @@ class Show(Strict):
     audio: AudioSettings = AudioSettings()
     publish: PublishSettings = PublishSettings()
     feeds: FeedSettings = FeedSettings()
+    notify: NotifySettings = NotifySettings()
 
     @field_validator("description")
     @classmethod

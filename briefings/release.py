@@ -10,6 +10,7 @@ from typing import Any
 
 from briefings.build import build
 from briefings.config import EPISODES_DIR, Show
+from briefings.episode import Episode
 from briefings.errors import BriefingsError, Severity, StorageError
 from briefings.feed_validation import FeedReport, check_feeds, check_staged, is_feed_key
 from briefings.inputs import (
@@ -50,6 +51,8 @@ class Release:
     refused: bool
     skipped: bool
     warning: str | None
+    # The briefings this publish made public for the first time (or would, in a dry run).
+    released: tuple[Episode, ...] = ()
 
     @property
     def unchanged(self) -> bool:
@@ -241,4 +244,6 @@ def release(
                 "summary": remembered,
             },
         )
-    return Release(summary, plan_lines(changes), refused=refused(result), skipped=False, warning=warning)
+    released = tuple(episode for episode in result.episodes if episode.slug in changes.manifest.episodes and
+                     episode.slug not in previous.episodes)  # fmt: skip
+    return Release(summary, plan_lines(changes), refused(result), skipped=False, warning=warning, released=released)

@@ -29,10 +29,11 @@ from briefings.errors import BriefingsError, UsageError, shown
 from briefings.feed_validation import FeedReport, validate_target
 from briefings.inputs import DigestCache, submission_fingerprint
 from briefings.layout import FEED_KEY, Build, staging
+from briefings.notify import announce, due, send_test
 from briefings.placeholders import placeholder_problems
 from briefings.progress import Reporter
 from briefings.publish import BY_COMMAND, Manifest, claim_holder, in_progress_message, read_manifest_tagged
-from briefings.release import Release, release
+from briefings.release import Release, identity, release
 from briefings.runner import Runner
 from briefings.status import BriefingState, briefing_states
 from briefings.storage import LocalStorage, Storage
@@ -241,6 +242,10 @@ class Workspace:
         """Check a feed (URL or file), or every feed in the publish folder, as podcast directories do."""
         return validate_target(self.path, feed, self.now(), self.reporter)
 
+    def send_test_email(self, recipients: Sequence[str] = ()) -> list[str]:
+        """Send a test message through [notify.email]'s server; whom it went to."""
+        return send_test(self.show, recipients, self.now(), self.env)
+
     def open(self, spec: Destination, show: Show | None = None) -> Opened:
         """The destination `spec` names, opened (settings checked, credentials from boto3's chain)."""
         return open_destination(spec, show or self.show, self.env, self.path, self.reporter)
@@ -297,6 +302,13 @@ class Workspace:
             client = cloudfront_client(boto_profile(show.publish, spec, self.env))
             invalidation, paths = invalidate(client, distribution, show.url, changed)
             done.summary["cdn_invalidation"] = {"distribution": distribution, "id": invalidation, "paths": paths}
+        email = show.notify.email
+        if email is not None and dry_run:
+            done.summary["would_email"] = [episode.slug for episode in due(done.released, email, moment)]
+        elif email is not None:
+            done.summary["emailed"] = announce(
+                self.path, identity(storage), show, storage, done.released, moment, self.env, self.reporter
+            )
         done.summary["write_requests"] = opened.write_requests
         done.summary["requests"] = dict(sorted(opened.requests.counts.items()))
         return done
