@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import click
 
 from briefings import __version__, audio, convert, scaffold, schedule
-from briefings.config import EPISODES_DIR, SHOW_FILE, load_show
+from briefings.config import SHOW_FILE, load_show
 from briefings.destination import Destination
 from briefings.errors import BriefingsError, Severity, UsageError, printable
 from briefings.layout import FEED_KEY, OPML_KEY
@@ -296,6 +297,9 @@ def publish(
             click.echo(f"Announced by email: {slug}")
         for slug in summary.get("would_email", []):
             click.echo(f"Would announce by email: {slug}")
+        for verb, key in (("Pinged", "pinged"), ("Would ping", "would_ping")):
+            for hub, count in Counter(ping["hub"] for ping in summary.get(key, [])).items():
+                click.echo(f"{verb} {hub} about {count} changed feed(s).")
         print_invalidation(summary)
         click.echo(f"Feed: {summary['feed_url']}")
         click.echo(f"Feeds by theme and review type: {summary['feed_url'].rsplit('/', 1)[0]}/{OPML_KEY}")
@@ -471,14 +475,16 @@ def withdraw(
 
 @main.command()
 @destination_options(acl=False)
+@click.option("--check", "alarm", is_flag=True, help="Exit 1 if a briefing is past its release time and not published.")
 @json_option
 @click.pass_obj
-def status(options: Options, destination: Destination, as_json: bool) -> None:
+def status(options: Options, destination: Destination, alarm: bool, as_json: bool) -> None:
     """Show each briefing's state at the destination.
 
     And the address to subscribe to.
-    States: draft (ready, not yet published), invalid, embargoed until a time, published, changed
-    since publish, withdrawn.
+    States: draft (ready, past its release time, not yet published), invalid, embargoed until a
+    time, published, changed since publish, withdrawn. --check exits 1 if any is a draft: for
+    monitoring that the schedule runs.
 
     Example:
 
@@ -487,17 +493,10 @@ def status(options: Options, destination: Destination, as_json: bool) -> None:
     found = open_workspace(options, rehearsal=True).status(destination)
     if as_json:
         print_json(found.to_dict())
-        return
-    width = max([len(printable(item.slug)) for item in found.briefings] + [4])
-    for item in found.briefings:
-        state = item.state.value + (f" {item.detail}" if item.detail.startswith("until") else "")
-        detail = "" if item.detail.startswith("until") else item.detail
-        click.echo(printable(f"{printable(item.slug):<{width}}  {state:<38}  {detail}".rstrip()))
-    if not found.briefings:
-        click.echo(f"No briefings yet: add one under {EPISODES_DIR}/.")
-    if found.in_progress is not None:
-        click.echo(found.in_progress)
-    click.echo(f"Subscribe: {found.subscribe}")
+    else:
+        click.echo("\n".join(found.lines()))
+    if alarm and found.due:
+        sys.exit(1)
 
 
 @main.command()

@@ -76,6 +76,16 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def _secure(value: HttpUrl) -> HttpUrl:
+    """An https address, or plain http to this machine (a test server, a local relay)."""
+    if value.scheme != "https" and not _loopback(value.host or ""):
+        raise InvalidValueError(f"{value} is not https", "use the service's https:// address")
+    return value
+
+
+# Podcast Index's ping (https://podcastindex-org.github.io/docs-api/#get-/hub/pubnotify): no key needed.
+PODCAST_INDEX_PING = "https://api.podcastindex.org/api/1.0/hub/pubnotify"
+
 # Apple Podcasts: a show's description may be at most 4000 bytes.
 MAX_DESCRIPTION_BYTES = 4000
 # The main feed's default length: enough for years of briefings, small enough for apps to load quickly.
@@ -178,6 +188,16 @@ class NotifySettings(Strict):
     """[notify]: who hears of a briefing the minute it is published."""
 
     email: EmailSettings | None = None
+    # WebSub hubs (https://www.w3.org/TR/websub/) every public feed names, pinged whenever it changes.
+    websub_hubs: list[Annotated[HttpUrl, AfterValidator(_secure)]] = []
+    # Podcast Index's pubnotify ping, which Pocket Casts, Podverse, Castamatic and others follow.
+    podcast_index: bool = False
+    podcast_index_url: Annotated[HttpUrl, AfterValidator(_secure)] = HttpUrl(PODCAST_INDEX_PING)
+
+    @property
+    def pings(self) -> bool:
+        """Whether a changed public feed is announced to anyone (a hub, Podcast Index)."""
+        return bool(self.websub_hubs) or self.podcast_index
 
 
 class Show(Strict):

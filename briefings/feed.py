@@ -26,6 +26,7 @@ from briefings.transcript import HTML_TYPE, TIMED_TYPES
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 PSC_NS = "http://podlove.org/simple-chapters"
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 ELLIPSIS = "\u2026"
 # When a description is too long, the summary is shortened first, but not below this many bytes.
 FIRST_FLOOR_BYTES = 400
@@ -46,6 +47,7 @@ class ShowExtension(BaseExtension):  # type: ignore[misc]
         self.guid = ""
         self.locked_owner = ""
         self.undated = False
+        self.hubs: Sequence[str] = ()
 
     def extend_ns(self) -> dict[str, str]:
         return {"podcast": PODCAST_NS, "psc": PSC_NS}
@@ -61,6 +63,10 @@ class ShowExtension(BaseExtension):  # type: ignore[misc]
         xml_elem(f"{{{PODCAST_NS}}}guid", channel).text = self.guid
         # podcast:locked asks other hosts not to import the show; owner is the email that may unlock it.
         xml_elem(f"{{{PODCAST_NS}}}locked", channel, owner=self.locked_owner).text = "yes"
+        # WebSub discovery (https://www.w3.org/TR/websub/#discovery): the hubs beside rel="self", the
+        # address a subscriber uses; a hub named here is pinged after every change (briefings.push).
+        for hub in self.hubs:
+            xml_elem(f"{{{ATOM_NS}}}link", channel, rel="hub", href=hub)
         return feed
 
 
@@ -279,6 +285,7 @@ def render_feed(
     # Each feed is its own podcast: its podcast:guid derives from its own address (Podcasting 2.0 guid tag).
     generator.briefings.guid = podcast_guid(feed_url)
     generator.briefings.locked_owner = show.owner.email
+    generator.briefings.hubs = [str(hub) for hub in show.notify.websub_hubs]
     ordered = sorted(episodes, key=lambda episode: episode.published, reverse=True)
     # lastBuildDate defaults to now; a fixed value keeps an unchanged feed byte-identical, so
     # publishing nothing new uploads nothing.

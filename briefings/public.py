@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import urllib.error
-import urllib.request
 
-from briefings import __version__
+import requests
+
+from briefings import web
 
 # A podcast app polls with no credentials at all; so does this check.
 TIMEOUT_SECONDS = 15
+# The main feed is well under this; more is not a feed (e.g. a captive portal's page).
+MAX_FEED_BYTES = 64 * 1024 * 1024
 ADVICE = (
     "make the bucket readable by anyone (README, section 'Making the feed public'), or publish with "
     "--acl public-read on stores that use ACLs"
@@ -18,26 +20,31 @@ ADVICE = (
 
 def check_public(url: str, expected_sha256: str) -> str | None:
     """Fetch `url` anonymously; None if it serves exactly the published bytes, else a warning to show."""
-    request = urllib.request.Request(url, headers={"User-Agent": f"briefings/{__version__} (public check)"})
+    digest = hashlib.sha256()
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            body = response.read()
-    except urllib.error.HTTPError as error:
-        if error.code in (401, 403):
-            return f"{url}: podcast apps cannot read the feed (HTTP {error.code} {error.reason}) (fix: {ADVICE})"
-        if error.code == 404:
-            return (
-                f"{url}: not found (HTTP 404), so podcast apps cannot subscribe (fix: set base_url in show.toml "
-                "to the public address of this bucket and prefix, or of the CDN in front of it)"
-            )
-        return f"{url}: podcast apps cannot read the feed (HTTP {error.code} {error.reason}) (fix: {ADVICE})"
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        reason = getattr(error, "reason", error)
+        with web.session("public check") as client, client.get(url, timeout=TIMEOUT_SECONDS, stream=True) as response:
+            if response.status_code == 404:
+                return (
+                    f"{url}: not found (HTTP 404), so podcast apps cannot subscribe (fix: set base_url in show.toml "
+                    "to the public address of this bucket and prefix, or of the CDN in front of it)"
+                )
+            if response.status_code != 200:
+                return (
+                    f"{url}: podcast apps cannot read the feed (HTTP {response.status_code} {response.reason}) "
+                    f"(fix: {ADVICE})"
+                )
+            size = 0
+            for chunk in response.iter_content(256 * 1024):
+                size += len(chunk)
+                if size > MAX_FEED_BYTES:
+                    break
+                digest.update(chunk)
+    except requests.RequestException as error:
         return (
-            f"{url}: cannot be fetched ({reason}), so podcast apps may not reach the feed (fix: check base_url in "
-            "show.toml and that the bucket or CDN is reachable from the internet)"
+            f"{url}: cannot be fetched ({web.reason(error, TIMEOUT_SECONDS)}), so podcast apps may not reach the "
+            "feed (fix: check base_url in show.toml and that the bucket or CDN is reachable from the internet)"
         )
-    if hashlib.sha256(body).hexdigest() != expected_sha256:
+    if digest.hexdigest() != expected_sha256:
         return (
             f"{url}: serves a different feed from the one just published (fix: if a CDN is in front, it updates "
             "within the feed's max-age of 5 minutes; otherwise point base_url in show.toml at this bucket and prefix)"

@@ -146,7 +146,9 @@ def release(
     digests = DigestCache(workspace)
     inputs = workspace_fingerprint(workspace, show, digests)
     digests.save()
-    public = not dry_run and isinstance(storage, S3Storage)
+    # The anonymous check of the public address: always for a bucket, and for a folder whose feeds a hub is
+    # pinged about (briefings.push pings only once the check sees the new feed).
+    public = not dry_run and (isinstance(storage, S3Storage) or show.notify.pings)
 
     # Nothing in the workspace, at the destination or on the clock changed since the last publish from
     # here: check that every object is still there (one listing) and stop, without building.

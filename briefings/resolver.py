@@ -9,7 +9,7 @@ from typing import Protocol
 
 import requests
 
-from briefings import __version__
+from briefings import web
 from briefings.errors import shown
 from briefings.layout import Output
 
@@ -65,15 +65,14 @@ class HttpResolver:
     """The web, as podcast directories see it: HEAD for media and artwork, GET for side files."""
 
     def __init__(self, session: requests.Session | None = None, max_bytes: int = MAX_SIDE_FILE_BYTES) -> None:
-        self.session = session or requests.Session()
+        self.session = session or web.session("feed validator")
         self.max_bytes = max_bytes
-        self.session.headers["User-Agent"] = f"briefings/{__version__} (feed validator)"
 
     def head(self, url: str) -> Head:
         try:
             response = self.session.head(url, allow_redirects=True, timeout=TIMEOUT_SECONDS)
         except requests.RequestException as error:
-            raise UnreachableError(f"cannot be reached ({_reason(error)})") from None
+            raise UnreachableError(f"cannot be reached ({web.reason(error, TIMEOUT_SECONDS)})") from None
         if response.status_code != 200:
             raise _refused("HEAD", response.status_code)
         length = response.headers.get("Content-Length")
@@ -92,15 +91,7 @@ class HttpResolver:
                         raise UnreachableError(f"is larger than {self.max_bytes // (1024 * 1024)} MiB")
                 return bytes(data)
         except requests.RequestException as error:
-            raise UnreachableError(f"cannot be reached ({_reason(error)})") from None
-
-
-def _reason(error: requests.RequestException) -> str:
-    if isinstance(error, requests.Timeout):
-        return f"no answer within {TIMEOUT_SECONDS} seconds"
-    if isinstance(error, requests.ConnectionError):
-        return "connection failed"
-    return type(error).__name__
+            raise UnreachableError(f"cannot be reached ({web.reason(error, TIMEOUT_SECONDS)})") from None
 
 
 class ReadableStorage(Protocol):

@@ -19,6 +19,11 @@ class BriefingState:
     state: State
     detail: str = ""
 
+    @property
+    def due(self) -> bool:
+        """Ready, past its release time, and not published: what `status --check` alarms on."""
+        return self.state is State.DRAFT
+
 
 def briefing_states(
     submissions: Sequence[Submission], manifest: Manifest, now: datetime, fingerprints: Mapping[str, str]
@@ -64,7 +69,8 @@ def _described(submission: Submission, state: State, manifest: Manifest) -> Brie
     if state is State.EMBARGOED:
         return BriefingState(slug, state, f"until {release}")
     if published is None:
-        return BriefingState(slug, state, "not published yet: the next publish releases it")
+        # Its release time has passed (else it would be embargoed): a publish on schedule would have released it.
+        return BriefingState(slug, state, f"due since {release}, not published: is the schedule running?")
     if state is State.CHANGED:
         return BriefingState(slug, state, "the next publish updates it")
     return BriefingState(slug, state, f"since {published.get('first_published')}")

@@ -25,14 +25,15 @@ from briefings.cdn import invalidate
 from briefings.check import check_all, check_show
 from briefings.config import EPISODES_DIR, STATE_DIR, Show, load_show
 from briefings.destination import Destination, Opened, boto_profile, cloudfront_client, open_destination
-from briefings.errors import BriefingsError, UsageError, shown
-from briefings.feed_validation import FeedReport, validate_target
+from briefings.errors import BriefingsError, UsageError, printable, shown
+from briefings.feed_validation import FeedReport, is_feed_key, validate_target
 from briefings.inputs import DigestCache, submission_fingerprint
 from briefings.layout import FEED_KEY, Build, staging
 from briefings.notify import announce, due, send_test
 from briefings.placeholders import placeholder_problems
 from briefings.progress import Reporter
 from briefings.publish import BY_COMMAND, Manifest, claim_holder, in_progress_message, read_manifest_tagged
+from briefings.push import hubs, ping
 from briefings.release import Release, identity, release
 from briefings.runner import Runner
 from briefings.status import BriefingState, briefing_states
@@ -80,6 +81,25 @@ class Status:
     in_progress: str | None
     subscribe: str
 
+    @property
+    def due(self) -> list[str]:
+        """Briefings past their release time and not published."""
+        return [item.slug for item in self.briefings if item.due]
+
+    def lines(self) -> list[str]:
+        """As `briefings status` prints it: a line per briefing, then the address to subscribe to."""
+        width = max([len(printable(item.slug)) for item in self.briefings] + [4])
+        lines = []
+        for item in self.briefings:
+            state = item.state.value + (f" {item.detail}" if item.detail.startswith("until") else "")
+            detail = "" if item.detail.startswith("until") else item.detail
+            lines.append(printable(f"{printable(item.slug):<{width}}  {state:<38}  {detail}".rstrip()))
+        if not self.briefings:
+            lines.append(f"No briefings yet: add one under {EPISODES_DIR}/.")
+        if self.in_progress is not None:
+            lines.append(self.in_progress)
+        return [*lines, f"Subscribe: {self.subscribe}"]
+
     def to_dict(self) -> dict[str, Any]:
         """As `briefings status --json` prints it."""
         return {
@@ -89,6 +109,7 @@ class Status:
             ],
             "publishing": self.publishing,
             "subscribe": self.subscribe,
+            "due": self.due,
         }
 
 
@@ -309,6 +330,17 @@ class Workspace:
             done.summary["emailed"] = announce(
                 self.path, identity(storage), show, storage, done.released, moment, self.env, self.reporter
             )
+        if show.notify.pings:
+            changed = [show.url + key for key in done.summary["written"] if is_feed_key(key)]
+            if dry_run:
+                done.summary["would_ping"] = [
+                    {"hub": hub, "feed": feed} for hub in hubs(show.notify) for feed in changed
+                ]
+            else:
+                seen = done.summary["public_check"] == "ok"
+                done.summary["pinged"] = ping(
+                    self.path, identity(storage), show.notify, changed, seen, moment, self.reporter
+                )
         done.summary["write_requests"] = opened.write_requests
         done.summary["requests"] = dict(sorted(opened.requests.counts.items()))
         return done

@@ -26,7 +26,7 @@ from lxml import etree
 from PIL import Image
 
 from briefings.storage import S3Storage
-from tests.conftest import REPO, run
+from tests.conftest import REPO, run, run_json
 from tests.s3support import Barrier, Fault, FaultProxy, moto_server, s3_error
 
 PREFIX = "podcast"
@@ -421,11 +421,16 @@ def test_local_status_shows_every_state(workspace: Path) -> None:
     assert re.fullmatch(r"child-a  published {31}since \d{4}-\d\d-\d\dT[\d:]+\+00:00", lines[0])
     assert lines[1:] == [
         "child-b  changed since publish                   the next publish updates it",
-        "child-c  draft                                   not published yet: the next publish releases it",
+        "child-c  draft                                   due since 2026-03-12T10:00:00+00:00, not published: is the schedule running?",
         "child-d  embargoed until 2099-01-01T09:00:00+00:00",
         "child-e  invalid                                 1 error(s): run briefings check child-e",
         "Subscribe: https://briefings.example.org/feed.xml",
     ]
+    # For monitoring: a briefing past its release time and not published fails the check, until it is published.
+    assert run(workspace, "status", "--check").exit_code == 1
+    assert run_json(workspace, "status", "--check")[1]["due"] == ["child-c"]
+    assert run(workspace, "publish").exit_code == 1  # child-e is refused; child-c goes out
+    assert run(workspace, "status", "--check").exit_code == 0
 
 
 def test_concurrent_publishes_detect_the_conflict_and_lose_no_episode(
