@@ -291,7 +291,10 @@ def build(
 
     def render(listed: list[Episode]) -> tuple[dict[str, bytes], dict[str, bytes]]:
         texts = {episode.slug: transcripts[episode.slug] for episode in listed if episode.slug in transcripts}
-        return render_site(show, listed, FEED_KEY, texts), render_feeds(show, listed, artwork.key)
+        # A briefing published before and no longer listed was withdrawn: the catalogue's tombstones say so.
+        listed_slugs = {episode.slug for episode in listed}
+        gone = {slug: guid for slug, guid in (guids or {}).items() if slug not in listed_slugs}
+        return render_site(show, listed, FEED_KEY, texts), render_feeds(show, listed, artwork.key, gone)
 
     try:
         pages, feeds = render(episodes)

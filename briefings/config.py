@@ -209,6 +209,8 @@ class Show(Strict):
         str, Field(min_length=1, max_length=4000), AfterValidator(_clean), AfterValidator(_not_blank)
     ]
     author: Text
+    # The partnership or body that publishes the show, named in every feed for harvesters (default: author).
+    publisher: Text | None = None
     owner: Owner
     language: Text = "en-GB"
     category: AppleCategory = "Government"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -18,7 +18,16 @@ from briefings import __version__
 from briefings.config import MAX_DESCRIPTION_BYTES, Show, url_slug
 from briefings.episode import Episode, podcast_guid
 from briefings.layout import FEED_KEY, OPML_KEY
-from briefings.submission import ReviewType
+from briefings.namespace import (
+    CATALOGUE_KEY,
+    NAMESPACE,
+    PREFIX,
+    THEME_DOMAIN,
+    add_item,
+    add_show,
+    render_catalogue,
+)
+from briefings.submission import Briefing, ReviewType
 from briefings.tagging import MEDIA_TYPES
 from briefings.timecode import timestamp
 from briefings.transcript import HTML_TYPE, TIMED_TYPES
@@ -48,9 +57,11 @@ class ShowExtension(BaseExtension):  # type: ignore[misc]
         self.locked_owner = ""
         self.undated = False
         self.hubs: Sequence[str] = ()
+        self.publisher = ""
+        self.catalogue_url = ""
 
     def extend_ns(self) -> dict[str, str]:
-        return {"podcast": PODCAST_NS, "psc": PSC_NS}
+        return {"podcast": PODCAST_NS, "psc": PSC_NS, PREFIX: NAMESPACE}
 
     def extend_rss(self, feed: Any) -> Any:
         channel = feed[0]
@@ -67,11 +78,13 @@ class ShowExtension(BaseExtension):  # type: ignore[misc]
         # address a subscriber uses; a hub named here is pinged after every change (briefings.push).
         for hub in self.hubs:
             xml_elem(f"{{{ATOM_NS}}}link", channel, rel="hub", href=hub)
+        add_show(channel, self.publisher, self.catalogue_url)
         return feed
 
 
 class EpisodeExtension(BaseEntryExtension):  # type: ignore[misc]
-    """Item tags feedgen lacks: itunes:explicit, transcripts, chapters (JSON and Podlove), person."""
+    """Item tags feedgen lacks: itunes:explicit, transcripts, chapters (JSON and Podlove), person, location,
+    and the review behind the briefing (briefings.namespace)."""
 
     def __init__(self) -> None:
         self.explicit = False
@@ -79,6 +92,7 @@ class EpisodeExtension(BaseEntryExtension):  # type: ignore[misc]
         self.chapters_url = ""
         self.transcripts: list[tuple[str, str]] = []
         self.person = ""
+        self.briefing: Briefing | None = None
 
     def extend_rss(self, entry: Any) -> Any:
         xml_elem(f"{{{ITUNES_NS}}}explicit", entry).text = _true_false(self.explicit)
@@ -93,6 +107,10 @@ class EpisodeExtension(BaseEntryExtension):  # type: ignore[misc]
         # The author presents the briefing. The spec's defaults (role "host", group "cast") say exactly that,
         # and without attributes feedparser keeps the name (it drops the text of tags that have attributes).
         xml_elem(f"{{{PODCAST_NS}}}person", entry).text = self.person
+        if self.briefing is not None:
+            # Podcasting 2.0 location: a place's name alone is allowed; the region the review's partnership serves.
+            xml_elem(f"{{{PODCAST_NS}}}location", entry).text = self.briefing.review.region
+            add_item(entry, self.briefing)
         if self.chapters:
             # Podlove Simple Chapters: what gPodder and podcastparser read.
             psc = xml_elem(f"{{{PSC_NS}}}chapters", entry, version="1.2")
@@ -286,6 +304,8 @@ def render_feed(
     generator.briefings.guid = podcast_guid(feed_url)
     generator.briefings.locked_owner = show.owner.email
     generator.briefings.hubs = [str(hub) for hub in show.notify.websub_hubs]
+    generator.briefings.publisher = show.publisher or show.author
+    generator.briefings.catalogue_url = base + CATALOGUE_KEY
     ordered = sorted(episodes, key=lambda episode: episode.published, reverse=True)
     # lastBuildDate defaults to now; a fixed value keeps an unchanged feed byte-identical, so
     # publishing nothing new uploads nothing.
@@ -322,6 +342,9 @@ def render_feed(
             transcripts.append((base + episode.transcript_html_key, HTML_TYPE))
         extension.transcripts = transcripts
         extension.person = briefing.author.name
+        extension.briefing = briefing
+        for theme in briefing.themes:
+            entry.category(term=theme, scheme=THEME_DOMAIN)
     return bytes(generator.rss_str(pretty=True))
 
 
@@ -344,8 +367,11 @@ def render_opml(show: Show, specs: Sequence[FeedSpec]) -> bytes:
     return bytes(etree.tostring(opml, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
-def render_feeds(show: Show, episodes: Sequence[Episode], artwork_key: str) -> dict[str, bytes]:
-    """Every feed of the show and the OPML list of them, keyed by their path in the output."""
+def render_feeds(
+    show: Show, episodes: Sequence[Episode], artwork_key: str, withdrawn: Mapping[str, str] | None = None
+) -> dict[str, bytes]:
+    """Every feed of the show, the OPML list of them, and the catalogue of every briefing (with a tombstone
+    for each in `withdrawn`, slug -> GUID), keyed by their path in the output."""
     specs = feed_specs(show, episodes)
     rendered = {
         spec.key: render_feed(
@@ -354,4 +380,11 @@ def render_feeds(show: Show, episodes: Sequence[Episode], artwork_key: str) -> d
         for spec in specs
     }
     rendered[OPML_KEY] = render_opml(show, specs)
+    feeds_of: dict[str, list[str]] = {}
+    for spec in specs:
+        for episode in spec.episodes:
+            feeds_of.setdefault(episode.slug, []).append(show.url + spec.key)
+    rendered[CATALOGUE_KEY] = render_catalogue(
+        show.url, show.url + FEED_KEY, show.title, show.publisher or show.author, episodes, feeds_of, withdrawn or {}
+    )
     return rendered

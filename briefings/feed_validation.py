@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml import etree
 
+from briefings import namespace
 from briefings.artwork import artwork_problem
 from briefings.config import LANGUAGE, MAX_DESCRIPTION_BYTES, SHOW_FILE, AppleCategory, Show, load_show
 from briefings.errors import BriefingsError, Problem, Severity, UsageError, shown
@@ -286,6 +287,13 @@ class FeedValidator:
         enclosures: dict[str, int] = {}
         for number, item in enumerate(items, 1):
             self._check_item(out, item, number, names, guids, enclosures)
+        if namespace.declares(root):
+            # A briefings show: each item carries its review for harvesters (briefings.namespace).
+            for element, tag, message, fix in namespace.channel_problems(channel):
+                out.add(element, tag, message, fix)
+            for number, item in enumerate(items, 1):
+                for element, tag, message, fix in namespace.item_problems(item):
+                    out.add(element, f"item[{number}] {tag}", message, fix)
         problems = sorted(out.problems, key=lambda problem: problem.line or 0)
         return FeedReport(feed, len(items), tuple(problems))
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
 import re
+from datetime import datetime
 from typing import Any
 
 import feedparser
@@ -15,6 +17,8 @@ from lxml import etree, html
 
 from briefings.config import Show
 from briefings.feed import plain_description, render_feeds, review_type_feed_key, theme_feed_key
+from briefings.namespace import NAMESPACE, THEME_DOMAIN
+from briefings.namespace import item_problems as namespace_problems
 from briefings.submission import Briefing, ReviewType
 from tests.feed_fixtures import ARTWORK_KEY, episode
 
@@ -111,7 +115,7 @@ def test_any_accepted_text_round_trips_through_feedparser_and_podcastparser(draw
     feeds = render_feeds(show, [item], ARTWORK_KEY)
     theme_key = theme_feed_key(show.themes[0])
     review_types = {review_type_feed_key(review_type) for review_type in ReviewType}
-    assert set(feeds) == {"feed.xml", theme_key, "feeds.opml", *review_types}
+    assert set(feeds) == {"feed.xml", theme_key, "feeds.opml", "catalogue.json", *review_types}
     description = plain_description(item)
     texts = [
         *(str(value) for value in (show.title, show.description, show.author, show.owner.name, show.copyright)),
@@ -133,9 +137,38 @@ def test_any_accepted_text_round_trips_through_feedparser_and_podcastparser(draw
         if not any(mojibake(value) for value in texts):
             check_feedparser(data, key, show, briefing, description)
         check_podcastparser(data, key, show, briefing, description)
+    check_harvestable(feeds, briefing)
     if len((briefing.summary + "".join(briefing.key_lessons)).encode()) < 3000:
         # Nothing needed shortening: the summary and every lesson are in the description whole.
         assert briefing.summary in description and all(lesson in description for lesson in briefing.key_lessons)
+
+
+def check_harvestable(feeds: dict[str, bytes], briefing: Briefing) -> None:
+    """The review's metadata comes back exactly from the feed's namespace elements and from the catalogue."""
+    review = briefing.review
+    item = etree.fromstring(feeds["feed.xml"]).find("channel/item")
+    assert item is not None
+
+    def texts(name: str) -> list[str | None]:
+        return [element.text for element in item.findall(f"{{{NAMESPACE}}}{name}")]
+
+    assert texts("lesson") == briefing.key_lessons
+    assert [texts(name) for name in ("reviewType", "subject", "partnership", "region", "report")] == [
+        [review.type.value],
+        [review.subject],
+        [review.partnership],
+        [review.region],
+        [str(review.report_url)],
+    ]
+    assert datetime.fromisoformat(texts("reviewPublished")[0] or "") == review.published
+    themes = [category.text for category in item.findall("category") if category.get("domain") == THEME_DOMAIN]
+    assert themes == briefing.themes
+    assert namespace_problems(item) == []
+    [entry] = json.loads(feeds["catalogue.json"])["briefings"]
+    assert (entry["title"], entry["summary"], entry["lessons"], entry["themes"]) == (
+        briefing.title, briefing.summary, briefing.key_lessons, briefing.themes
+    )  # fmt: skip
+    assert entry["review"]["partnership"] == review.partnership and entry["review"]["subject"] == review.subject
 
 
 def channel_title(show: Show, key: str) -> str:

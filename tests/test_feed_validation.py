@@ -58,14 +58,14 @@ def test_broken_files_are_reported_once_each_with_line_and_fix(workspace: Path) 
         "checking 15 feed(s) in feed/",
         f"feed/feed.xml:20: itunes:image: {base}{artwork.name}: artwork is 1400x1200 pixels; Apple Podcasts "
         "requires a square image (fix: use a square RGB JPEG or PNG of 1400x1400 to 3000x3000 pixels)",
-        f"feed/feed.xml:67: item[1] podcast:transcript: {base}briefings/child-b/transcript.vtt is not a readable "
+        f"feed/feed.xml:72: item[1] podcast:transcript: {base}briefings/child-b/transcript.vtt is not a readable "
         "WebVTT file (fix: publish a well-formed transcript)",
-        f"feed/feed.xml:69: item[1] podcast:chapters: {base}briefings/child-b/chapters.json chapter 1 has no "
+        f"feed/feed.xml:74: item[1] podcast:chapters: {base}briefings/child-b/chapters.json chapter 1 has no "
         "startTime in seconds (fix: publish JSON chapters 1.2: {version, chapters: [{startTime}]})",
-        f"feed/feed.xml:101: item[2] enclosure: length is {size} bytes, "
+        f"feed/feed.xml:119: item[2] enclosure: length is {size} bytes, "
         f"but {base}media/{media.name} is 1000 bytes (fix: publish again so the feed and the file agree; length "
         "must be the file's exact size)",
-        f"feed/feed.xml:116: item[2] podcast:transcript: {base}briefings/child-a/transcript.html is not in feed/ "
+        f"feed/feed.xml:134: item[2] podcast:transcript: {base}briefings/child-a/transcript.html is not in feed/ "
         "(fix: publish the file there, or remove the tag)",
     ]
     assert result.stdout == "15 feed(s) invalid: 10 item(s), 5 error(s), 0 warning(s).\n"
@@ -294,7 +294,7 @@ def test_the_shows_own_feed_online_is_compared_with_the_publish_manifest(workspa
         process.wait(timeout=10)
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1] == (
-        f"http://127.0.0.1:{port}/feed.xml:100: item[2] guid: is {recorded}, but child-a was first published with "
+        f"http://127.0.0.1:{port}/feed.xml:115: item[2] guid: is {recorded}, but child-a was first published with "
         "GUID 00000000-0000-4000-8000-000000000000 (fix: restore the show's `id` in show.toml, from which GUIDs "
         "derive; apps take a new GUID for a new episode)"
     )
