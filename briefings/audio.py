@@ -49,10 +49,13 @@ SILENT_LUFS = -70.0
 SHORTEST_MEASURABLE = 0.4
 # Apple asks for -16 LUFS within ±1 LU; aim for half of that.
 LOUDNESS_TOLERANCE = 0.5
-# The limiter works on samples at 44.1/48 kHz; inter-sample peaks and the MP3 encoder add overshoot
-# (STANDARDS.md: -1.5 dBTP before an encode measured -0.4 after; speech with sibilance or noise here
-# went from a -2 dBFS sample limit to -0.7 dBTP before and -1.0 after the encode), so limit samples
-# 2 dB below the ceiling, as ffmpeg-normalize's podcast preset does (-2 dBTP).
+# The limiter works on samples at 44.1/48 kHz, but the ceiling is a true peak (ITU-R BS.1770-4, Annex 2),
+# and inter-sample peaks and lossy encoding add overshoot (AES TD1004.1.15-10, "Recommendation for Loudness
+# of Audio Streaming and Network File Playback": at most -1 dBTP, as lossy codecs overshoot). Measured here
+# with ffmpeg's ebur128: a limiter at -1.5 dBTP before an MP3 encode gave -0.4 dBTP after it; speech with
+# sibilance or noise went from a -2 dBFS sample limit to -0.7 dBTP before and -1.0 after the encode. So
+# limit samples 2 dB below the ceiling, as ffmpeg-normalize's podcast preset does (-2 dBTP;
+# https://github.com/slhck/ffmpeg-normalize).
 LIMITER_MARGIN = 2.0
 # Speech peaks are brief: a fast limiter taking up to about 10 dB off them goes unnoticed; more is audible.
 AUDIBLE_LIMITING_DB = 10.0

@@ -75,10 +75,12 @@ class StorageError(BriefingsError):
     """The publish destination could not be read or written."""
 
 
-# What a terminal would act on rather than show: C0 and C1 controls (ESC starts the sequences that
-# move the cursor or set the window title; a line break would start a line of its own), the Unicode
-# line separators, the bidirectional overrides and isolates that reorder what follows (CVE-2021-42574,
-# "Trojan Source"), and lone surrogates (undecodable bytes in a file name), which cannot be encoded.
+# For safe display only (what an author may not type is validation.INVISIBLE, a different set): what a
+# terminal would act on rather than show, escaped when printed. C0 and C1 controls (ESC starts the
+# sequences that move the cursor or set the window title; a line break would start a line of its own),
+# the Unicode line separators, the bidirectional overrides and isolates that reorder what follows
+# (CVE-2021-42574, "Trojan Source"), and lone surrogates (undecodable bytes in a file name), which cannot
+# be encoded.
 UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 

@@ -1,8 +1,11 @@
 """Check a podcast feed the way directories do (Apple Podcasts, Spotify, Podcast Index): every problem at once.
 
-The rules come from Apple's "Podcast RSS feed requirements", the Podcasting 2.0 namespace
-(https://podcastindex.org/namespace/1.0), JSON chapters 1.2 and Podlove Simple Chapters; see
-shared STANDARDS.md. Errors stop a feed being listed or played; warnings are recommendations.
+The rules come from Apple's "Podcast RSS feed requirements"
+(https://podcasters.apple.com/support/823-podcast-requirements), the Podcasting 2.0 namespace
+(https://podcastindex.org/namespace/1.0), JSON chapters 1.2
+(https://github.com/Podcastindex-org/podcast-namespace/blob/main/chapters/jsonChapters.md) and Podlove
+Simple Chapters (https://podlove.org/simple-chapters/). Errors stop a feed being listed or played;
+warnings are recommendations.
 """
 
 from __future__ import annotations

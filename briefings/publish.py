@@ -300,7 +300,8 @@ class _Claim:
         return self.clock() - self.renewed > CLAIM_LEASE / 3
 
 
-def _utc_now() -> datetime:
+def wall_clock() -> datetime:
+    """The real current time, which a claim's lease is measured in."""
     return datetime.now(UTC)
 
 
@@ -308,13 +309,14 @@ def apply(
     plan: Plan,
     storage: Storage,
     reporter: Reporter | None = None,
-    clock: Callable[[], datetime] = _utc_now,
+    clock: Callable[[], datetime] = wall_clock,
     concurrency: int = 8,
 ) -> str | None:
     """Carry out `plan`: write media, pages, feeds, then the manifest; delete stale objects last.
 
     Every manifest write is conditional on the version the plan was made from, so two publishes at
     once cannot overwrite each other: the second stops with a ConflictError before writing anything.
+    `clock` tells the real time, which this run's claim on the destination is measured in.
     Returns the version tag of the manifest now in the destination.
     """
     report = (reporter or Reporter()).detail

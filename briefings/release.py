@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from briefings.publish import (
     in_progress_message,
     plan,
     read_manifest_tagged,
+    wall_clock,
 )
 from briefings.runner import Runner
 from briefings.storage import LocalStorage, S3Storage, Storage, without_credentials
@@ -118,12 +119,13 @@ def release(
     restore: Collection[str] = (),
     check: Callable[[Manifest, Storage], None] | None = None,
     reporter: Reporter | None = None,
+    clock: Callable[[], datetime] = wall_clock,
 ) -> Release:
     """Publish `workspace` to `storage` as of `moment`: read its manifest, build, plan, apply, check the feed.
 
     `withdraw` and `restore` take briefings down or back; `check` vets the manifest before anything is
     built. A dry run plans and writes nothing. The problems the build and the feed checks find go to
-    `reporter`, one per line, as they are found.
+    `reporter`, one per line, as they are found. `clock` tells the real time, for the claim on the destination.
     """
     reporter = reporter or Reporter()
 
@@ -138,7 +140,9 @@ def release(
     previous, tag = read_manifest_tagged(storage)
     if check is not None:
         check(previous, storage)
-    holder = claim_holder(previous, datetime.now(UTC))
+    # The claim's lease is measured by `clock`, not by `moment`: a dry run may rehearse another time
+    # (BRIEFINGS_NOW), but another publish's claim lapses in real time, on every machine alike.
+    holder = claim_holder(previous, clock())
     if holder is not None:
         if not dry_run:
             raise StorageError(in_progress_message(storage, holder))  # before building: fail fast
@@ -201,7 +205,7 @@ def release(
     )
     feed_keys = [output.key for output in result.outputs if is_feed_key(output.key)]
     if not dry_run:
-        tag = apply(changes, storage, reporter)
+        tag = apply(changes, storage, reporter, clock)
     if not dry_run and (changes.writes or changes.delete):
         # And check what is now at the destination, as a directory would find it.
         try:

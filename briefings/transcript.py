@@ -12,6 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from briefings.errors import BriefingsError, Problem, Severity, shown
 from briefings.timecode import clock
+from briefings.validation import INVISIBLE
 
 # The MIME types the Podcasting 2.0 `podcast:transcript` tag names for each file kind.
 TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip", ".txt": "text/plain"}
@@ -28,9 +29,6 @@ CUE = re.compile(
 PARAGRAPH = re.compile(r"\n[ \t]*\n")
 VOICE = re.compile(r"<v(?:\.[^\s>]*)?[ \t]+([^>]*)>")
 CUE_TAG = re.compile(r"<[^>]*>")
-# Characters that are not text (XML 1.0 section 2.2 cannot carry most; C1 controls are discouraged): an
-# ESC sequence pasted from a terminal would otherwise be copied into every page and feed.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 TIMING_FIX = "write it as 00:01:02.500 --> 00:01:05.000"
 
 _templates = Environment(loader=PackageLoader("briefings"), autoescape=select_autoescape(default=True))
@@ -68,9 +66,12 @@ def _words(text: str) -> tuple[str | None, str]:
 
 def parse(text: str, kind: str, file: str) -> tuple[list[Cue], list[Problem]]:
     """The cues of a transcript of MIME type `kind`, and every problem with it (empty when it is well formed)."""
+    # A byte order mark may open the file (editors on Windows write one); anywhere else it is refused.
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     problems: list[Problem] = []
-    control = CONTROL_CHARACTERS.search(text)
+    # The same characters as in briefing.yaml: an ESC sequence pasted from a terminal, or a zero-width
+    # space, would otherwise be copied into every page and feed.
+    control = INVISIBLE.search(text)
     if control is not None:
         problems.append(
             Problem(

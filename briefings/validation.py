@@ -14,7 +14,8 @@ from briefings.errors import Problem
 LineLookup = Callable[[tuple[str | int, ...]], int | None]
 Value = TypeVar("Value")
 
-# Characters nobody means to type into a title or a setting, refused in briefings and show.toml alike:
+# Characters nobody means to type into a title, a setting or a transcript, refused in briefings, show.toml
+# and transcripts alike (tab and line breaks are not among them):
 # - what XML 1.0 cannot carry (section 2.2: C0 controls other than tab and line breaks, lone surrogates,
 #   U+FFFE, U+FFFF), which would stop the feed being written, and the C1 controls it discourages, which
 #   feedparser reads as cp1252 letters;

@@ -16,7 +16,7 @@ import os
 import shutil
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from briefings.layout import FEED_KEY, Build, staging
 from briefings.notify import announce, due, send_test
 from briefings.placeholders import placeholder_problems
 from briefings.progress import Reporter
-from briefings.publish import BY_COMMAND, Manifest, claim_holder, in_progress_message, read_manifest_tagged
+from briefings.publish import BY_COMMAND, Manifest, claim_holder, in_progress_message, read_manifest_tagged, wall_clock
 from briefings.push import hubs, ping
 from briefings.release import Release, identity, release
 from briefings.runner import Runner
@@ -42,8 +42,8 @@ from briefings.submission import SLUG_PATTERN, Submission, episode_folders, load
 
 
 def system_clock() -> datetime:
-    """The real current time."""
-    return datetime.now(UTC)
+    """The real time a workspace is published at (its own name: a test can move it, and leave claims' leases be)."""
+    return wall_clock()
 
 
 def rehearsal_time(env: Mapping[str, str], rehearsal: bool) -> datetime | None:
@@ -250,7 +250,7 @@ class Workspace:
         fingerprints = {item.slug: submission_fingerprint(item.folder, digests) for item in submissions}
         digests.save()
         # A claim's lease runs in real time, whatever time is being rehearsed.
-        holder = claim_holder(manifest, system_clock())
+        holder = claim_holder(manifest, wall_clock())
         return Status(
             destination=storage.describe(),
             briefings=briefing_states(submissions, manifest, self.now(), fingerprints),

@@ -24,6 +24,16 @@ from briefings.runner import find_ffmpeg
 REPO = Path(__file__).resolve().parent.parent
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that drive Chromium `browser` and those that run moto's S3 server `s3`, by their fixtures."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.browser)
+        if "moto" in fixtures:
+            item.add_marker(pytest.mark.s3)
+
+
 def copy_example(destination: Path) -> Path:
     """Copy the repository's example workspace (show.toml, artwork, episodes) to `destination`."""
     destination.mkdir(parents=True, exist_ok=True)

@@ -207,6 +207,7 @@ def test_audible_limiting_is_warned_about(tmp_path: Path) -> None:
     assert abs(meter.integrated - -16.0) <= 0.5 and meter.true_peak <= -1.0, meter
 
 
+@pytest.mark.slow
 def test_long_recording_streams_in_bounded_memory(tmp_path: Path) -> None:
     # Ten minutes (a 3-hour run is in scripts/bench_audio.py): one generated minute of speech-like
     # audio with its level swinging by 6 dB, looped.

@@ -128,9 +128,9 @@ def transcript(name: str, edit: Callable[[str], str]) -> Callable[[Path, dict[st
     """Replace the transcript with the example's, edited, under `name`."""
 
     def make(folder: Path, audio: dict[str, Path]) -> None:
-        text = (folder / "transcript.vtt").read_text()
+        text = (folder / "transcript.vtt").read_text(encoding="utf-8")
         (folder / "transcript.vtt").unlink()
-        (folder / name).write_text(edit(text))
+        (folder / name).write_text(edit(text), encoding="utf-8")
         (folder / "briefing.yaml").write_text(BASE.replace("transcript: transcript.vtt", f"transcript: {name}"))
 
     return make
@@ -185,6 +185,16 @@ CASES = [
         "transcript-nul",
         transcript("transcript.txt", lambda text: "Child A.\n\nLesson 1.\x00\n"),
         f"{T}.txt:3: contains an invisible control character (U+0000) (fix: delete it (it may be a terminal code pasted with the text) and save the file again)",
+    ),
+    Case(
+        "transcript-zero-width-space",
+        transcript("transcript.vtt", lambda text: text.replace("Lesson 1.", "Lesson\u200b1.")),
+        f"{T}.vtt:7: contains an invisible control character (U+200B) (fix: delete it (it may be a terminal code pasted with the text) and save the file again)",
+    ),
+    Case(
+        "transcript-c1-control",
+        transcript("transcript.vtt", lambda text: text.replace("Lesson 1.", "Lesson 1.\x9b")),
+        f"{T}.vtt:7: contains an invisible control character (U+009B) (fix: delete it (it may be a terminal code pasted with the text) and save the file again)",
     ),
     Case(
         "transcript-vertical-tab",
@@ -490,6 +500,7 @@ CASES = [
     ),
     Case("right-to-left-override", invisible("\\u202e"), INVISIBLE_LINE),
     Case("zero-width-space", invisible("\\u200b"), INVISIBLE_LINE),
+    Case("c1-control", invisible("\\x9b"), INVISIBLE_LINE),
     Case("zero-width-non-joiner", invisible("\\u200c"), INVISIBLE_LINE),
     Case("zero-width-joiner", invisible("\\u200d"), INVISIBLE_LINE),
     Case("word-joiner", invisible("\\u2060"), INVISIBLE_LINE),

@@ -87,9 +87,10 @@ def test_comma_decimals_in_webvtt_get_one_line_from_check_and_publish_alike(
 
 
 def test_control_characters_in_a_transcript_are_refused_not_copied_into_pages() -> None:
-    for character in ("\x1b", "\x0b", "\x00", "\x85"):
+    for character in ("\x1b", "\x0b", "\x00", "\x85", "\u200b", "\ufeff"):
         with pytest.raises(ValueError, match=f"U\\+{ord(character):04X}"):
             read_cues(f"WEBVTT\n\n00:00.000 --> 00:02.000\nHello{character}\n", "text/vtt")
     assert read_cues("WEBVTT\n\n00:00.000 --> 00:02.000\nTabs\tand CRLF\r\n", "text/vtt") == [
         Cue(0.0, None, "Tabs and CRLF")
     ]
+    assert read_cues("\ufeffWEBVTT\n\n00:00.000 --> 00:02.000\nA byte order mark opens the file\n", "text/vtt")
