@@ -17,6 +17,7 @@ from briefings.config import EPISODES_DIR, STATE_DIR, Show
 from briefings.episode import Episode, Timeline, chapter_list, episode_guid, from_record
 from briefings.errors import AudioError, BriefingsError, Problem, Severity, shown
 from briefings.feed import chapters_json, render_feeds
+from briefings.harvest import harvested_episodes
 from briefings.layout import FEED_KEY, FEEDS, MEDIA, PAGES, Build, Output, artwork_key, media_key, staging
 from briefings.lifecycle import State, state_of
 from briefings.progress import Reporter
@@ -289,11 +290,15 @@ def build(
             )
         )
 
+    # Briefings harvested from other shows ([harvest]) are listed beside this show's own, never instead of them.
+    outside = harvested_episodes(workspace, show, {episode.guid for episode in episodes} | set((guids or {}).values()))
+
     def render(listed: list[Episode]) -> tuple[dict[str, bytes], dict[str, bytes]]:
         texts = {episode.slug: transcripts[episode.slug] for episode in listed if episode.slug in transcripts}
         # A briefing published before and no longer listed was withdrawn: the catalogue's tombstones say so.
         listed_slugs = {episode.slug for episode in listed}
         gone = {slug: guid for slug, guid in (guids or {}).items() if slug not in listed_slugs}
+        listed = [*listed, *outside]
         return render_site(show, listed, FEED_KEY, texts), render_feeds(show, listed, artwork.key, gone)
 
     try:
@@ -330,4 +335,5 @@ def build(
         encoded=sum(1 for _, result in results if isinstance(result, Processed) and result.fresh),
         kept=tuple(kept),
         encode_warnings=tuple(encode_warnings),
+        harvested=tuple(outside),
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,8 @@ from briefings import __version__, audio, convert, scaffold, schedule
 from briefings.config import SHOW_FILE, load_show
 from briefings.destination import Destination
 from briefings.errors import BriefingsError, Severity, UsageError, printable
-from briefings.layout import FEED_KEY, OPML_KEY
+from briefings.harvest import SourceResult
+from briefings.layout import FEED_KEY
 from briefings.release import Release, build_summary, refused
 from briefings.runner import stop_on_sigterm
 from briefings.serve import preview
@@ -227,21 +227,6 @@ def released(options: Options, run: Callable[[Workspace], Release], dry_run: boo
     return done
 
 
-def print_plan(done: Release) -> None:
-    click.echo(f"Plan for {done.summary['destination']} (dry run: nothing is written):")
-    for line in done.plan_lines:
-        click.echo(line)
-
-
-def print_invalidation(summary: dict[str, Any]) -> None:
-    invalidation = summary.get("cdn_invalidation")
-    if invalidation:
-        click.echo(
-            f"CDN: {invalidation['distribution']} drops its copies of {len(invalidation['paths'])} path(s) "
-            f"(invalidation {invalidation['id']})"
-        )
-
-
 def exit_if_refused(done: Release) -> None:
     if done.refused:
         click.echo("Some briefings were refused; fix the errors above and publish again.", err=True)
@@ -279,30 +264,7 @@ def publish(
     if as_json:
         print_json(summary)
     else:
-        if dry_run:
-            print_plan(done)
-        verb = "Would publish" if dry_run else "Published"
-        click.echo(
-            f"{verb} {len(summary['episodes'])} briefing(s) to {summary['destination']}: "
-            f"{len(summary['written'])} file(s) written, {len(summary['deleted'])} deleted, "
-            f"{summary['unchanged']} unchanged."
-        )
-        for slug in summary.get("kept", []):
-            click.echo(f"Kept as last published (not published from this workspace now): {slug}")
-        for slug, moment in summary["embargoed"].items():
-            click.echo(f"Embargoed until {moment}: {slug}")
-        for slug in summary["withdrawn_now"]:
-            click.echo(f"Withdrawn: {slug}")
-        for slug in summary.get("emailed", []):
-            click.echo(f"Announced by email: {slug}")
-        for slug in summary.get("would_email", []):
-            click.echo(f"Would announce by email: {slug}")
-        for verb, key in (("Pinged", "pinged"), ("Would ping", "would_ping")):
-            for hub, count in Counter(ping["hub"] for ping in summary.get(key, [])).items():
-                click.echo(f"{verb} {hub} about {count} changed feed(s).")
-        print_invalidation(summary)
-        click.echo(f"Feed: {summary['feed_url']}")
-        click.echo(f"Feeds by theme and review type: {summary['feed_url'].rsplit('/', 1)[0]}/{OPML_KEY}")
+        click.echo("\n".join(done.lines()))
         if destination.to is None and "://" not in load_show(options.workspace).publish.to:
             click.echo("Preview it: briefings serve")
     exit_if_refused(done)
@@ -458,8 +420,8 @@ def withdraw(
     if as_json:
         print_json(summary)
     else:
-        if dry_run:
-            print_plan(done)
+        for line in done.plan():
+            click.echo(line)
         if undo:
             verb = "Would restore" if dry_run else "Restored"
             click.echo(f"{verb} {slug} at {where}: {len(summary['written'])} file(s) written.")
@@ -469,7 +431,8 @@ def withdraw(
                 f"{verb} {slug} from {where}: feed and pages rewritten, {len(summary['deleted'])} file(s) deleted. "
                 f"To publish it again: briefings withdraw --undo {slug}"
             )
-        print_invalidation(summary)
+        for line in done.invalidation():
+            click.echo(line)
     exit_if_refused(done)
 
 
@@ -564,6 +527,31 @@ def notify(options: Options, trial: bool, recipients: tuple[str, ...]) -> None:
         briefings notify --test --to me@example.org
     """
     click.echo(f"Sent a test email to {', '.join(open_workspace(options).send_test_email(recipients))}.")
+
+
+@main.command(name="harvest")
+@click.option("--strict", is_flag=True, help="Exit 1 if any source failed (default: a warning).")
+@json_option
+@click.pass_obj
+def harvest_command(options: Options, strict: bool, as_json: bool) -> None:
+    """Gather the shows listed in [harvest] into this one.
+
+    Fetches each source's feed and catalogue (only what changed), keeps it in .briefings/harvest/, and
+    prints a line per source: new, changed, withdrawn, unchanged, or failed (its last harvest is kept).
+    The next publish lists the harvested briefings beside this show's own.
+    """
+
+    def said(result: SourceResult) -> None:
+        for note in result.notes:
+            click.echo(f"warning: {note}", err=True)
+        if not as_json:
+            click.echo(result.line(), err=result.error is not None)
+
+    results = open_workspace(options).harvest(said)
+    if as_json:
+        print_json({"sources": [result.to_dict() for result in results]})
+    if strict and any(result.error for result in results):
+        sys.exit(1)
 
 
 @main.command(name="schedule")

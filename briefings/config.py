@@ -200,6 +200,15 @@ class NotifySettings(Strict):
         return bool(self.websub_hubs) or self.podcast_index
 
 
+class HarvestSettings(Strict):
+    """[harvest]: the shows of other partnerships this show gathers into one archive (`briefings harvest`)."""
+
+    # Each source's main feed: https, or plain http to this machine (previews and tests).
+    sources: list[Annotated[HttpUrl, AfterValidator(_secure)]] = Field(min_length=1)
+    # A source's theme -> one of this show's themes.
+    themes: dict[Text, Text] = {}
+
+
 class Show(Strict):
     """A podcast show: the settings in show.toml."""
 
@@ -223,6 +232,7 @@ class Show(Strict):
     publish: PublishSettings = PublishSettings()
     feeds: FeedSettings = FeedSettings()
     notify: NotifySettings = NotifySettings()
+    harvest: HarvestSettings | None = None
 
     @field_validator("description")
     @classmethod
@@ -269,6 +279,16 @@ class Show(Strict):
             )
         # A missing slash would glue base_url and the key together.
         return value if str(value).endswith("/") else HttpUrl(f"{value}/")
+
+    @model_validator(mode="after")
+    def _themes_mapped_to_known(self) -> Show:
+        for theme in self.harvest.themes.values() if self.harvest else ():
+            if theme not in self.themes:
+                raise InvalidValueError(
+                    f"[harvest.themes] maps to `{theme}`, not one of this show's themes",
+                    "add it to themes, or map to one",
+                )
+        return self
 
     @property
     def url(self) -> str:

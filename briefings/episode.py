@@ -6,11 +6,13 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from pathlib import PurePosixPath
 from typing import Any
 
 from pydantic import ValidationError
 
 from briefings.submission import Briefing
+from briefings.tagging import MEDIA_TYPES
 
 # What a publish manifest keeps of each episode, besides its GUID, so the episode can be rendered again
 # when its submission is absent or refused: the last published version stays live.
@@ -39,6 +41,18 @@ class Timeline:
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where a harvested briefing comes from: its source show, and its own page and audio there."""
+
+    feed: str
+    show_title: str
+    show_url: str
+    page: str
+    media_url: str
+    media_type: str
+
+
+@dataclass(frozen=True)
 class Episode:
     """One briefing as published: metadata, the keys of its files, and measured facts about its audio."""
 
@@ -55,6 +69,18 @@ class Episode:
     # An HTML rendering of a timed (VTT or SRT) transcript, for apps that show text rather than captions.
     transcript_html_key: str | None = None
     timeline: Timeline = Timeline()
+    # Set for a briefing harvested from another show: its audio stays there (media_key is empty).
+    origin: Origin | None = None
+
+    def media_url(self, base: str) -> str:
+        """The audio's address: `base` (the show's URL, or a page's way back to the site root) and its key,
+        or the source's own address for a harvested briefing."""
+        return self.origin.media_url if self.origin is not None else base + self.media_key
+
+    @property
+    def media_type(self) -> str:
+        """The audio's MIME type, as the feed's enclosure gives it."""
+        return self.origin.media_type if self.origin is not None else MEDIA_TYPES[PurePosixPath(self.media_key).suffix]
 
     @property
     def published(self) -> datetime:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
@@ -28,7 +27,6 @@ from briefings.namespace import (
     render_catalogue,
 )
 from briefings.submission import Briefing, ReviewType
-from briefings.tagging import MEDIA_TYPES
 from briefings.timecode import timestamp
 from briefings.transcript import HTML_TYPE, TIMED_TYPES
 
@@ -322,8 +320,7 @@ def render_feed(
         description_text = plain_description(episode)
         entry.description(description_text)
         entry.content(html_description(episode), type="CDATA")
-        media_type = MEDIA_TYPES[PurePosixPath(episode.media_key).suffix]
-        entry.enclosure(base + episode.media_key, str(episode.media_size), media_type)
+        entry.enclosure(episode.media_url(base), str(episode.media_size), episode.media_type)
         entry.pubDate(episode.published)
         entry.podcast.itunes_duration(round(episode.duration))
         entry.podcast.itunes_author(briefing.author.name)

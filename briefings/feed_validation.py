@@ -37,6 +37,7 @@ from briefings.publish import Manifest, read_manifest
 from briefings.resolver import (
     Head,
     HttpResolver,
+    KnownFiles,
     ReadableStorage,
     Resolver,
     StagedFiles,
@@ -219,11 +220,14 @@ class FeedValidator:
         published: Mapping[str, PublishedEpisode] | None = None,
         allow_empty: bool = False,
         jobs: int = 8,
+        base_url: str | None = None,
     ) -> None:
         self.resolver = resolver
         self.now = now
         # Enclosure URL -> what the manifest says was published there; None when there is no workspace.
         self.published = published
+        # The show's own files are under base_url: only their GUIDs are in its manifest (not harvested ones).
+        self.base_url = base_url
         self.allow_empty = allow_empty
         self.jobs = jobs
         self._heads: dict[str, Head | UnreachableError] = {}
@@ -460,7 +464,8 @@ class FeedValidator:
                     'add isPermaLink="false"',
                 )
         enclosure_url = self._check_enclosure(out, find("enclosure"), item, field, enclosures, number)
-        if guid and enclosure_url and self.published is not None:
+        own = self.base_url is None or (enclosure_url or "").startswith(self.base_url)
+        if guid and enclosure_url and self.published is not None and own:
             self._check_stable_guid(out, guid_element, field("guid"), guid, enclosure_url)
         date = find("pubDate")
         if date is None:
@@ -648,15 +653,23 @@ def published_episodes(show: Show, manifest: Manifest) -> dict[str, PublishedEpi
 
 
 def check_feeds(
-    show: Show, storage: ReadableStorage, keys: Sequence[str], manifest: Manifest | None, now: datetime
+    show: Show,
+    storage: ReadableStorage,
+    keys: Sequence[str],
+    manifest: Manifest | None,
+    now: datetime,
+    outside: Resolver | None = None,
 ) -> list[FeedReport]:
-    """Check the feeds at `keys` in `storage`, answering the show's URLs from that storage (no network).
+    """Check the feeds at `keys` in `storage`, answering the show's URLs from that storage (no network) and
+    any other URL (a harvested briefing's audio) through `outside`.
 
     With a manifest, every item's GUID must be the one its episode was first published with.
     """
     published = published_episodes(show, manifest) if manifest is not None else None
     # Theme feeds are published before their first briefing, so that their address never changes.
-    validator = FeedValidator(StorageResolver(show.url, storage), now, published, allow_empty=True)
+    validator = FeedValidator(
+        StorageResolver(show.url, storage, outside), now, published, allow_empty=True, base_url=show.url
+    )
     reports = []
     for key in keys:
         data = storage.read(key)
@@ -673,7 +686,13 @@ def check_staged(
 ) -> list[FeedReport]:
     """Check the feeds a build staged against the files it staged (and those it keeps at `destination`)."""
     keys = [output.key for output in build.outputs if is_feed_key(output.key)]
-    return check_feeds(build.show, StagedFiles(build.outputs, destination, build.retained), keys, manifest, now)
+    staged = StagedFiles(build.outputs, destination, build.retained)
+    return check_feeds(build.show, staged, keys, manifest, now, harvested_files(build))
+
+
+def harvested_files(build: Build) -> KnownFiles:
+    """The harvested briefings' audio as their catalogues describe it: checked there by `harvest`, not fetched again."""
+    return KnownFiles({episode.media_url(""): Head(episode.media_size, None) for episode in build.harvested})
 
 
 def _self_link(data: bytes) -> str | None:
@@ -704,7 +723,7 @@ def validate_target(
                 "(fix: run `briefings publish` first, or give the FEED to check)"
             )
         report(f"checking {len(keys)} feed(s) in {storage.describe()}")
-        return check_feeds(show, storage, keys, read_manifest(storage), now)
+        return check_feeds(show, storage, keys, read_manifest(storage), now, HttpResolver())
     if _is_web_url(feed):
         report(f"fetching {feed}")
         try:
@@ -721,7 +740,7 @@ def validate_target(
             storage = LocalStorage(folder)
             key = path.resolve().relative_to(folder.resolve()).as_posix()
             report(f"checking {storage.describe()}{key}")
-            return check_feeds(show, storage, [key], read_manifest(storage), now)
+            return check_feeds(show, storage, [key], read_manifest(storage), now, HttpResolver())
         data = path.read_bytes()
         label = shown(path)
     published = None
@@ -731,4 +750,5 @@ def validate_target(
         # Without a manifest (nothing published from here yet) there is nothing to compare GUIDs with.
         published = published_episodes(show, manifest) if manifest.episodes else None
     report(f"checking {label}")
-    return [FeedValidator(HttpResolver(), now, published).validate(label, data)]
+    base = show.url if show is not None else None
+    return [FeedValidator(HttpResolver(), now, published, base_url=base).validate(label, data)]

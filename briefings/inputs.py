@@ -11,6 +11,7 @@ from typing import Any
 
 import briefings
 from briefings.config import EPISODES_DIR, SHOW_FILE, STATE_DIR, Show
+from briefings.harvest import read_state, source_urls
 
 DIGESTS_FILE = "cache/digests.json"
 PUBLISHED_FILE = "published.json"
@@ -105,6 +106,11 @@ def workspace_fingerprint(workspace: Path, show: Show, digests: DigestCache) -> 
     if episodes.is_dir():
         for folder in sorted(path for path in episodes.iterdir() if path.is_dir() and not path.name.startswith(".")):
             total.update(f"{folder.name}\0{submission_fingerprint(folder, digests)}\n".encode())
+    # What the last harvest kept of each [harvest] source (not when it ran: an unchanged source changes nothing).
+    for url in source_urls(show):
+        state = read_state(workspace, url)
+        kept = json.dumps([state.get("show"), state.get("briefings")], sort_keys=True)
+        total.update(f"{url}\0{hashlib.sha256(kept.encode()).hexdigest()}\n".encode())
     return total.hexdigest()
 
 

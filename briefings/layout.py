@@ -92,6 +92,8 @@ class Build:
     kept: tuple[str, ...] = ()
     # Warnings about recordings encoded by this build (also among `problems`): news once, not on every run.
     encode_warnings: tuple[Problem, ...] = ()
+    # Briefings harvested from other shows, listed in the feeds and the archive; none of their files is here.
+    harvested: tuple[Episode, ...] = ()
 
     @property
     def retained(self) -> tuple[str, ...]:

@@ -10,14 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from pathlib import PurePosixPath
 from typing import Any
 
 from lxml import etree
 
 from briefings.episode import Episode, podcast_guid
 from briefings.submission import Briefing, ReviewType
-from briefings.tagging import MEDIA_TYPES
 
 # Placeholder until the project has a domain of its own: a namespace URI is a name, never fetched.
 NAMESPACE = "https://briefings.example.org/namespace/1.0"
@@ -105,8 +103,6 @@ def item_problems(item: etree._Element) -> list[tuple[etree._Element, str, str, 
             (item, f"{PREFIX}:lesson", f"{len(lessons)} key lessons; a briefing has 1 to {MAX_LESSONS}",
              "publish again from a briefing.yaml that check passes")
         )  # fmt: skip
-    if not [category for category in item.findall("category") if category.get("domain") == THEME_DOMAIN]:
-        problems.append((item, "category", f"no theme (a category with domain {THEME_DOMAIN})", "publish again"))
     return problems
 
 
@@ -157,8 +153,8 @@ def _entry(base: str, episode: Episode, feeds: Sequence[str]) -> dict[str, Any]:
         "published": episode.published.isoformat(),
         "page": base + episode.page_key,
         "audio": {
-            "url": base + episode.media_key,
-            "type": MEDIA_TYPES[PurePosixPath(episode.media_key).suffix],
+            "url": episode.media_url(base),
+            "type": episode.media_type,
             "length": episode.media_size,
             "duration": round(episode.duration),
         },

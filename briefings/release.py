@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,7 @@ from briefings.build import build
 from briefings.config import EPISODES_DIR, Show
 from briefings.episode import Episode
 from briefings.errors import BriefingsError, Severity, StorageError
-from briefings.feed_validation import FeedReport, check_feeds, check_staged, is_feed_key
+from briefings.feed_validation import FeedReport, check_feeds, check_staged, harvested_files, is_feed_key
 from briefings.inputs import (
     DigestCache,
     read_published,
@@ -21,7 +22,7 @@ from briefings.inputs import (
     workspace_fingerprint,
     write_published,
 )
-from briefings.layout import FEED_KEY, Build
+from briefings.layout import FEED_KEY, OPML_KEY, Build
 from briefings.lifecycle import taken_down_at
 from briefings.progress import Reporter
 from briefings.public import check_public
@@ -54,6 +55,47 @@ class Release:
     warning: str | None
     # The briefings this publish made public for the first time (or would, in a dry run).
     released: tuple[Episode, ...] = ()
+
+    def plan(self) -> list[str]:
+        """A dry run's plan, as the command line prints it (nothing for a real run)."""
+        if not self.summary["dry_run"]:
+            return []
+        return [f"Plan for {self.summary['destination']} (dry run: nothing is written):", *self.plan_lines]
+
+    def invalidation(self) -> list[str]:
+        """What the CDN was asked to drop, if anything."""
+        done = self.summary.get("cdn_invalidation")
+        if not done:
+            return []
+        return [
+            f"CDN: {done['distribution']} drops its copies of {len(done['paths'])} path(s) (invalidation {done['id']})"
+        ]
+
+    def lines(self) -> list[str]:
+        """What a publish did (or would do), as `briefings publish` prints it."""
+        summary = self.summary
+        verb = "Would publish" if summary["dry_run"] else "Published"
+        lines = [
+            *self.plan(),
+            f"{verb} {len(summary['episodes'])} briefing(s) to {summary['destination']}: "
+            f"{len(summary['written'])} file(s) written, {len(summary['deleted'])} deleted, "
+            f"{summary['unchanged']} unchanged.",
+        ]
+        lines += [f"Kept as last published (not published from this workspace now): {slug}" for slug in summary["kept"]]
+        lines += [f"Embargoed until {moment}: {slug}" for slug, moment in summary["embargoed"].items()]
+        lines += [f"Withdrawn: {slug}" for slug in summary["withdrawn_now"]]
+        lines += [f"Announced by email: {slug}" for slug in summary.get("emailed", [])]
+        lines += [f"Would announce by email: {slug}" for slug in summary.get("would_email", [])]
+        for verb, key in (("Pinged", "pinged"), ("Would ping", "would_ping")):
+            for hub, count in Counter(ping["hub"] for ping in summary.get(key, [])).items():
+                lines.append(f"{verb} {hub} about {count} changed feed(s).")
+        feeds = summary["feed_url"].rsplit("/", 1)[0]
+        return [
+            *lines,
+            *self.invalidation(),
+            f"Feed: {summary['feed_url']}",
+            f"Feeds by theme and review type: {feeds}/{OPML_KEY}",
+        ]
 
     @property
     def unchanged(self) -> bool:
@@ -209,7 +251,7 @@ def release(
     if not dry_run and (changes.writes or changes.delete):
         # And check what is now at the destination, as a directory would find it.
         try:
-            published = check_feeds(result.show, storage, feed_keys, changes.manifest, moment)
+            published = check_feeds(result.show, storage, feed_keys, changes.manifest, moment, harvested_files(result))
         except StorageError as error:
             raise StorageError(
                 f"{storage.describe()}: published, but the published files could not be read back to check them: {error}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -150,9 +150,11 @@ class StorageResolver:
     Lets a publish check its feeds before they go online, and a folder be checked before it is served.
     """
 
-    def __init__(self, base_url: str, storage: ReadableStorage) -> None:
+    def __init__(self, base_url: str, storage: ReadableStorage, outside: Resolver | None = None) -> None:
         self.base_url = base_url
         self.storage = storage
+        # Answers URLs elsewhere (a harvested briefing's audio at its source); without it they are errors.
+        self.outside = outside
         self._sizes: dict[str, int] | None = None
         self._lock = threading.Lock()
 
@@ -162,6 +164,8 @@ class StorageResolver:
         return url.removeprefix(self.base_url).split("#", 1)[0].split("?", 1)[0]
 
     def head(self, url: str) -> Head:
+        if self.outside is not None and not url.startswith(self.base_url):
+            return self.outside.head(url)
         key = self._key(url)
         with self._lock:
             if self._sizes is None:
@@ -172,8 +176,26 @@ class StorageResolver:
         return Head(sizes[key], None)
 
     def get(self, url: str) -> bytes:
+        if self.outside is not None and not url.startswith(self.base_url):
+            return self.outside.get(url)
         # A failed read (StorageError) is not a fault of the feed: it stops the check, saying why.
         data = self.storage.read(self._key(url))
         if data is None:
             raise UnreachableError(f"is not in {self.storage.describe()}")
         return data
+
+
+class KnownFiles:
+    """Files whose size and type are already known (harvested briefings' audio, as their sources publish it):
+    a publish checks its feeds against them without fetching anything."""
+
+    def __init__(self, heads: Mapping[str, Head]) -> None:
+        self.heads = heads
+
+    def head(self, url: str) -> Head:
+        if url not in self.heads:
+            raise UnreachableError("is not one of this show's files, nor a harvested briefing's audio")
+        return self.heads[url]
+
+    def get(self, url: str) -> bytes:
+        raise UnreachableError("is not one of this show's files, so it is not read at publish")

@@ -52,7 +52,7 @@ def index_record(episode: Episode) -> dict[str, object]:
     """What the browser needs to search a briefing, filter it and show it as a result."""
     briefing = episode.briefing
     review = briefing.review
-    return {
+    record: dict[str, object] = {
         "slug": episode.slug,
         "url": page_url(episode),
         "title": briefing.title,
@@ -68,8 +68,12 @@ def index_record(episode: Episode) -> dict[str, object]:
         "date": long_date(episode.published),
         "year": episode.published.year,
         "length": length_label(episode.duration),
-        "media": episode.media_key,
+        # Relative to the site root, or a harvested briefing's own address at its source.
+        "media": episode.media_url(""),
     }
+    if episode.origin is not None:
+        record["from"] = {"title": episode.origin.show_title, "url": episode.origin.show_url}
+    return record
 
 
 def _compact(document: object) -> bytes:

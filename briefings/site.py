@@ -12,6 +12,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
+from pydantic import HttpUrl
 
 from briefings.config import Show, url_slug
 from briefings.episode import Episode
@@ -179,6 +180,13 @@ def _versioned(key: str, data: bytes) -> str:
     return f"{key}?v={hashlib.sha256(data).hexdigest()[:10]}"
 
 
+def _origin(url: str) -> str:
+    """A URL's origin as a Content-Security-Policy source: scheme, host and any port but the default."""
+    parsed = HttpUrl(url)
+    port = "" if parsed.port == {"https": 443, "http": 80}.get(parsed.scheme) else f":{parsed.port}"
+    return f"{parsed.scheme}://{parsed.host}{port}"
+
+
 def _root(key: str) -> str:
     return "../" * key.count("/")
 
@@ -229,6 +237,7 @@ def render_site(
         "themes": themes_of(show, ordered),
         "review_type_feeds": review_type_feeds(ordered),
         "assets": {key: _versioned(key, files[key]) for key in (*ASSETS, SEARCH_INDEX_KEY, SEARCH_TRANSCRIPTS_KEY)},
+        "media_origins": sorted({_origin(episode.origin.media_url) for episode in ordered if episode.origin}),
     }
 
     pages: dict[str, str] = {}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,10 +23,11 @@ from typing import Any
 from briefings.build import build
 from briefings.cdn import invalidate
 from briefings.check import check_all, check_show
-from briefings.config import EPISODES_DIR, STATE_DIR, Show, load_show
+from briefings.config import EPISODES_DIR, SHOW_FILE, STATE_DIR, Show, load_show
 from briefings.destination import Destination, Opened, boto_profile, cloudfront_client, open_destination
 from briefings.errors import BriefingsError, UsageError, printable, shown
 from briefings.feed_validation import FeedReport, is_feed_key, validate_target
+from briefings.harvest import SourceResult, harvest, source_states
 from briefings.inputs import DigestCache, submission_fingerprint
 from briefings.layout import FEED_KEY, Build, staging
 from briefings.notify import announce, due, send_test
@@ -80,6 +81,8 @@ class Status:
     publishing: dict[str, Any] | None
     in_progress: str | None
     subscribe: str
+    # [harvest] sources: {"url", "harvested", "briefings", "last_error"} each.
+    sources: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def due(self) -> list[str]:
@@ -98,6 +101,10 @@ class Status:
             lines.append(f"No briefings yet: add one under {EPISODES_DIR}/.")
         if self.in_progress is not None:
             lines.append(self.in_progress)
+        for source in self.sources:
+            when = source["harvested"] or "never"
+            failed = f"; the last try failed: {source['last_error']}" if source["last_error"] else ""
+            lines.append(printable(f"Harvested {source['url']}: {source['briefings']} briefing(s), {when}{failed}"))
         return [*lines, f"Subscribe: {self.subscribe}"]
 
     def to_dict(self) -> dict[str, Any]:
@@ -110,6 +117,7 @@ class Status:
             "publishing": self.publishing,
             "subscribe": self.subscribe,
             "due": self.due,
+            "sources": self.sources,
         }
 
 
@@ -257,11 +265,21 @@ class Workspace:
             publishing=holder,
             in_progress=None if holder is None else in_progress_message(storage, holder),
             subscribe=show.url + FEED_KEY,
+            sources=source_states(self.path, show),
         )
 
     def validate(self, feed: str | None = None) -> list[FeedReport]:
         """Check a feed (URL or file), or every feed in the publish folder, as podcast directories do."""
         return validate_target(self.path, feed, self.now(), self.reporter)
+
+    def harvest(self, on_result: Callable[[SourceResult], None] | None = None) -> list[SourceResult]:
+        """Fetch every [harvest] source and keep what each publishes (see briefings.harvest)."""
+        show = self.show
+        if show.harvest is None:
+            raise BriefingsError(
+                f"{SHOW_FILE}: [harvest]: not set (fix: list the feeds to gather as sources, as the README shows)"
+            )
+        return harvest(self.path, show, self.now(), on_result)
 
     def send_test_email(self, recipients: Sequence[str] = ()) -> list[str]:
         """Send a test message through [notify.email]'s server; whom it went to."""

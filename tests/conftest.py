@@ -16,6 +16,7 @@ from typing import IO
 
 import pytest
 from click.testing import CliRunner, Result
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from briefings import workspace as workspace_module
 from briefings.cli import main
@@ -121,3 +122,52 @@ def travel(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
         monkeypatch.setattr(workspace_module, "system_clock", lambda: datetime.fromisoformat(moment))
 
     return to
+
+
+# --- A real browser: Debian's Chromium, headless, driven by Playwright -----------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]  # fmt: skip
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright (no browser download)."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+class Problems(list[str]):
+    """Console errors and warnings, uncaught exceptions and failed requests seen by a page."""
+
+
+@pytest.fixture
+def problems() -> Problems:
+    """What went wrong in the pages a test opened (checked by the `page` fixture)."""
+    return Problems()
+
+
+@pytest.fixture
+def page(browser: Browser, problems: Problems) -> Iterator[Page]:
+    """A fresh desktop-sized tab; the test fails if any page logs an error or warning (CSP reports included)."""
+    context = browser.new_context(viewport=DESKTOP)
+    opened = context.new_page()
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type in ("error", "warning"):
+            problems.append(f"{message.type}: {message.text} ({message.location.get('url')})")
+
+    opened.on("console", console)
+    opened.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
+    opened.on(
+        "response", lambda response: response.status >= 400 and problems.append(f"{response.status} {response.url}")
+    )
+    yield opened
+    context.close()
+    assert list(problems) == []

@@ -14,7 +14,7 @@ import requests
 import yaml
 from axe_playwright_python.sync_playwright import Axe
 from lxml import etree, html
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from briefings.config import load_show
 from briefings.episode import Episode, episode_guid
@@ -23,14 +23,8 @@ from briefings.layout import OPML_KEY
 from briefings.search import SEARCH_INDEX_KEY, SEARCH_TRANSCRIPTS_KEY, search_words
 from briefings.site import page_links, render_site, theme_page_key, transcript_paragraphs
 from briefings.submission import Briefing, load_submissions
-from tests.conftest import run_json, serving
+from tests.conftest import DESKTOP, Problems, run_json, serving
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]  # fmt: skip
-DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}
 CHILD_A = "Child A: the baby nobody saw"
 CHILD_B = "Child B: the voice of the child in a violent home"
@@ -261,15 +255,6 @@ def test_embargoed_briefing_is_never_in_the_search_index(workspace: Path, travel
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, driven by Playwright (no browser download)."""
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(scope="module")
 def site(published: Path) -> Iterator[str]:
     """The published example, served over HTTP on 127.0.0.1."""
     with serving(published) as base:
@@ -312,36 +297,6 @@ def many(published: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     files = render_site(load_show(published), episodes, "feed.xml", {}, page_size=20)
     with serving_site(published, folder, files) as base:
         yield base
-
-
-class Problems(list[str]):
-    """Console errors and warnings, uncaught exceptions and failed requests seen by a page."""
-
-
-@pytest.fixture
-def problems() -> Problems:
-    """What went wrong in the pages a test opened (checked by the `page` fixture)."""
-    return Problems()
-
-
-@pytest.fixture
-def page(browser: Browser, problems: Problems) -> Iterator[Page]:
-    """A fresh desktop-sized tab; the test fails if any page logs an error or warning (CSP reports included)."""
-    context = browser.new_context(viewport=DESKTOP)
-    opened = context.new_page()
-
-    def console(message: ConsoleMessage) -> None:
-        if message.type in ("error", "warning"):
-            problems.append(f"{message.type}: {message.text} ({message.location.get('url')})")
-
-    opened.on("console", console)
-    opened.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
-    opened.on(
-        "response", lambda response: response.status >= 400 and problems.append(f"{response.status} {response.url}")
-    )
-    yield opened
-    context.close()
-    assert list(problems) == []
 
 
 def titles(page: Page, selector: str) -> list[str]:

@@ -270,14 +270,19 @@
       article.appendChild(heading);
       var details = element("dl", null, { class: "details" });
       var published = element("time", record.date, { datetime: record.published });
-      [
+      var pairs = [
         ["Review", capitalise(record.type) + " (" + record.subject + ")"],
         ["Partnership", record.partnership],
+      ];
+      // A briefing harvested from another show: where it comes from (addresses checked to be http(s)).
+      if (record.from) pairs.push(["From", element("a", record.from.title, { href: record.from.url })]);
+      pairs.push(
         ["Region", record.region],
         ["Published", published],
         ["Length", record.length],
-        ["Themes", record.themes.join(", ")],
-      ].forEach(function (pair) {
+        ["Themes", record.themes.join(", ")]
+      );
+      pairs.forEach(function (pair) {
         details.appendChild(element("dt", pair[0]));
         var value = element("dd", typeof pair[1] === "string" ? pair[1] : null);
         if (typeof pair[1] !== "string") value.appendChild(pair[1]);
@@ -290,7 +295,7 @@
         lessons.appendChild(element("li", lesson));
       });
       article.appendChild(lessons);
-      article.appendChild(playButton("Play " + record.title, root + record.media));
+      article.appendChild(playButton("Play " + record.title, /^https?:\/\//.test(record.media) ? record.media : root + record.media));
       item.appendChild(article);
       return item;
     }
