@@ -539,13 +539,19 @@ def harvest_command(options: Options, strict: bool, as_json: bool) -> None:
     Fetches each source's feed and catalogue (only what changed), keeps it in .briefings/harvest/, and
     prints a line per source: new, changed, withdrawn, unchanged, or failed (its last harvest is kept).
     The next publish lists the harvested briefings beside this show's own.
+
+    Example:
+
+        briefings harvest --strict
     """
 
     def said(result: SourceResult) -> None:
         for note in result.notes:
             click.echo(f"warning: {note}", err=True)
-        if not as_json:
-            click.echo(result.line(), err=result.error is not None)
+        if result.error is not None:
+            click.echo(result.line(), err=True)
+        elif not as_json and not options.quiet:
+            click.echo(result.line())
 
     results = open_workspace(options).harvest(said)
     if as_json:
