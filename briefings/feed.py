@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
@@ -272,8 +273,13 @@ def render_feed(
     *,
     title: str | None = None,
     description: str | None = None,
+    entries: dict[str, FeedEntry] | None = None,
 ) -> bytes:
-    """The RSS feed of `episodes` (newest first) as UTF-8 bytes; a complete podcast of its own."""
+    """The RSS feed of `episodes` (newest first) as UTF-8 bytes; a complete podcast of its own.
+
+    `entries` keeps each episode's item (by slug) for the next feed that lists it: an item is the same in
+    every feed, and a national archive's briefing is in several feeds of thousands of items.
+    """
     base = show.url
     feed_url = base + feed_key
     title = title or show.title
@@ -312,8 +318,13 @@ def render_feed(
     generator.briefings.undated = not ordered
     # feedgen adds entries to the top, so add oldest first to get newest first.
     for episode in reversed(ordered):
+        if entries is not None and episode.slug in entries:
+            generator.add_entry(entries[episode.slug])  # its extensions are loaded already: feedgen keeps them
+            continue
         briefing = episode.briefing
         entry = generator.add_entry()
+        if entries is not None:
+            entries[episode.slug] = entry
         entry.guid(episode.guid, permalink=False)
         entry.title(briefing.title)
         entry.link(href=base + episode.page_key)
@@ -370,9 +381,10 @@ def render_feeds(
     """Every feed of the show, the OPML list of them, and the catalogue of every briefing (with a tombstone
     for each in `withdrawn`, slug -> GUID), keyed by their path in the output."""
     specs = feed_specs(show, episodes)
+    entries: dict[str, FeedEntry] = {}
     rendered = {
         spec.key: render_feed(
-            show, spec.episodes, artwork_key, spec.key, title=spec.title, description=spec.description
+            show, spec.episodes, artwork_key, spec.key, title=spec.title, description=spec.description, entries=entries
         )
         for spec in specs
     }

@@ -137,7 +137,8 @@ def render_catalogue(
         "briefings": [_entry(show_url, episode, feeds_of.get(episode.slug, ())) for episode in ordered],
         "withdrawn": [{"guid": guid, "slug": slug} for slug, guid in sorted(withdrawn.items())],
     }
-    return json.dumps(catalogue, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
+    # Compact: at 10,000 briefings an indented catalogue is larger, and json's indenting encoder is far slower.
+    return json.dumps(catalogue, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
 
 
 def _entry(base: str, episode: Episode, feeds: Sequence[str]) -> dict[str, Any]:
