@@ -90,6 +90,8 @@ PODCAST_INDEX_PING = "https://api.podcastindex.org/api/1.0/hub/pubnotify"
 MAX_DESCRIPTION_BYTES = 4000
 # The main feed's default length: enough for years of briefings, small enough for apps to load quickly.
 DEFAULT_MAIN_FEED_ITEMS = 300
+# A theme or review-type feed's default length: all a local show has on a theme; a national archive's newest.
+DEFAULT_THEME_FEED_ITEMS = 300
 
 
 def url_slug(text: str) -> str:
@@ -155,9 +157,10 @@ class PublishSettings(Strict):
 
 
 class FeedSettings(Strict):
-    """How the feeds are cut: the main feed keeps the newest briefings; theme and review-type feeds keep all."""
+    """How the feeds are cut: each keeps its newest briefings (apps download a whole feed at every refresh)."""
 
     main_feed_items: Annotated[int, Field(ge=1)] = DEFAULT_MAIN_FEED_ITEMS
+    theme_feed_items: Annotated[int, Field(ge=1)] = DEFAULT_THEME_FEED_ITEMS
 
 
 class EmailSettings(Strict):

@@ -241,8 +241,9 @@ def _capitalised(text: str) -> str:
 def feed_specs(show: Show, episodes: Sequence[Episode]) -> list[FeedSpec]:
     """Every feed of the show: the main feed, one per theme, and one per review type.
 
-    The main feed keeps only the newest `feeds.main_feed_items` briefings so that apps load it quickly;
-    the theme and review-type feeds keep every briefing, like the archive.
+    The main feed keeps only the newest `feeds.main_feed_items` briefings so that apps load it quickly,
+    and each theme and review-type feed the newest `feeds.theme_feed_items` (more than a local show ever
+    has on one theme; a national archive has thousands); the archive and the catalogue list every one.
     """
     ordered = tuple(sorted(episodes, key=lambda episode: episode.published, reverse=True))
     specs = [FeedSpec(FEED_KEY, show.title, show.description, ordered[: show.feeds.main_feed_items])]
@@ -252,13 +253,14 @@ def feed_specs(show: Show, episodes: Sequence[Episode]) -> list[FeedSpec]:
 
     # One feed for every theme in show.toml and every review type, even before its first briefing (or
     # after its last is withdrawn), so a subscribed address never stops answering.
+    cap = show.feeds.theme_feed_items
     for theme in show.themes:
-        chosen = tuple(episode for episode in ordered if theme in episode.briefing.themes)
+        chosen = tuple(episode for episode in ordered if theme in episode.briefing.themes)[:cap]
         title = theme_feed_title(show, theme)
         what = f"Briefings on the theme \u201c{theme}\u201d from {show.title}."
         specs.append(FeedSpec(theme_feed_key(theme), title, described(what), chosen))
     for review_type in ReviewType:
-        chosen = tuple(episode for episode in ordered if episode.briefing.review.type is review_type)
+        chosen = tuple(episode for episode in ordered if episode.briefing.review.type is review_type)[:cap]
         title = f"{show.title}: {_capitalised(review_type.value)}s"
         what = f"Briefings on every {review_type.value} from {show.title}."
         specs.append(FeedSpec(review_type_feed_key(review_type), title, described(what), chosen))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import feedparser
@@ -33,6 +34,19 @@ def test_main_feed_keeps_the_newest_n_and_theme_feeds_keep_all(workspace: Path) 
     # The archive keeps everything too.
     assert "Child A: the baby nobody saw" in (output / "index.html").read_text()
     assert summary["feed_problems"] == []
+
+
+def test_theme_and_review_type_feeds_keep_their_newest_n(workspace: Path) -> None:
+    edit_show(workspace, "main_feed_items = 300", "main_feed_items = 300\ntheme_feed_items = 1")
+    result = run(workspace, "publish")
+    assert result.exit_code == 0, result.output
+    output = workspace / "feed"
+    assert titles(output / "feed.xml") == ["Child B", "Child A"]
+    assert titles(output / "feeds" / "information-sharing.xml") == ["Child B"]
+    catalogue = json.loads((output / "catalogue.json").read_text())
+    assert [entry["slug"] for entry in catalogue["briefings"]] == ["child-b", "child-a"]  # still every briefing
+    [child_a] = [entry for entry in catalogue["briefings"] if entry["slug"] == "child-a"]
+    assert "https://briefings.example.org/feeds/information-sharing.xml" not in child_a["feeds"]
 
 
 def test_main_feed_items_must_be_at_least_one(workspace: Path) -> None:
