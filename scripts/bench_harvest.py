@@ -37,6 +37,7 @@ from pathlib import Path
 
 import psutil
 import requests
+from bench_audio import timed  # the same timing and memory watch as the audio benchmark
 
 THEMES = ["neglect", "domestic abuse", "parental mental health", "information sharing", "professional curiosity"]
 TYPES = ["serious case review", "local child safeguarding practice review", "safeguarding adults review"]
@@ -147,31 +148,6 @@ def write_source(root: Path, url: str, source: int, briefings: int, edited: bool
     )
 
 
-def timed(argv: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak memory (MB, the process and its children) of a command."""
-    peak = [0]
-    start = time.perf_counter()
-    process = psutil.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    done = threading.Event()
-
-    def watch() -> None:
-        while not done.is_set():
-            with contextlib.suppress(psutil.NoSuchProcess):
-                family = [process, *process.children(recursive=True)]
-                peak[0] = max(peak[0], sum(member.memory_info().rss for member in family))
-            time.sleep(0.05)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    _, stderr = process.communicate()
-    seconds = time.perf_counter() - start
-    done.set()
-    watcher.join()
-    if process.returncode != 0:
-        raise SystemExit(f"failed ({process.returncode}): {' '.join(argv)}\n{stderr.decode()[-2000:]}")
-    return seconds, peak[0] / 2**20
-
-
 def line(what: str, measured: float, unit: str, target: float | None = None) -> str:
     if target is None:
         return f"  {what:<44} {measured:8.2f} {unit}"
@@ -204,11 +180,10 @@ def main() -> None:
             harvest = [*briefings_cli, "-q", "-C", str(central), "harvest"]
             total = arguments.sources * arguments.briefings
             print(f"{arguments.sources} sources of {arguments.briefings} briefings ({total} in all):")
-            seconds, _ = timed(harvest)
-            print(line("first harvest", seconds, "s"))
+            print(line("first harvest", timed(harvest).seconds, "s"))
 
             answered.clear()
-            seconds, _ = timed(harvest)
+            seconds = timed(harvest).seconds
             not_modified = answered.count(304)
             print(line("harvest, nothing changed", seconds, "s", 10))
             print(f"  {'':<44} {len(answered)} requests, {not_modified} answered 304 (target: "
@@ -223,12 +198,12 @@ def main() -> None:
             print(line("reference: the same conditional GETs, bare loop", bare, "s"))
 
             write_source(folder / "www", url, 0, arguments.briefings, edited=True)
-            seconds, _ = timed(harvest)
+            seconds = timed(harvest).seconds
             print(line("harvest, one source changed", seconds, "s"))
 
-            seconds, megabytes = timed([*briefings_cli, "-q", "-C", str(central), "build"])
-            print(line(f"central build of {total} briefings", seconds, "s", 15))
-            print(line("  its peak memory", megabytes, "MB", 1024))
+            built = timed([*briefings_cli, "-q", "-C", str(central), "build"])
+            print(line(f"central build of {total} briefings", built.seconds, "s", 15))
+            print(line("  its peak memory", built.peak_mb, "MB", 1024))
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 
