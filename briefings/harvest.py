@@ -441,7 +441,7 @@ def harvest(
     def one(url: str) -> SourceResult:
         state = read_state(workspace, url)
         cached = dict(state.get("http", {}))
-        before = {item["guid"]: item for item in state.get("briefings", []) if isinstance(item, dict)}
+        before = {item.get("guid"): item for item in state.get("briefings", []) if isinstance(item, dict)}
         try:
             with _session() as client:
                 fetched = fetch_source(url, cached, client)
@@ -468,7 +468,7 @@ def harvest(
             "unchanged",
             new=[guid for guid in after if guid not in before],
             changed=[guid for guid in after if guid in before and before[guid] != after[guid]],
-            withdrawn=[guid for guid in before if guid not in after],
+            withdrawn=[str(guid) for guid in before if guid not in after],
             briefings=len(after),
             notes=notes,
         )
@@ -508,11 +508,12 @@ def _claims(workspace: Path, sources: Sequence[str], results: Sequence[SourceRes
     """Note each GUID a source lists that an earlier source already has: shown once, from the first."""
     owner: dict[str, str] = {}
     for url, result in zip(sources, results, strict=True):
-        for item in read_state(workspace, url).get("briefings", []):
-            first = owner.setdefault(item["guid"], url)
+        guids = [item.get("guid") for item in read_state(workspace, url).get("briefings", []) if isinstance(item, dict)]
+        for guid in guids:
+            first = owner.setdefault(str(guid), url)
             if first != url:
                 result.notes.append(
-                    f"{url}: lists briefing {printable(item['guid'])}, which {first} has too; shown once, from {first}"
+                    f"{url}: lists briefing {printable(str(guid))}, which {first} has too; shown once, from {first}"
                 )
 
 
