@@ -286,6 +286,12 @@ def test_untrusted_entries_are_checked_field_by_field(workspace: Path, tmp_path:
     assert f"warning: {url}: 1 briefing(s) skipped, " in result.stderr
     [(_, kept)] = harvested(central, Workspace(central).show)
     assert kept.title == "<script>alert(1)</script> Child A"
+    # Shown as text on every page and in every feed of the central show, never as markup (JSON holds it as data,
+    # which the archive's script shows with textContent).
+    assert run(central, "publish").exit_code == 0
+    published = [path for path in (central / "feed").rglob("*") if path.suffix in (".html", ".xml")]
+    assert not [path for path in published if "<script>alert(1)" in path.read_text()]
+    assert any("&lt;script&gt;alert(1)&lt;/script&gt; Child A" in path.read_text() for path in published)
 
 
 def test_sources_must_be_https_except_on_this_machine(tmp_path: Path) -> None:
