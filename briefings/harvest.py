@@ -31,6 +31,7 @@ from briefings import web
 from briefings.config import STATE_DIR, Show, url_slug
 from briefings.episode import Episode, Origin
 from briefings.errors import printable
+from briefings.feed import ITUNES_NS
 from briefings.namespace import NAMESPACE, THEME_DOMAIN
 from briefings.submission import Author as BriefingAuthor
 from briefings.submission import Briefing, ReviewType
@@ -327,7 +328,7 @@ def parse_feed(data: bytes, url: str) -> etree._Element:
 
 
 def _text(element: etree._Element, path: str) -> str:
-    found = element.find(path, {"b": NAMESPACE, "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd"})
+    found = element.find(path, {"b": NAMESPACE, "itunes": ITUNES_NS})
     return (found.text or "").strip() if found is not None else ""
 
 
