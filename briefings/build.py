@@ -202,6 +202,10 @@ def build(
             embargoed.append((submission.slug, submission.briefing.review.published))
         elif state is not State.INVALID:
             ready.append(submission)
+    # A staff-only briefing is never part of the public build: no public feed, page, index, catalogue or
+    # manifest is rendered from it, so none can name it.
+    staff = tuple(submission.slug for submission in ready if submission.briefing and submission.briefing.staff_only)
+    ready = [submission for submission in ready if submission.slug not in staff]
 
     cache = AudioCache(workspace / STATE_DIR / "cache" / "audio", runner, show.audio, stings, analysis_cache)
 
@@ -269,8 +273,8 @@ def build(
     kept: list[str] = []
     built = {episode.slug for episode in episodes}
     for slug, record in (published or {}).items():
-        if slug in built or slug in exclude or slug in withdrawn:
-            continue
+        if slug in built or slug in exclude or slug in withdrawn or slug in staff:
+            continue  # a published briefing now `audience: staff` is taken down from public (publish.plan)
         last = from_record(slug, record)
         if last is None:
             continue  # recorded before episodes were kept in full: the plan stops the publish instead
@@ -329,5 +333,6 @@ def build(
         withdrawn=tuple(withdrawn),
         encoded=sum(1 for _, result in results if isinstance(result, Processed) and result.fresh),
         kept=tuple(kept),
+        staff=staff,
         encode_warnings=tuple(encode_warnings),
     )

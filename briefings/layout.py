@@ -90,6 +90,8 @@ class Build:
     # Published briefings missing from this workspace or refused: rendered from their last published
     # record, their files left as they are.
     kept: tuple[str, ...] = ()
+    # Ready briefings with `audience: staff`: left out of every public output.
+    staff: tuple[str, ...] = ()
     # Warnings about recordings encoded by this build (also among `problems`): news once, not on every run.
     encode_warnings: tuple[Problem, ...] = ()
 

@@ -18,11 +18,13 @@ class BriefingState:
     slug: str
     state: State
     detail: str = ""
+    # `audience: staff`: never in a public file, so never due at the public destination.
+    staff: bool = False
 
     @property
     def due(self) -> bool:
         """Ready, past its release time, and not published: what `status --check` alarms on."""
-        return self.state is State.DRAFT
+        return self.state is State.DRAFT and not self.staff
 
 
 def briefing_states(
@@ -62,6 +64,8 @@ def _described(submission: Submission, state: State, manifest: Manifest) -> Brie
         detail = f"withdraw_after {briefing.withdraw_after}"
         return BriefingState(slug, state, detail + ("; the next publish takes it down" if published else ""))
     release = briefing.review.published.isoformat()
+    if briefing.staff_only and state in (State.DRAFT, State.PUBLISHED, State.CHANGED):
+        return BriefingState(slug, state, "staff only: in no public file; staff hear it in their private feeds", True)
     if state is State.EMBARGOED and published is not None:
         # Its last published version stays live until the new one is released.
         detail = f"since {published.get('first_published')}; its changes are embargoed until {release}"
