@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import shutil
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import run, run_json
-from tests.test_s3 import PREFIX, bucket, client, moto, point_at, publish  # noqa: F401 (fixtures)
+from briefings import staff
+from briefings.storage import LocalStorage, S3Storage
+from tests.conftest import REPO, run, run_json
+from tests.test_s3 import PREFIX, bucket, client, moto, point_at, publish, readme_policy  # noqa: F401 (fixtures)
+
+ADDRESS = re.compile(r"^https://briefings\.example\.org/p/([A-Za-z0-9_-]{22})/feed\.xml$")
 
 STAFF_SLUG = "rapid-review-q7"
 STAFF_TITLE = "Quillwort review: the lodger upstairs"
@@ -122,3 +134,115 @@ def test_staff_only_briefing_is_in_no_object_of_the_bucket(staff_workspace: Path
     files = bucket_files(moto, bucket)
     assert f"{PREFIX}/feed.xml" in files and b"Child A: the baby nobody saw" in files[f"{PREFIX}/feed.xml"]
     assert leaks(files) == []
+
+
+def add_subscriber(workspace: Path, name: str, *options: str) -> str:
+    """`briefings staff add`; the token in the address it printed last."""
+    result = run(workspace, "staff", "add", name, *options)
+    assert result.exit_code == 0, result.output
+    match = ADDRESS.match(result.stdout.splitlines()[-1])
+    assert match, result.stdout
+    return match[1]
+
+
+def test_staff_add_list_rotate_revoke_keep_only_hashes_beside_the_folder(workspace: Path) -> None:
+    token = add_subscriber(workspace, "Sam Patel", "--email", "sam.patel@westmarsh.gov.uk", "--expires", "2099-03-31")
+    state_file = workspace / "feed-private" / "staff.json"
+    state = json.loads(state_file.read_text())
+    record = state["subscribers"]["Sam Patel"]
+    assert record["token_sha256"] == hashlib.sha256(token.encode()).hexdigest()
+    assert record["email"] == "sam.patel@westmarsh.gov.uk" and record["expires"] == "2099-03-31"
+    assert not list((workspace / "feed").rglob("staff.json"))
+    result = run(workspace, "staff", "list", "--json")
+    assert result.exit_code == 0, result.output
+    assert token not in result.output and hashlib.sha256(token.encode()).hexdigest() not in result.output
+    (listed,) = json.loads(result.stdout)
+    assert listed | {"created": ""} == {"name": "Sam Patel", "email": "sam.patel@westmarsh.gov.uk",
+                                       "expires": "2099-03-31", "status": "active", "created": ""}  # fmt: skip
+
+    result = run(workspace, "staff", "rotate", "Sam Patel")
+    assert result.exit_code == 0, result.output
+    new = ADDRESS.match(result.stdout.splitlines()[-1])
+    assert new and new[1] != token
+    assert token not in state_file.read_text()
+
+    result = run(workspace, "staff", "revoke", "Sam Patel")
+    assert result.exit_code == 0, result.output
+    assert new[1] not in result.output
+    (listed,) = json.loads(run(workspace, "staff", "list", "--json").stdout)
+    assert listed["status"] == "revoked"
+    assert new[1] not in state_file.read_text()
+
+
+def test_staff_commands_refuse_bad_input_in_one_line(workspace: Path) -> None:
+    add_subscriber(workspace, "Sam Patel")
+    cases = {
+        ("add", "Sam Patel"): "Error: Sam Patel: already a subscriber (fix: choose another name, or give them a new "
+        "address with `briefings staff rotate 'Sam Patel'`)",
+        ("add", "Jo", "--email", "jo-at-home"): "Error: --email 'jo-at-home': not an email address (fix: give one "
+        "like name@example.org)",
+        ("add", "Jo", "--expires", "31/03/2027"): "Error: --expires '31/03/2027': not a date (fix: give YYYY-MM-DD, "
+        "e.g. 2027-03-31)",
+        ("add", "Jo", "--expires", "2001-01-01"): "Error: --expires 2001-01-01: already past (fix: give today or a "
+        "later date, YYYY-MM-DD)",
+        ("revoke", "Jo"): "Error: Jo: no such subscriber (fix: choose one of: 'Sam Patel'; see `briefings staff list`)",
+        ("rotate", " "): "Error: NAME ' ': not a name (fix: give the subscriber's name, 1 to 100 printable "
+        'characters, e.g. "Sam Patel, health visiting")',
+    }
+    for arguments, message in cases.items():
+        result = run(workspace, "staff", *arguments)
+        assert (result.exit_code, result.stderr.splitlines()) == (2, [message]), arguments
+        assert "Traceback" not in result.output
+
+
+def test_two_workspaces_adding_subscribers_at_once_lose_none(workspace: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    shutil.copytree(workspace, other, symlinks=True)
+    destination = tmp_path / "site"
+    command = [sys.executable, "-m", "briefings", "staff", "add", "--to", str(destination), "-C"]
+    processes = [
+        subprocess.Popen([*command, str(space), f"{space.name} {number}"], stderr=subprocess.PIPE, cwd=REPO)
+        for number in range(4)
+        for space in (workspace, other)
+    ]
+    for process in processes:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    state = json.loads((tmp_path / "site-private" / "staff.json").read_text())
+    assert len(state["subscribers"]) == 8
+
+
+def test_two_producers_adding_to_a_bucket_at_once_lose_none(moto: str, bucket: str) -> None:  # noqa: F811
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def one(number: int) -> None:
+        storage = S3Storage(client(moto), bucket, PREFIX)
+        barrier.wait()
+        try:
+            staff.add(storage, f"Subscriber {number}", None, None, now)
+        except BaseException as error:  # reported below, with the others
+            errors.append(error)
+
+    threads = [threading.Thread(target=one, args=(number,)) for number in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    listed = staff.subscribers(S3Storage(client(moto), bucket, PREFIX))
+    assert sorted(subscriber.name for subscriber in listed) == [f"Subscriber {number}" for number in range(8)]
+    # The state sits beside the public prefix, where README's policy grants no one anything.
+    keys = [item["Key"] for item in client(moto).list_objects_v2(Bucket=bucket)["Contents"]]  # type: ignore[attr-defined]
+    assert keys == [f"{PREFIX}-private/staff.json"]
+    policy = json.loads(readme_policy(bucket))
+    readable = [statement["Resource"].removeprefix("arn:aws:s3:::") for statement in policy["Statement"]]
+    assert not any(fnmatchcase(f"{bucket}/{keys[0]}", pattern) for pattern in readable)
+    assert all(fnmatchcase(f"{bucket}/{PREFIX}/feed.xml", pattern) for pattern in readable)
+
+
+def test_private_state_is_never_under_the_public_folder_or_prefix(tmp_path: Path, moto: str) -> None:  # noqa: F811
+    assert staff.private_storage(LocalStorage(tmp_path / "feed")).root == (tmp_path / "feed-private").resolve()  # type: ignore[attr-defined]
+    private = staff.private_storage(S3Storage(client(moto), "b", "podcast", acl="public-read"))
+    assert isinstance(private, S3Storage) and private.prefix == "podcast-private" and private.acl is None
