@@ -16,14 +16,22 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from email.utils import parseaddr
 from enum import Enum
+from pathlib import Path
 from typing import Any, TypeVar
 
+from lxml import etree
+
+from briefings.config import Show
+from briefings.episode import Episode
 from briefings.errors import BriefingsError, ConflictError, StorageError, UsageError, printable
+from briefings.feed import ATOM_NS, ITUNES_NS, PODCAST_NS, render_feed
+from briefings.layout import Build, cache_control, content_type
+from briefings.progress import Reporter
 from briefings.storage import LocalStorage, S3Storage, Storage
 
 STATE_KEY = "staff.json"
@@ -319,3 +327,139 @@ def rotate(storage: Storage, name: str) -> tuple[Subscriber, str]:
     if old.feed_key is not None:
         _delete_feed(storage, private, old.feed_key)
     return new, token
+
+
+def render_private_feed(show: Show, episodes: Sequence[Episode], artwork_key: str, feed_key: str) -> bytes:
+    """A subscriber's feed: `episodes` at `feed_key` (its rel=self), marked so no directory lists it, with no
+    WebSub hub (nothing is ever pinged about it)."""
+    root = etree.fromstring(render_feed(show, episodes, artwork_key, feed_key), etree.XMLParser(remove_blank_text=True))
+    channel = root.find("channel")
+    assert channel is not None
+    for hub in channel.findall(f"{{{ATOM_NS}}}link[@rel='hub']"):
+        channel.remove(hub)
+    first_item = channel.find("item")
+    blocks = []
+    # Apple: `<itunes:block>Yes</itunes:block>` keeps the show out of Apple Podcasts
+    # (https://podcasters.apple.com/support/823-podcast-requirements); Podcasting 2.0's
+    # `<podcast:block>yes</podcast:block>` asks every platform not to list it
+    # (https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md#block).
+    for tag, value in ((f"{{{ITUNES_NS}}}block", "Yes"), (f"{{{PODCAST_NS}}}block", "yes")):
+        block = etree.Element(tag)
+        block.text = value
+        blocks.append(block)
+    for block in blocks:
+        if first_item is not None:
+            first_item.addprevious(block)
+        else:
+            channel.append(block)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def media_namer(storage: Storage, dry_run: bool) -> Callable[[str], str]:
+    """A staff-only briefing's private folder at `storage`, from the private state's secret (made on first
+    use; a dry run, which writes nothing, makes a throwaway one)."""
+    secret: list[StaffState] = []
+
+    def folder(slug: str) -> str:
+        if not secret:
+            private = private_storage(storage)
+            state, _ = read_state(private)
+            if not state.secret and dry_run:
+                state = replace(state, secret=secrets.token_hex(32))
+            elif not state.secret:
+                state = update(private, lambda current: (current, current))
+            secret.append(state)
+        return secret[0].media_folder(slug)
+
+    return folder
+
+
+@dataclass(frozen=True)
+class PrivatePublish:
+    """What a publish did to the private feeds: keys written and deleted (never shown: they are secret)."""
+
+    feeds: int
+    written: int
+    deleted: int
+
+
+def publish_private(
+    storage: Storage, result: Build, artwork_key: str, now: datetime, *, dry_run: bool, reporter: Reporter
+) -> PrivatePublish | None:
+    """Bring every active subscriber's feed and the staff-only files up to date at `storage`, after the public
+    publish: files first, then feeds, then the private state; then delete what no feed names (revoked or
+    expired subscribers' feeds, withdrawn staff-only briefings' files). None when there is nothing private.
+    """
+    try:
+        private = private_storage(storage)
+    except BriefingsError:
+        if result.staff_episodes:
+            raise
+        return None  # a bucket without a prefix and no staff-only briefing: nothing private to keep
+    state, _ = read_state(private)
+    if not state.subscribers and not state.objects and not result.staff_episodes:
+        return None
+    active = state.active(now.date())
+    episodes = [*result.episodes, *result.staff_episodes]
+    feeds = {
+        subscriber.feed_key: render_private_feed(result.show, episodes, artwork_key, subscriber.feed_key)
+        for subscriber in active
+        if subscriber.feed_key is not None
+    }
+    wanted = {output.key: (output, output.sha256, output.size) for output in result.private_outputs}
+    # Staff-only files only once some subscriber can hear them.
+    if not feeds:
+        wanted = {}
+    existing = storage.sizes() if wanted or feeds else {}
+    writes: list[tuple[str, Path | bytes]] = []
+    for key, (output, sha256, size) in sorted(wanted.items()):
+        known = state.objects.get(key, {})
+        if known.get("sha256") != sha256 or existing.get(key) != size:
+            writes.append((key, output.path))
+    for key, data in sorted(feeds.items()):
+        known = state.objects.get(key, {})
+        if known.get("sha256") != hashlib.sha256(data).hexdigest() or existing.get(key) != len(data):
+            writes.append((key, data))
+    objects = {key: {"sha256": sha256, "size": size} for key, (_, sha256, size) in wanted.items()}
+    objects |= {key: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)} for key, data in feeds.items()}
+    stale = sorted(key for key in state.objects if key not in objects)
+    if dry_run:
+        return PrivatePublish(len(feeds), len(writes), len(stale))
+    for key, source in writes:  # media and side files sort before p/ feeds: nothing names a missing file
+        storage.write(key, source, content_type(key), cache_control(key))
+    reporter.detail(f"wrote {len(writes)} private file(s) for {len(feeds)} private feed(s)")
+    revoked: list[str] = []
+
+    def record(current: StaffState) -> tuple[StaffState, None]:
+        # A subscriber revoked or rotated while this publish ran: the feed just written for them goes too.
+        still = {subscriber.feed_key for subscriber in current.active(now.date())}
+        revoked[:] = [key for key in feeds if key not in still]
+        kept = {key: item for key, item in objects.items() if key not in revoked}
+        episodes_now = {
+            episode.slug: {"guid": episode.guid, "media": episode.media_key} for episode in result.staff_episodes
+        }
+        return replace(current, objects={**kept, **{key: current.objects[key] for key in stale if key in current.objects}},
+                       episodes=episodes_now), None  # fmt: skip
+
+    update(private, record)
+    gone = sorted({*stale, *revoked})
+    for key in gone:
+        storage.delete(key)
+
+    def forget(current: StaffState) -> tuple[StaffState, None]:
+        return replace(current, objects={key: item for key, item in current.objects.items() if key not in gone}), None
+
+    if gone:
+        update(private, forget)
+    return PrivatePublish(len(feeds), len(writes), len(gone))
+
+
+def private_version(storage: Storage, now: datetime) -> str | None:
+    """What a publish must redo when it changes: the private state's version and who is active today."""
+    try:
+        private = private_storage(storage)
+    except BriefingsError:
+        return None
+    state, tag = read_state(private)
+    active = ",".join(str(subscriber.feed_key) for subscriber in state.active(now.date()))
+    return None if tag is None else hashlib.sha256(f"{tag}|{active}".encode()).hexdigest()

@@ -28,7 +28,7 @@ from briefings.destination import Destination, Opened, boto_profile, cloudfront_
 from briefings.errors import BriefingsError, UsageError, printable, shown
 from briefings.feed_validation import FeedReport, is_feed_key, validate_target
 from briefings.inputs import DigestCache, submission_fingerprint
-from briefings.layout import FEED_KEY, Build, staging
+from briefings.layout import FEED_KEY, Build, private_staging, staging
 from briefings.notify import announce, due, send_test
 from briefings.placeholders import placeholder_problems
 from briefings.progress import Reporter
@@ -317,6 +317,7 @@ class Workspace:
                 # A rehearsal (perhaps at a time past an embargo) leaves nothing staged: the pages and audio
                 # of a briefing still under embargo must not stay in the workspace.
                 shutil.rmtree(self.staging, ignore_errors=True)
+                shutil.rmtree(private_staging(self.path), ignore_errors=True)
         changed = [*done.summary["replace"], *done.summary["deleted"]]
         if distribution and not dry_run and changed:
             # After the publish: a CDN fetching again before the feeds changed would cache the old ones anew.

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import shutil
 import subprocess
 import sys
 import threading
+import urllib.error
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+import feedparser
+import podcastparser
 import pytest
 import yaml
+from lxml import etree
 
 from briefings import staff
 from briefings.storage import LocalStorage, S3Storage
 from tests.conftest import REPO, run, run_json
-from tests.test_s3 import PREFIX, bucket, client, moto, point_at, publish, readme_policy  # noqa: F401 (fixtures)
+from tests.test_s3 import PREFIX, aws_env, bucket, client, fetch, moto, point_at, publish, readme_policy  # noqa: F401
 
 ADDRESS = re.compile(r"^https://briefings\.example\.org/p/([A-Za-z0-9_-]{22})/feed\.xml$")
 
@@ -133,7 +138,9 @@ def test_staff_only_briefing_is_in_no_object_of_the_bucket(staff_workspace: Path
     assert result.exit_code == 0, result.output
     files = bucket_files(moto, bucket)
     assert f"{PREFIX}/feed.xml" in files and b"Child A: the baby nobody saw" in files[f"{PREFIX}/feed.xml"]
-    assert leaks(files) == []
+    # Everything else is the private state, beside the prefix README's policy makes public.
+    assert {key for key in files if not key.startswith(f"{PREFIX}/")} == {f"{PREFIX}-private/staff.json"}
+    assert leaks({key: data for key, data in files.items() if key.startswith(f"{PREFIX}/")}) == []
 
 
 def add_subscriber(workspace: Path, name: str, *options: str) -> str:
@@ -246,3 +253,98 @@ def test_private_state_is_never_under_the_public_folder_or_prefix(tmp_path: Path
     assert staff.private_storage(LocalStorage(tmp_path / "feed")).root == (tmp_path / "feed-private").resolve()  # type: ignore[attr-defined]
     private = staff.private_storage(S3Storage(client(moto), "b", "podcast", acl="public-read"))
     assert isinstance(private, S3Storage) and private.prefix == "podcast-private" and private.acl is None
+
+
+PRIVATE = re.compile(r"^(p/[A-Za-z0-9_-]{22}/|m/[0-9a-f]{32}/)")
+NS = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "podcast": "https://podcastindex.org/namespace/1.0"}
+
+
+def public_only(files: dict[str, bytes], prefix: str = "") -> dict[str, bytes]:
+    """The files anyone can find: all but the private feeds and staff-only files (whose names are still
+    checked: a name is all anyone without the address sees)."""
+    found = {}
+    for key, data in files.items():
+        private = PRIVATE.match(key.removeprefix(prefix))
+        found[key] = b"" if private else data
+    return found
+
+
+def test_a_subscriber_feed_lists_every_briefing_and_asks_not_to_be_listed(staff_workspace: Path) -> None:
+    token = add_subscriber(staff_workspace, "Sam Patel")
+    other = add_subscriber(staff_workspace, "Jo Bloggs")
+    result, summary = run_json(staff_workspace, "publish")
+    assert result.exit_code == 0, result.output
+    assert summary["private_feeds"] == 2 and token not in result.output
+    output = staff_workspace / "feed"
+    feed = output / "p" / token / "feed.xml"
+    parsed = feedparser.parse(feed.read_bytes())
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    titles = sorted(entry.title for entry in parsed.entries)
+    assert titles == sorted(
+        [STAFF_TITLE, "Child A: the baby nobody saw", "Child B: the voice of the child in a violent home"]
+    )
+    podcast = podcastparser.parse(f"https://briefings.example.org/p/{token}/feed.xml", io.BytesIO(feed.read_bytes()))
+    (staff_item,) = [episode for episode in podcast["episodes"] if episode["title"] == STAFF_TITLE]
+    (enclosure,) = staff_item["enclosures"]
+    media = output / enclosure["url"].removeprefix("https://briefings.example.org/")
+    assert media.is_file() and PRIVATE.match(media.relative_to(output).as_posix())
+    channel = etree.parse(str(feed)).getroot().find("channel")
+    assert channel.findtext("itunes:block", namespaces=NS) == "Yes"
+    assert channel.findtext("podcast:block", namespaces=NS) == "yes"
+    self_link = channel.find("{http://www.w3.org/2005/Atom}link[@rel='self']")
+    assert self_link.get("href") == f"https://briefings.example.org/p/{token}/feed.xml"
+    assert (output / "p" / other / "feed.xml").is_file()
+    # Nothing anyone can find names the staff-only briefing, not even the names of the private files.
+    files = folder_files(output)
+    assert leaks(public_only(files)) == []
+    assert b"itunes:block" not in files["feed.xml"]
+    validated = run(staff_workspace, "validate", str(feed))
+    assert validated.exit_code == 0, validated.output
+    # Publishing again changes nothing; a new subscriber is written by the next publish, not skipped.
+    assert run_json(staff_workspace, "publish")[1]["written"] == []
+    third = add_subscriber(staff_workspace, "Kim Lee")
+    result, summary = run_json(staff_workspace, "publish")
+    assert summary["private_written"] == 1 and (output / "p" / third / "feed.xml").is_file()
+
+
+def test_revoke_deletes_the_feed_at_once_and_a_withdrawn_staff_briefing_leaves_every_feed(
+    staff_workspace: Path,
+) -> None:
+    token = add_subscriber(staff_workspace, "Sam Patel")
+    other = add_subscriber(staff_workspace, "Jo Bloggs")
+    assert run(staff_workspace, "publish").exit_code == 0
+    output = staff_workspace / "feed"
+    assert run(staff_workspace, "staff", "revoke", "Sam Patel").exit_code == 0
+    assert not (output / "p" / token).exists()
+    # Past its withdraw_after date: gone from the remaining feed, and its files deleted.
+    briefing = staff_workspace / "episodes" / STAFF_SLUG / "briefing.yaml"
+    briefing.write_text(briefing.read_text() + "withdraw_after: 2026-06-01\n")
+    result, summary = run_json(staff_workspace, "publish")
+    assert summary["private_feeds"] == 1
+    assert result.exit_code == 0, result.output
+    assert STAFF_TITLE.encode() not in (output / "p" / other / "feed.xml").read_bytes()
+    assert not (output / "m").exists()
+    assert not (output / "p" / token).exists()
+
+
+def test_staff_only_briefing_and_its_feeds_in_a_bucket(staff_workspace: Path, moto: str, bucket: str) -> None:  # noqa: F811
+    point_at(staff_workspace, moto, bucket)
+    env = aws_env(moto)
+    to = ["--to", f"s3://{bucket}/{PREFIX}"]
+    added = run(staff_workspace, "staff", "add", "Sam Patel", *to, env=env)
+    assert added.exit_code == 0, added.output
+    address = added.stdout.splitlines()[-1]
+    result, _ = publish(staff_workspace, moto, bucket)
+    assert result.exit_code == 0, result.output
+    files = bucket_files(moto, bucket)
+    private = {key for key in files if PRIVATE.match(key.removeprefix(f"{PREFIX}/"))}
+    assert len(private) >= 3  # the feed, the audio, the chapters...
+    assert (
+        leaks(public_only({key: data for key, data in files.items() if key.startswith(f"{PREFIX}/")}, f"{PREFIX}/"))
+        == []
+    )
+    assert STAFF_TITLE.encode() in fetch(address)
+    revoked = run(staff_workspace, "staff", "revoke", "Sam Patel", *to, env=env)
+    assert revoked.exit_code == 0, revoked.output
+    with pytest.raises(urllib.error.HTTPError):
+        fetch(address)
