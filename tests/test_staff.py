@@ -7,6 +7,7 @@ import io
 import json
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -23,7 +24,8 @@ from lxml import etree
 
 from briefings import staff
 from briefings.storage import LocalStorage, S3Storage
-from tests.conftest import REPO, run, run_json
+from tests.conftest import REPO, run, run_json, serving
+from tests.test_gpodder import gpo
 from tests.test_s3 import PREFIX, aws_env, bucket, client, fetch, moto, point_at, publish, readme_policy  # noqa: F401
 
 ADDRESS = re.compile(r"^https://briefings\.example\.org/p/([A-Za-z0-9_-]{22})/feed\.xml$")
@@ -348,3 +350,33 @@ def test_staff_only_briefing_and_its_feeds_in_a_bucket(staff_workspace: Path, mo
     assert revoked.exit_code == 0, revoked.output
     with pytest.raises(urllib.error.HTTPError):
         fetch(address)
+
+
+def test_gpodder_hears_a_staff_only_briefing_until_revoked(staff_workspace: Path, tmp_path: Path) -> None:
+    token = add_subscriber(staff_workspace, "Sam Patel")
+    assert run(staff_workspace, "publish").exit_code == 0
+    output = staff_workspace / "feed"
+    home = tmp_path / "gpodder"
+    (home / "downloads").mkdir(parents=True)
+    with serving(staff_workspace) as base:
+        address = f"{base}p/{token}/feed.xml"
+        gpo(home, "subscribe", address)
+        first = gpo(home, "update")
+        assert "[DONE]" in first and "3 new episodes" in first, first
+        gpo(home, "download")
+        database = sqlite3.connect(home / "Database")
+        rows = database.execute(
+            "SELECT episode.title, episode.url, podcast.download_folder, episode.download_filename "
+            "FROM episode JOIN podcast ON podcast.id = episode.podcast_id"
+        ).fetchall()
+        database.close()
+        (staff_row,) = [row for row in rows if row[0] == STAFF_TITLE]
+        assert len(rows) == 3
+        media = output / staff_row[1].removeprefix(base)
+        downloaded = home / "downloads" / staff_row[2] / staff_row[3]
+        assert downloaded.is_file() and downloaded.read_bytes() == media.read_bytes()
+
+        assert run(staff_workspace, "staff", "revoke", "Sam Patel").exit_code == 0
+        # gpo exits 0 even when an update fails: its output says so.
+        updated = gpo(home, "update")
+    assert "[FAIL]" in updated and "[DONE]" not in updated, updated
