@@ -37,7 +37,7 @@ from briefings.publish import (
     wall_clock,
 )
 from briefings.runner import Runner
-from briefings.staff import media_namer, private_version, publish_private
+from briefings.staff import media_namer, publish_private, read_private
 from briefings.storage import LocalStorage, S3Storage, Storage, without_credentials
 
 # What the summary of a publish remembered for the next run keeps.
@@ -159,7 +159,8 @@ def release(
     # here: check that every object is still there (one listing) and stop, without building.
     record = read_published(workspace, identity(storage))
     # Subscribers added, revoked or expired change the private feeds, which the workspace does not show.
-    private = private_version(storage, moment)
+    side = read_private(storage)
+    private = side.version(moment.date())
     unchanged = record is not None and still_current(record, inputs, tag, moment) and record.get("private") == private
     if not dry_run and not withdraw and not restore and record is not None and unchanged:
         existing = storage.sizes()
@@ -193,7 +194,7 @@ def release(
         guids=guids,
         published=previous.episodes,
         read_published=storage.read,
-        media_folder=media_namer(storage, dry_run),
+        media_folder=media_namer(storage, side, dry_run),
     )
     for problem in result.problems:
         reporter.problem(str(problem))
@@ -226,7 +227,7 @@ def release(
         )
     artwork = next(output.key for output in result.outputs if output.key.startswith("artwork-"))
     # After the public feeds: every private feed also lists the public briefings, whose files are now in place.
-    private_done = publish_private(storage, result, artwork, moment, dry_run=dry_run, reporter=reporter)
+    private_done = publish_private(storage, side, result, artwork, moment, dry_run=dry_run, reporter=reporter)
     feed = next(output for output in result.outputs if output.key == FEED_KEY)
     warning = check_public(show.url + FEED_KEY, feed.sha256) if public else None
     summary = build_summary(result) | {
@@ -260,7 +261,7 @@ def release(
                 "tag": tag,
                 "valid_from": moment.isoformat(),
                 "valid_until": valid_until(result, moment),
-                "private": private_version(storage, moment),
+                "private": private if private_done is None else private_done.version,
                 "summary": remembered,
             },
         )

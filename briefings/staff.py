@@ -180,16 +180,21 @@ def read_state(private: Storage) -> tuple[StaffState, str | None]:
 def update(private: Storage, change: Callable[[StaffState], tuple[StaffState, T]]) -> T:
     """Apply `change` to the private state and write it conditionally; on a conflict read it again and redo
     `change`, so two producers changing it at once both land. Returns what `change` returned."""
+    return _update(private, change)[0]
+
+
+def _update(private: Storage, change: Callable[[StaffState], tuple[StaffState, T]]) -> tuple[T, StaffState, str]:
+    """`update`, also returning the state written and its version tag."""
     for _ in range(ATTEMPTS):
         state, tag = read_state(private)
         if not state.secret:
             state = replace(state, secret=secrets.token_hex(32))
         changed, result = change(state)
         try:
-            private.write_if(STATE_KEY, changed.to_bytes(), STATE_TYPE, STATE_CACHE, tag)
+            written = private.write_if(STATE_KEY, changed.to_bytes(), STATE_TYPE, STATE_CACHE, tag)
         except ConflictError:
             continue
-        return result
+        return result, changed, written
     raise StorageError(
         f"{private.describe()}{STATE_KEY}: changed by others {ATTEMPTS} times in a row (fix: run the command again)"
     )
@@ -355,21 +360,43 @@ def render_private_feed(show: Show, episodes: Sequence[Episode], artwork_key: st
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
-def media_namer(storage: Storage, dry_run: bool) -> Callable[[str], str]:
+@dataclass(frozen=True)
+class PrivateSide:
+    """The private state of a destination as a publish first reads it (one request)."""
+
+    storage: Storage | None  # None for a bucket without a prefix, which cannot hold staff-only briefings
+    state: StaffState
+    tag: str | None
+
+    def version(self, today: date) -> str | None:
+        """What a publish must redo when it changes: the state's version and who is active `today`."""
+        active = ",".join(str(subscriber.feed_key) for subscriber in self.state.active(today))
+        return None if self.tag is None else hashlib.sha256(f"{self.tag}|{active}".encode()).hexdigest()
+
+
+def read_private(storage: Storage) -> PrivateSide:
+    """The private state of the destination `storage` (empty if it has none, or can have none)."""
+    try:
+        private = private_storage(storage)
+    except BriefingsError:
+        return PrivateSide(None, StaffState(), None)
+    state, tag = read_state(private)
+    return PrivateSide(private, state, tag)
+
+
+def media_namer(storage: Storage, side: PrivateSide, dry_run: bool) -> Callable[[str], str]:
     """A staff-only briefing's private folder at `storage`, from the private state's secret (made on first
     use; a dry run, which writes nothing, makes a throwaway one)."""
-    secret: list[StaffState] = []
+    made: list[StaffState] = [side.state] if side.state.secret else []
 
     def folder(slug: str) -> str:
-        if not secret:
-            private = private_storage(storage)
-            state, _ = read_state(private)
-            if not state.secret and dry_run:
-                state = replace(state, secret=secrets.token_hex(32))
-            elif not state.secret:
-                state = update(private, lambda current: (current, current))
-            secret.append(state)
-        return secret[0].media_folder(slug)
+        if not made:
+            private = private_storage(storage)  # refuses a bucket without a prefix, before anything is written
+            if dry_run:
+                made.append(replace(side.state, secret=secrets.token_hex(32)))
+            else:
+                made.append(update(private, lambda current: (current, current)))
+        return made[0].media_folder(slug)
 
     return folder
 
@@ -381,22 +408,28 @@ class PrivatePublish:
     feeds: int
     written: int
     deleted: int
+    # The private state's version afterwards (PrivateSide.version).
+    version: str | None = None
 
 
 def publish_private(
-    storage: Storage, result: Build, artwork_key: str, now: datetime, *, dry_run: bool, reporter: Reporter
+    storage: Storage,
+    side: PrivateSide,
+    result: Build,
+    artwork_key: str,
+    now: datetime,
+    *,
+    dry_run: bool,
+    reporter: Reporter,
 ) -> PrivatePublish | None:
     """Bring every active subscriber's feed and the staff-only files up to date at `storage`, after the public
     publish: files first, then feeds, then the private state; then delete what no feed names (revoked or
     expired subscribers' feeds, withdrawn staff-only briefings' files). None when there is nothing private.
     """
-    try:
-        private = private_storage(storage)
-    except BriefingsError:
-        if result.staff_episodes:
-            raise
-        return None  # a bucket without a prefix and no staff-only briefing: nothing private to keep
-    state, _ = read_state(private)
+    private = side.storage
+    if private is None:
+        return None  # a bucket without a prefix: the build refused any staff-only briefing already
+    state, _ = read_state(private) if result.staff_episodes and not dry_run else (side.state, side.tag)
     if not state.subscribers and not state.objects and not result.staff_episodes:
         return None
     active = state.active(now.date())
@@ -424,7 +457,7 @@ def publish_private(
     objects |= {key: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)} for key, data in feeds.items()}
     stale = sorted(key for key in state.objects if key not in objects)
     if dry_run:
-        return PrivatePublish(len(feeds), len(writes), len(stale))
+        return PrivatePublish(len(feeds), len(writes), len(stale), side.version(now.date()))
     for key, source in writes:  # media and side files sort before p/ feeds: nothing names a missing file
         storage.write(key, source, content_type(key), cache_control(key))
     reporter.detail(f"wrote {len(writes)} private file(s) for {len(feeds)} private feed(s)")
@@ -441,7 +474,7 @@ def publish_private(
         return replace(current, objects={**kept, **{key: current.objects[key] for key in stale if key in current.objects}},
                        episodes=episodes_now), None  # fmt: skip
 
-    update(private, record)
+    _, last, tag = _update(private, record)
     gone = sorted({*stale, *revoked})
     for key in gone:
         storage.delete(key)
@@ -450,16 +483,5 @@ def publish_private(
         return replace(current, objects={key: item for key, item in current.objects.items() if key not in gone}), None
 
     if gone:
-        update(private, forget)
-    return PrivatePublish(len(feeds), len(writes), len(gone))
-
-
-def private_version(storage: Storage, now: datetime) -> str | None:
-    """What a publish must redo when it changes: the private state's version and who is active today."""
-    try:
-        private = private_storage(storage)
-    except BriefingsError:
-        return None
-    state, tag = read_state(private)
-    active = ",".join(str(subscriber.feed_key) for subscriber in state.active(now.date()))
-    return None if tag is None else hashlib.sha256(f"{tag}|{active}".encode()).hexdigest()
+        _, last, tag = _update(private, forget)
+    return PrivatePublish(len(feeds), len(writes), len(gone), PrivateSide(private, last, tag).version(now.date()))
