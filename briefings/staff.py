@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -45,6 +46,8 @@ MEDIA_PREFIX = "m/"
 FEED_NAME = "feed.xml"
 # Conditional writes that lose to another producer are read again and redone; this many times at most.
 ATTEMPTS = 20
+# A private key in a message (a storage error names the key it failed on) is shown without its secret part.
+SECRET_PART = re.compile(r"\b(p|m)/[A-Za-z0-9_-]{16,}/")
 MAX_NAME = 100
 T = TypeVar("T")
 
@@ -200,6 +203,22 @@ def _update(private: Storage, change: Callable[[StaffState], tuple[StaffState, T
     )
 
 
+def _write(storage: Storage, key: str, source: Path | bytes) -> None:
+    """Write a private object; an error names its key without the secret part."""
+    try:
+        storage.write(key, source, content_type(key), cache_control(key))
+    except StorageError as error:
+        raise StorageError(SECRET_PART.sub(r"\1/<secret>/", str(error))) from None
+
+
+def _delete(storage: Storage, key: str) -> None:
+    """Delete a private object; an error names its key without the secret part."""
+    try:
+        storage.delete(key)
+    except StorageError as error:
+        raise StorageError(SECRET_PART.sub(r"\1/<secret>/", str(error))) from None
+
+
 def feed_address(base_url: str, token: str) -> str:
     """A subscriber's private feed address."""
     return f"{base_url}{FEEDS_PREFIX}{token}/{FEED_NAME}"
@@ -294,7 +313,7 @@ def _delete_feed(storage: Storage, private: Storage, feed_key: str) -> None:
     folder = _feed_folder(feed_key)
     state, _ = read_state(private)
     for key in sorted({*(key for key in state.objects if key.startswith(folder)), feed_key}):
-        storage.delete(key)
+        _delete(storage, key)
 
     def forget(state: StaffState) -> tuple[StaffState, None]:
         objects = {key: item for key, item in state.objects.items() if not key.startswith(folder)}
@@ -459,7 +478,7 @@ def publish_private(
     if dry_run:
         return PrivatePublish(len(feeds), len(writes), len(stale), side.version(now.date()))
     for key, source in writes:  # media and side files sort before p/ feeds: nothing names a missing file
-        storage.write(key, source, content_type(key), cache_control(key))
+        _write(storage, key, source)
     reporter.detail(f"wrote {len(writes)} private file(s) for {len(feeds)} private feed(s)")
     revoked: list[str] = []
 
@@ -477,7 +496,7 @@ def publish_private(
     _, last, tag = _update(private, record)
     gone = sorted({*stale, *revoked})
     for key in gone:
-        storage.delete(key)
+        _delete(storage, key)
 
     def forget(current: StaffState) -> tuple[StaffState, None]:
         return replace(current, objects={key: item for key, item in current.objects.items() if key not in gone}), None

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import urllib.error
+from collections.abc import Callable
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -380,3 +381,31 @@ def test_gpodder_hears_a_staff_only_briefing_until_revoked(staff_workspace: Path
         # gpo exits 0 even when an update fails: its output says so.
         updated = gpo(home, "update")
     assert "[FAIL]" in updated and "[DONE]" not in updated, updated
+
+
+def test_an_error_writing_a_private_feed_never_prints_its_address(staff_workspace: Path) -> None:
+    token = add_subscriber(staff_workspace, "Sam Patel")
+    (staff_workspace / "feed" / "p").write_text("in the way")
+    result = run(staff_workspace, "publish")
+    assert result.exit_code == 1
+    assert token not in result.output and "/p/<secret>/feed.xml: cannot write" in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_an_expired_subscriber_feed_is_deleted_by_the_next_publish(
+    staff_workspace: Path, travel: Callable[[str], None]
+) -> None:
+    token = add_subscriber(staff_workspace, "Sam Patel", "--expires", "2098-12-31")
+    other = add_subscriber(staff_workspace, "Jo Bloggs")
+    assert run(staff_workspace, "publish").exit_code == 0
+    assert (staff_workspace / "feed" / "p" / token / "feed.xml").is_file()
+    travel("2099-01-01T09:00:00+00:00")
+    result, summary = run_json(staff_workspace, "publish")
+    assert result.exit_code == 0, result.output
+    assert summary["private_feeds"] == 1 and summary["private_deleted"] == 1
+    assert not (staff_workspace / "feed" / "p" / token).exists()
+    assert (staff_workspace / "feed" / "p" / other / "feed.xml").is_file()
+    (listed, _) = sorted(
+        json.loads(run(staff_workspace, "staff", "list", "--json").stdout), key=lambda item: item["name"]
+    )
+    assert listed["name"] == "Jo Bloggs" and listed["status"] == "active"
