@@ -38,7 +38,7 @@ from briefings.release import Release, identity, release
 from briefings.runner import Runner
 from briefings.status import BriefingState, briefing_states
 from briefings.storage import LocalStorage, Storage
-from briefings.submission import SLUG_PATTERN, Submission, episode_folders, load_submissions
+from briefings.submission import SLUG_PATTERN, Submission, episode_folders, load_submission, load_submissions
 
 
 def system_clock() -> datetime:
@@ -224,6 +224,14 @@ class Workspace:
                 raise BriefingsError(
                     f"{slug}: already withdrawn at {storage.describe()}, nothing to withdraw (fix: none needed; "
                     f"`briefings withdraw --undo {slug}` publishes it again)"
+                )
+            folder = self.path / EPISODES_DIR / slug
+            briefing = load_submission(folder, self.show).briefing if folder.is_dir() else None
+            if slug not in previous.episodes and briefing is not None and briefing.staff_only:
+                raise BriefingsError(
+                    f"{slug}: staff-only, so in no public feed; `withdraw` would name it in the public manifest "
+                    f"(fix: to take it out of the private feeds, set its `withdraw_after` date, or move episodes/{slug}/ "
+                    "out of the workspace, and publish)"
                 )
             if slug not in previous.episodes:
                 raise BriefingsError(

@@ -300,6 +300,10 @@ def test_a_subscriber_feed_lists_every_briefing_and_asks_not_to_be_listed(staff_
     # Nothing anyone can find names the staff-only briefing, not even the names of the private files.
     files = folder_files(output)
     assert leaks(public_only(files)) == []
+    # Nor does any public file name a private address or folder (the manifest lists only public objects).
+    folder = media.relative_to(output).parts[1].encode()
+    assert [name for name, data in public_only(files).items() if token.encode() in data or folder in data] == []
+    assert not [key for key in json.loads(files[".briefings/manifest.json"])["objects"] if PRIVATE.match(key)]
     assert b"itunes:block" not in files["feed.xml"]
     validated = run(staff_workspace, "validate", str(feed))
     assert validated.exit_code == 0, validated.output
@@ -347,6 +351,10 @@ def test_staff_only_briefing_and_its_feeds_in_a_bucket(staff_workspace: Path, mo
         == []
     )
     assert STAFF_TITLE.encode() in fetch(address)
+    token = address.split("/p/")[1].split("/")[0].encode()
+    assert [
+        key for key in files if key.startswith(f"{PREFIX}/") and token in public_only(files, f"{PREFIX}/")[key]
+    ] == []
     revoked = run(staff_workspace, "staff", "revoke", "Sam Patel", *to, env=env)
     assert revoked.exit_code == 0, revoked.output
     with pytest.raises(urllib.error.HTTPError):
@@ -409,3 +417,14 @@ def test_an_expired_subscriber_feed_is_deleted_by_the_next_publish(
         json.loads(run(staff_workspace, "staff", "list", "--json").stdout), key=lambda item: item["name"]
     )
     assert listed["name"] == "Jo Bloggs" and listed["status"] == "active"
+
+
+def test_withdraw_of_a_staff_only_briefing_says_how_to_take_it_out_of_the_private_feeds(staff_workspace: Path) -> None:
+    result = run(staff_workspace, "withdraw", STAFF_SLUG)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"Error: {STAFF_SLUG}: staff-only, so in no public feed; `withdraw` would name it in the public manifest "
+        f"(fix: to take it out of the private feeds, set its `withdraw_after` date, or move episodes/{STAFF_SLUG}/ "
+        "out of the workspace, and publish)"
+    ]
+    assert STAFF_SLUG.encode() not in (staff_workspace / "feed" / ".briefings" / "manifest.json").read_bytes()
