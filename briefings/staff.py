@@ -504,3 +504,11 @@ def publish_private(
     if gone:
         _, last, tag = _update(private, forget)
     return PrivatePublish(len(feeds), len(writes), len(gone), PrivateSide(private, last, tag).version(now.date()))
+
+
+def private_feeds(storage: Storage, now: datetime) -> dict[str, int]:
+    """Each staff-only briefing the private feeds list, with how many active feeds list it (for `status`)."""
+    side = read_private(storage)
+    feeds = sum(1 for key in side.state.objects if key.startswith(FEEDS_PREFIX))
+    active = len(side.state.active(now.date()))
+    return {slug: min(feeds, active) for slug in side.state.episodes} if feeds else {}

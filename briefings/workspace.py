@@ -36,6 +36,7 @@ from briefings.publish import BY_COMMAND, Manifest, claim_holder, in_progress_me
 from briefings.push import hubs, ping
 from briefings.release import Release, identity, release
 from briefings.runner import Runner
+from briefings.staff import private_feeds
 from briefings.status import BriefingState, briefing_states
 from briefings.storage import LocalStorage, Storage
 from briefings.submission import SLUG_PATTERN, Submission, episode_folders, load_submission, load_submissions
@@ -261,7 +262,9 @@ class Workspace:
         holder = claim_holder(manifest, wall_clock())
         return Status(
             destination=storage.describe(),
-            briefings=briefing_states(submissions, manifest, self.now(), fingerprints),
+            briefings=briefing_states(
+                submissions, manifest, self.now(), fingerprints, private_feeds(storage, self.now())
+            ),
             publishing=holder,
             in_progress=None if holder is None else in_progress_message(storage, holder),
             subscribe=show.url + FEED_KEY,

@@ -97,9 +97,15 @@ def test_status_and_check_still_report_the_staff_briefing(staff_workspace: Path)
     assert result.exit_code == 0, result.output
     result, status = run_json(staff_workspace, "status")
     (item,) = [item for item in status["briefings"] if item["slug"] == STAFF_SLUG]
-    assert item["detail"].startswith("staff only")
+    assert (
+        item["detail"] == "staff only: in no public file; in no private feed yet (`briefings staff add`, then publish)"
+    )
     assert STAFF_SLUG not in status["due"]
     assert run(staff_workspace, "status", "--check").exit_code == 0
+    add_subscriber(staff_workspace, "Sam Patel")
+    assert run(staff_workspace, "publish").exit_code == 0
+    (item,) = [item for item in run_json(staff_workspace, "status")[1]["briefings"] if item["slug"] == STAFF_SLUG]
+    assert item["detail"] == "staff only: in no public file; in 1 private feed(s)"
 
 
 def test_a_public_briefing_made_staff_only_leaves_the_public_feeds(workspace: Path) -> None:
