@@ -18,7 +18,18 @@ from briefings.episode import Episode, Timeline, chapter_list, episode_guid, fro
 from briefings.errors import AudioError, BriefingsError, Problem, Severity, shown
 from briefings.feed import chapters_json, render_feeds
 from briefings.harvest import harvested_episodes
-from briefings.layout import FEED_KEY, FEEDS, MEDIA, PAGES, Build, Output, artwork_key, media_key, staging
+from briefings.layout import (
+    FEED_KEY,
+    FEEDS,
+    MEDIA,
+    PAGES,
+    Build,
+    Output,
+    artwork_key,
+    media_key,
+    private_staging,
+    staging,
+)
 from briefings.lifecycle import State, state_of
 from briefings.progress import Reporter
 from briefings.publish import Manifest
@@ -83,11 +94,16 @@ def _stage_episode(
     guid: str,
     transcript_html: bytes | None = None,
     timeline: Timeline | None = None,
+    folder: str | None = None,
 ) -> Episode:
+    """Stage one briefing's files: a public one's under its slug; a staff-only one's under `folder`, a key
+    derived from a secret (briefings.staff), so no public name or guessable address holds its slug."""
     briefing = submission.briefing
     assert briefing is not None
     slug = submission.slug
-    page_key = f"briefings/{slug}/index.html"
+    side = folder or f"briefings/{slug}/"
+    # A staff-only briefing has no page: its feed items link to its transcript page, or its audio.
+    page_key = f"briefings/{slug}/index.html" if folder is None else f"{folder}transcript.html"
     tagged = stager.root / f".tagging-{slug}{processed.suffix}"
     tags = Tags(
         title=briefing.title,
@@ -102,21 +118,24 @@ def _stage_episode(
     )
     tag(processed, tagged, tags, runner)
     digest = _written_sha256(tagged)
-    media = stager.add_file(media_key(slug, digest, processed.suffix), tagged, MEDIA)
+    key = media_key(slug, digest, processed.suffix) if folder is None else f"{folder}{digest[:16]}{processed.suffix}"
+    media = stager.add_file(key, tagged, MEDIA)
     length = duration(tagged)
     tagged.unlink()
     chapters_key = transcript_key = transcript_type = None
     if briefing.chapters:
-        chapters_key = f"briefings/{slug}/chapters.json"
+        chapters_key = f"{side}chapters.json"
     transcript = submission.transcript
     if transcript is not None:
         transcript_type = TRANSCRIPT_TYPES.get(transcript.suffix.lower(), "text/plain")
-        transcript_key = f"briefings/{slug}/transcript{transcript.suffix.lower()}"
+        transcript_key = f"{side}transcript{transcript.suffix.lower()}"
         stager.add_file(transcript_key, transcript, MEDIA)
     transcript_html_key = None
     if transcript_html is not None:
-        transcript_html_key = f"briefings/{slug}/transcript.html"
+        transcript_html_key = f"{side}transcript.html"
         stager.add_bytes(transcript_html_key, transcript_html, MEDIA)
+    if folder is not None and transcript_html_key is None:
+        page_key = media.key
     episode = Episode(
         slug,
         guid,
@@ -144,6 +163,7 @@ def _render_episode(
     result: Processed,
     artwork: tuple[bytes, str],
     guids: Mapping[str, str] | None,
+    folder: str | None = None,
 ) -> tuple[Episode, str | None]:
     """Stage one briefing's tagged audio, side files and transcript page; its episode and transcript text."""
     transcript = submission.transcript
@@ -155,7 +175,9 @@ def _render_episode(
     # A GUID, once published, never changes (apps would list the briefing twice): the destination's
     # record wins over the one derived from the show id and slug.
     guid = (guids or {}).get(submission.slug) or episode_guid(show.id, submission.slug)
-    episode = _stage_episode(stager, runner, show, submission, result.path, artwork, guid, html, result.timeline)
+    episode = _stage_episode(
+        stager, runner, show, submission, result.path, artwork, guid, html, result.timeline, folder
+    )
     return episode, text
 
 
@@ -169,6 +191,7 @@ def build(
     guids: Mapping[str, str] | None = None,
     published: Mapping[str, Mapping[str, Any]] | None = None,
     read_published: Callable[[str], bytes | None] | None = None,
+    media_folder: Callable[[str], str] | None = None,
 ) -> Build:
     """Process every ready submission in `workspace` and stage the complete site for publishing.
 
@@ -177,7 +200,9 @@ def build(
     the destination's manifest records: one this build cannot publish (its folder is not here, it was
     refused, its embargo moved later) stays live as last published; only `briefings withdraw` or its
     `withdraw_after` date takes a published briefing down; `read_published` reads a file from the
-    destination (its transcript, for its page and the search).
+    destination (its transcript, for its page and the search). `media_folder` gives a staff-only briefing's
+    private folder (briefings.staff); without it staff-only briefings are not processed at all. Either way
+    they are in no public output: they are staged apart, in `Build.private_outputs`.
     """
     reporter = reporter or Reporter()
     analysis_cache = workspace / STATE_DIR / "cache" / "analysis"
@@ -203,6 +228,11 @@ def build(
             embargoed.append((submission.slug, submission.briefing.review.published))
         elif state is not State.INVALID:
             ready.append(submission)
+    # A staff-only briefing is never part of the public build: no public feed, page, index, catalogue or
+    # manifest is rendered from it, so none can name it.
+    staff = tuple(submission.slug for submission in ready if submission.briefing and submission.briefing.staff_only)
+    staff_ready = [submission for submission in ready if submission.slug in staff and media_folder is not None]
+    ready = [submission for submission in ready if submission.slug not in staff]
 
     cache = AudioCache(workspace / STATE_DIR / "cache" / "audio", runner, show.audio, stings, analysis_cache)
 
@@ -226,41 +256,59 @@ def build(
         reporter.finish(slug, message)
         return submission, result
 
-    reporter.step(f"processing {len(ready)} recording(s)")
-    reporter.start([submission.slug for submission in ready])
+    reporter.step(f"processing {len(ready) + len(staff_ready)} recording(s)")
+    reporter.start([submission.slug for submission in ready + staff_ready])
     try:
-        results = each(process, ready, jobs)
+        results = each(process, ready + staff_ready, jobs)
     finally:
         reporter.close()
 
     stager = Stager(staging(workspace))
+    private = Stager(private_staging(workspace))
     artwork_bytes = artwork_path.read_bytes()
     artwork = stager.add_bytes(
         artwork_key(hashlib.sha256(artwork_bytes).hexdigest(), artwork_path.suffix.lower()), artwork_bytes, MEDIA
     )
     episodes: list[Episode] = []
+    staff_episodes: list[Episode] = []
     transcripts: dict[str, str] = {}
     encode_warnings: list[Problem] = []
     for submission, result in results:
         if isinstance(result, Problem):
             problems.append(result)
             continue
-        mark = len(stager.outputs)
+        hidden = media_folder(submission.slug) if media_folder is not None and submission.slug in staff else None
+        into = stager if hidden is None else private
+        mark = len(into.outputs)
         try:
             staged = guarded(
                 submission.folder,
                 "rendering its files",
                 partial(
-                    _render_episode, stager, runner, show, submission, result, (artwork_bytes, artwork_type), guids
+                    _render_episode,
+                    into,
+                    runner,
+                    show,
+                    submission,
+                    result,
+                    (artwork_bytes, artwork_type),
+                    guids,
+                    hidden,
                 ),
             )
         except TranscriptError as error:
             (staged,) = error.problems
         if isinstance(staged, Problem):
-            stager.discard({output.key for output in stager.outputs[mark:]})  # nothing about it is published
+            into.discard({output.key for output in into.outputs[mark:]})  # nothing about it is published
             problems.append(staged)
             continue
         episode, transcript_text = staged
+        if hidden is not None:
+            # Its transcript text goes to no public search index either.
+            staff_episodes.append(episode)
+            if result.fresh:
+                encode_warnings += result.encoded.warnings
+            continue
         episodes.append(episode)
         if transcript_text is not None:
             transcripts[episode.slug] = transcript_text
@@ -270,8 +318,8 @@ def build(
     kept: list[str] = []
     built = {episode.slug for episode in episodes}
     for slug, record in (published or {}).items():
-        if slug in built or slug in exclude or slug in withdrawn:
-            continue
+        if slug in built or slug in exclude or slug in withdrawn or slug in staff:
+            continue  # a published briefing now `audience: staff` is taken down from public (publish.plan)
         last = from_record(slug, record)
         if last is None:
             continue  # recorded before episodes were kept in full: the plan stops the publish instead
@@ -334,6 +382,9 @@ def build(
         withdrawn=tuple(withdrawn),
         encoded=sum(1 for _, result in results if isinstance(result, Processed) and result.fresh),
         kept=tuple(kept),
+        staff=staff,
+        staff_episodes=tuple(sorted(staff_episodes, key=lambda episode: episode.published, reverse=True)),
+        private_outputs=tuple(sorted(private.outputs, key=lambda output: (output.stage, output.key))),
         encode_warnings=tuple(encode_warnings),
         harvested=tuple(outside),
     )

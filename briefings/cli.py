@@ -20,6 +20,7 @@ from briefings.layout import FEED_KEY
 from briefings.release import Release, build_summary, refused
 from briefings.runner import stop_on_sigterm
 from briefings.serve import preview
+from briefings.staff_cli import staff
 from briefings.submission import BRIEFING_FILE
 from briefings.terminal import (
     BriefingsGroup,
@@ -57,6 +58,7 @@ def open_workspace(options: Options, rehearsal: bool = False, display: Display |
     cls=BriefingsGroup,
     params=global_options(after_command=False),
     context_settings={"help_option_names": ["-h", "--help"]},
+    commands=[staff],  # briefings.staff_cli
 )
 @click.version_option(__version__, prog_name="briefings")
 @click.pass_context

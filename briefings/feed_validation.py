@@ -17,7 +17,7 @@ import typing
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ from briefings.resolver import (
     StorageResolver,
     UnreachableError,
 )
+from briefings.staff import FEEDS_PREFIX, private_storage, read_state
 from briefings.storage import LocalStorage
 from briefings.transcript import TIMED_TYPES, read_cues
 
@@ -706,6 +707,16 @@ def _self_link(data: bytes) -> str | None:
     return None
 
 
+def _manifest_for(storage: LocalStorage, key: str) -> Manifest:
+    """The manifest a published feed's GUIDs are checked against: a subscriber's private feed also lists the
+    staff-only briefings, whose GUIDs the private state records (briefings.staff)."""
+    manifest = read_manifest(storage)
+    if not key.startswith(FEEDS_PREFIX):
+        return manifest
+    state, _ = read_state(private_storage(storage))
+    return replace(manifest, episodes={**manifest.episodes, **state.episodes})
+
+
 def validate_target(
     workspace: Path, feed: str | None, now: datetime, reporter: Reporter | None = None
 ) -> list[FeedReport]:
@@ -740,7 +751,7 @@ def validate_target(
             storage = LocalStorage(folder)
             key = path.resolve().relative_to(folder.resolve()).as_posix()
             report(f"checking {storage.describe()}{key}")
-            return check_feeds(show, storage, [key], read_manifest(storage), now, HttpResolver())
+            return check_feeds(show, storage, [key], _manifest_for(storage, key), now, HttpResolver())
         data = path.read_bytes()
         label = shown(path)
     published = None

@@ -90,6 +90,11 @@ class Build:
     # Published briefings missing from this workspace or refused: rendered from their last published
     # record, their files left as they are.
     kept: tuple[str, ...] = ()
+    # Ready briefings with `audience: staff`: left out of every public output.
+    staff: tuple[str, ...] = ()
+    # Those of them built for the private feeds, and their files (staged apart, under unguessable keys).
+    staff_episodes: tuple[Episode, ...] = ()
+    private_outputs: tuple[Output, ...] = ()
     # Warnings about recordings encoded by this build (also among `problems`): news once, not on every run.
     encode_warnings: tuple[Problem, ...] = ()
     # Briefings harvested from other shows, listed in the feeds and the archive; none of their files is here.
@@ -105,3 +110,8 @@ class Build:
 def staging(workspace: Path) -> Path:
     """The folder a build stages the complete site in."""
     return workspace / STATE_DIR / "build"
+
+
+def private_staging(workspace: Path) -> Path:
+    """The folder a build stages staff-only briefings' files in, apart from the public site."""
+    return workspace / STATE_DIR / "build-private"

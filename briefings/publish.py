@@ -31,6 +31,9 @@ CLAIM_LEASE = timedelta(minutes=30)
 # own `withdraw_after` date (lifted when the date is moved later or removed).
 BY_COMMAND = "briefings withdraw"
 BY_DATE = "withdraw_after"
+# A published briefing whose briefing.yaml now says `audience: staff` leaves the public feeds (lifted if it
+# becomes public again). Only a briefing already public is ever recorded: the manifest is public.
+BY_AUDIENCE = "audience: staff"
 
 
 @dataclass(frozen=True)
@@ -148,16 +151,16 @@ def plan(
     built = {episode.slug for episode in build.episodes}
     for slug in list(withdrawn):
         # A withdraw_after moved later (or removed) lifts the withdrawal: the briefing is back in the build.
-        if withdrawn[slug].get("by") == BY_DATE and slug in built:
+        if withdrawn[slug].get("by") in (BY_DATE, BY_AUDIENCE) and slug in built:
             del withdrawn[slug]
     newly = []
-    for slug in sorted(set(build.withdrawn) | set(withdraw)):
+    for slug in sorted(set(build.withdrawn) | set(withdraw) | set(build.staff)):
         # Never record a briefing that was not published: the manifest is public.
         if slug in withdrawn or slug not in previous.episodes:
             continue
         before = previous.episodes.get(slug, {})
         withdrawn[slug] = {
-            "by": BY_COMMAND if slug in withdraw else BY_DATE,
+            "by": BY_COMMAND if slug in withdraw else BY_AUDIENCE if slug in build.staff else BY_DATE,
             "at": stamp,
             "guid": before.get("guid"),
             "first_published": before.get("first_published"),

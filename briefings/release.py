@@ -38,6 +38,7 @@ from briefings.publish import (
     wall_clock,
 )
 from briefings.runner import Runner
+from briefings.staff import media_namer, publish_private, read_private
 from briefings.storage import LocalStorage, S3Storage, Storage, without_credentials
 
 # What the summary of a publish remembered for the next run keeps.
@@ -199,7 +200,11 @@ def release(
     # Nothing in the workspace, at the destination or on the clock changed since the last publish from
     # here: check that every object is still there (one listing) and stop, without building.
     record = read_published(workspace, identity(storage))
-    if not dry_run and not withdraw and not restore and record and still_current(record, inputs, tag, moment):
+    # Subscribers added, revoked or expired change the private feeds, which the workspace does not show.
+    side = read_private(storage)
+    private = side.version(moment.date())
+    unchanged = record is not None and still_current(record, inputs, tag, moment) and record.get("private") == private
+    if not dry_run and not withdraw and not restore and record is not None and unchanged:
         existing = storage.sizes()
         if all(existing.get(key) == item.get("size") for key, item in previous.objects.items()):
             reporter.step("nothing changed since the last publish")
@@ -215,6 +220,7 @@ def release(
                 "withdrawn_now": [],
                 "feed_problems": [],
                 "public_check": (warning or "ok") if public else None,
+                "private_feeds": None,
             }
             return Release(summary, [], refused=False, skipped=True, warning=warning)
 
@@ -230,6 +236,7 @@ def release(
         guids=guids,
         published=previous.episodes,
         read_published=storage.read,
+        media_folder=media_namer(storage, side, dry_run),
     )
     for problem in result.problems:
         reporter.problem(str(problem))
@@ -260,6 +267,9 @@ def release(
             published,
             f"the published feeds in {storage.describe()} are invalid (fix: correct the problems above and publish again)",
         )
+    artwork = next(output.key for output in result.outputs if output.key.startswith("artwork-"))
+    # After the public feeds: every private feed also lists the public briefings, whose files are now in place.
+    private_done = publish_private(storage, side, result, artwork, moment, dry_run=dry_run, reporter=reporter)
     feed = next(output for output in result.outputs if output.key == FEED_KEY)
     warning = check_public(show.url + FEED_KEY, feed.sha256) if public else None
     summary = build_summary(result) | {
@@ -274,6 +284,10 @@ def release(
         "feeds": [show.url + key for key in feed_keys],
         "feed_problems": feed_problems,
         "public_check": (warning or "ok") if public else None,
+        # Counts only: the private feeds' and files' keys are secret.
+        "private_feeds": None if private_done is None else private_done.feeds,
+        "private_written": 0 if private_done is None else private_done.written,
+        "private_deleted": 0 if private_done is None else private_done.deleted,
     }
     if not dry_run and not refused(result):
         # Only a publish that refused nothing is remembered: refused briefings are rebuilt and reported each time.
@@ -289,6 +303,7 @@ def release(
                 "tag": tag,
                 "valid_from": moment.isoformat(),
                 "valid_until": valid_until(result, moment),
+                "private": private if private_done is None else private_done.version,
                 "summary": remembered,
             },
         )

@@ -18,24 +18,31 @@ class BriefingState:
     slug: str
     state: State
     detail: str = ""
+    # `audience: staff`: never in a public file, so never due at the public destination.
+    staff: bool = False
 
     @property
     def due(self) -> bool:
         """Ready, past its release time, and not published: what `status --check` alarms on."""
-        return self.state is State.DRAFT
+        return self.state is State.DRAFT and not self.staff
 
 
 def briefing_states(
-    submissions: Sequence[Submission], manifest: Manifest, now: datetime, fingerprints: Mapping[str, str]
+    submissions: Sequence[Submission],
+    manifest: Manifest,
+    now: datetime,
+    fingerprints: Mapping[str, str],
+    private_feeds: Mapping[str, int] | None = None,
 ) -> list[BriefingState]:
     """The state of every briefing in the workspace or the destination, sorted by slug.
 
-    `fingerprints` maps slugs to their submission's fingerprint now, to compare with the one published.
+    `fingerprints` maps slugs to their submission's fingerprint now, to compare with the one published;
+    `private_feeds` maps the staff-only briefings the private feeds list to how many feeds there are.
     """
     states = []
     for submission in submissions:
         state = state_of(submission, manifest, now, fingerprint=fingerprints.get(submission.slug))
-        states.append(_described(submission, state, manifest))
+        states.append(_described(submission, state, manifest, private_feeds or {}))
     local = {submission.slug for submission in submissions}
     for slug, record in manifest.episodes.items():
         if slug not in local:
@@ -47,7 +54,9 @@ def briefing_states(
     return sorted(states, key=lambda state: state.slug)
 
 
-def _described(submission: Submission, state: State, manifest: Manifest) -> BriefingState:
+def _described(
+    submission: Submission, state: State, manifest: Manifest, private_feeds: Mapping[str, int]
+) -> BriefingState:
     """A workspace briefing's `state`, with the detail a producer needs."""
     slug, briefing = submission.slug, submission.briefing
     published, withdrawn = manifest.episodes.get(slug), manifest.withdrawn.get(slug)
@@ -62,6 +71,12 @@ def _described(submission: Submission, state: State, manifest: Manifest) -> Brie
         detail = f"withdraw_after {briefing.withdraw_after}"
         return BriefingState(slug, state, detail + ("; the next publish takes it down" if published else ""))
     release = briefing.review.published.isoformat()
+    if briefing.staff_only and state in (State.DRAFT, State.PUBLISHED, State.CHANGED):
+        feeds = private_feeds.get(slug)
+        where = (
+            f"in {feeds} private feed(s)" if feeds else "in no private feed yet (`briefings staff add`, then publish)"
+        )
+        return BriefingState(slug, state, f"staff only: in no public file; {where}", True)
     if state is State.EMBARGOED and published is not None:
         # Its last published version stays live until the new one is released.
         detail = f"since {published.get('first_published')}; its changes are embargoed until {release}"

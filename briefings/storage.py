@@ -126,6 +126,8 @@ class LocalStorage:
             self.writes += 1
         # Remove folders the delete left empty, up to the root.
         for parent in path.parents:
+            if not parent.exists() and parent.is_relative_to(self.root.resolve()):
+                continue  # deleting what was never written (a revoked feed never published) is no error
             if parent == self.root.resolve() or not parent.is_relative_to(self.root.resolve()) or any(parent.iterdir()):
                 break
             parent.rmdir()

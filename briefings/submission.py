@@ -198,6 +198,19 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Audience(Enum):
+    """Who a briefing is for: everyone (the public feeds, pages and catalogue) or the partnership's staff only
+    (their private feeds, never a public file)."""
+
+    PUBLIC = "public"
+    STAFF = "staff"
+
+
+def _audience(value: Any) -> Any:
+    # `Staff` and ` staff ` mean staff: any other word is refused by the enum, with its choices.
+    return value.strip().lower() if isinstance(value, str) else value
+
+
 class Review(Strict):
     """The review the briefing is about."""
 
@@ -240,6 +253,12 @@ class Briefing(Strict):
     episode: Annotated[int, Field(ge=1, le=99999)] | None = None
     artwork: Text | None = None
     withdraw_after: Annotated[date, BeforeValidator(_written_date)] | None = None
+    audience: Annotated[Audience, BeforeValidator(_audience)] = Audience.PUBLIC
+
+    @property
+    def staff_only(self) -> bool:
+        """True for a briefing only the partnership's staff may hear (`audience: staff`)."""
+        return self.audience is Audience.STAFF
 
     @field_validator("chapters")
     @classmethod

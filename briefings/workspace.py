@@ -29,7 +29,7 @@ from briefings.errors import BriefingsError, UsageError, printable, shown
 from briefings.feed_validation import FeedReport, is_feed_key, validate_target
 from briefings.harvest import SourceResult, harvest, source_states
 from briefings.inputs import DigestCache, submission_fingerprint
-from briefings.layout import FEED_KEY, Build, staging
+from briefings.layout import FEED_KEY, Build, private_staging, staging
 from briefings.notify import announce, due, send_test
 from briefings.placeholders import placeholder_problems
 from briefings.progress import Reporter
@@ -37,9 +37,10 @@ from briefings.publish import BY_COMMAND, Manifest, claim_holder, in_progress_me
 from briefings.push import hubs, ping
 from briefings.release import Release, identity, release
 from briefings.runner import Runner
+from briefings.staff import private_feeds
 from briefings.status import BriefingState, briefing_states
 from briefings.storage import LocalStorage, Storage
-from briefings.submission import SLUG_PATTERN, Submission, episode_folders, load_submissions
+from briefings.submission import SLUG_PATTERN, Submission, episode_folders, load_submission, load_submissions
 
 
 def system_clock() -> datetime:
@@ -233,6 +234,14 @@ class Workspace:
                     f"{slug}: already withdrawn at {storage.describe()}, nothing to withdraw (fix: none needed; "
                     f"`briefings withdraw --undo {slug}` publishes it again)"
                 )
+            folder = self.path / EPISODES_DIR / slug
+            briefing = load_submission(folder, self.show).briefing if folder.is_dir() else None
+            if slug not in previous.episodes and briefing is not None and briefing.staff_only:
+                raise BriefingsError(
+                    f"{slug}: staff-only, so in no public feed; `withdraw` would name it in the public manifest "
+                    f"(fix: to take it out of the private feeds, set its `withdraw_after` date, or move episodes/{slug}/ "
+                    "out of the workspace, and publish)"
+                )
             if slug not in previous.episodes:
                 raise BriefingsError(
                     f"{slug}: not published at {storage.describe()}, nothing to withdraw (fix: to keep it from being "
@@ -261,7 +270,9 @@ class Workspace:
         holder = claim_holder(manifest, wall_clock())
         return Status(
             destination=storage.describe(),
-            briefings=briefing_states(submissions, manifest, self.now(), fingerprints),
+            briefings=briefing_states(
+                submissions, manifest, self.now(), fingerprints, private_feeds(storage, self.now())
+            ),
             publishing=holder,
             in_progress=None if holder is None else in_progress_message(storage, holder),
             subscribe=show.url + FEED_KEY,
@@ -335,6 +346,7 @@ class Workspace:
                 # A rehearsal (perhaps at a time past an embargo) leaves nothing staged: the pages and audio
                 # of a briefing still under embargo must not stay in the workspace.
                 shutil.rmtree(self.staging, ignore_errors=True)
+                shutil.rmtree(private_staging(self.path), ignore_errors=True)
         changed = [*done.summary["replace"], *done.summary["deleted"]]
         if distribution and not dry_run and changed:
             # After the publish: a CDN fetching again before the feeds changed would cache the old ones anew.

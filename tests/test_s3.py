@@ -231,8 +231,10 @@ def test_republish_with_nothing_changed_makes_zero_write_requests(
     assert result.exit_code == 0, result.output
     assert proxy.writes() == []
     assert summary["write_requests"] == 0 and summary["written"] == [] and summary["deleted"] == []
-    # The plan reads the manifest and one listing: no HEAD per object.
-    assert sorted(seen.method for seen in proxy.seen) == ["GET", "GET"]
+    # The plan reads the manifest, the private staff state beside the prefix (subscribers added or revoked
+    # change the private feeds) and one listing: no HEAD per object.
+    assert sorted(seen.method for seen in proxy.seen) == ["GET", "GET", "GET"]
+    assert any(f"/{PREFIX}-private/staff.json" in seen.path for seen in proxy.seen)
     assert any("list-type=2" in seen.path for seen in proxy.seen)
     # That run knew from its local record that nothing changed; without the record it builds and
     # compares everything, and still writes nothing.
@@ -241,7 +243,7 @@ def test_republish_with_nothing_changed_makes_zero_write_requests(
     result, summary = publish(s3ws, proxy.url, bucket)
     assert result.exit_code == 0, result.output
     assert proxy.writes() == [] and summary["unchanged"] == len(manifest(moto, bucket)["objects"])
-    assert sorted(seen.method for seen in proxy.seen) == ["GET", "GET"]
+    assert sorted(seen.method for seen in proxy.seen) == ["GET", "GET", "GET"]
 
 
 def test_changed_recording_replaces_exactly_one_media_object(

@@ -1,0 +1,514 @@
+"""Staff-only briefings' private side: subscribers, each with a private feed address, and the private state.
+
+A subscriber's address is `p/<token>/feed.xml` under the show's base_url, the token 128 random bits
+(`secrets.token_urlsafe(16)`): unguessable, so the address is the credential, and deleting the feed revokes
+it. Static hosting cannot check a token, so whoever rewrites a subscriber's feed must know its key: the
+private state keeps each feed's key beside the token's SHA-256 (which identifies an address a subscriber
+reports without repeating it). The state is never under the public prefix: it lives beside it, in
+`<PREFIX>-private/` of the same bucket (or the folder `<folder>-private/` next to a published folder),
+which the README's bucket policy does not make readable. Every write of it is conditional on the version
+read (as the manifest's), and retried on a conflict, so producers adding subscribers at once lose none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from email.utils import parseaddr
+from enum import Enum
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lxml import etree
+
+from briefings.config import Show
+from briefings.episode import Episode
+from briefings.errors import BriefingsError, ConflictError, StorageError, UsageError, printable
+from briefings.feed import ATOM_NS, ITUNES_NS, PODCAST_NS, render_feed
+from briefings.layout import Build, cache_control, content_type
+from briefings.progress import Reporter
+from briefings.storage import LocalStorage, S3Storage, Storage
+
+STATE_KEY = "staff.json"
+STATE_VERSION = 1
+STATE_TYPE = "application/json"
+STATE_CACHE = "no-store"
+PRIVATE_SUFFIX = "-private"
+# Subscribers' feeds and staff-only files, at the public destination under keys no one can guess.
+FEEDS_PREFIX = "p/"
+MEDIA_PREFIX = "m/"
+FEED_NAME = "feed.xml"
+# Conditional writes that lose to another producer are read again and redone; this many times at most.
+ATTEMPTS = 20
+# A private key in a message (a storage error names the key it failed on) is shown without its secret part.
+SECRET_PART = re.compile(r"\b(p|m)/[A-Za-z0-9_-]{16,}/")
+MAX_NAME = 100
+T = TypeVar("T")
+
+
+class Status(Enum):
+    """Whether a subscriber's address still answers."""
+
+    ACTIVE = "active"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """One person with a private feed address."""
+
+    name: str
+    email: str | None
+    created: str
+    expires: str | None
+    status: Status
+    token_sha256: str
+    # The key of their feed at the destination (it holds the token: see the module docstring); None once revoked.
+    feed_key: str | None
+
+    def active(self, today: date) -> bool:
+        """True while their feed is published: not revoked, and not past the day it expires."""
+        return self.status is Status.ACTIVE and (self.expires is None or date.fromisoformat(self.expires) >= today)
+
+    def record(self) -> dict[str, Any]:
+        """As the private state keeps it."""
+        return {
+            "email": self.email,
+            "created": self.created,
+            "expires": self.expires,
+            "status": self.status.value,
+            "token_sha256": self.token_sha256,
+            "feed_key": self.feed_key,
+        }
+
+    def to_dict(self, today: date) -> dict[str, Any]:
+        """As `briefings staff list --json` prints it: never the address."""
+        status = self.status.value if self.active(today) or self.status is Status.REVOKED else "expired"
+        return {"name": self.name, "email": self.email, "created": self.created, "expires": self.expires,
+                "status": status}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StaffState:
+    """The private state: subscribers, the secret staff-only files' keys derive from, the private objects
+    published (key -> sha256 and size) and the staff-only briefings published (slug -> record)."""
+
+    secret: str = ""
+    subscribers: dict[str, Subscriber] = field(default_factory=dict)
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    episodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_bytes(self) -> bytes:
+        """The state as JSON."""
+        document = {
+            "version": STATE_VERSION,
+            "secret": self.secret,
+            "subscribers": {name: subscriber.record() for name, subscriber in self.subscribers.items()},
+            "objects": self.objects,
+            "episodes": self.episodes,
+        }
+        return json.dumps(document, indent=1, sort_keys=True).encode("utf-8")
+
+    def media_folder(self, slug: str) -> str:
+        """The folder a staff-only briefing's files are published under: derived from the secret, so stable
+        from publish to publish and from workspace to workspace, and from nothing anyone outside can know."""
+        digest = hmac.new(bytes.fromhex(self.secret), slug.encode("utf-8"), hashlib.sha256).hexdigest()
+        return f"{MEDIA_PREFIX}{digest[:32]}/"
+
+    def active(self, today: date) -> list[Subscriber]:
+        """Subscribers whose feeds are published, by name."""
+        return [subscriber for _, subscriber in sorted(self.subscribers.items()) if subscriber.active(today)]
+
+
+def parse_state(data: bytes, where: str) -> StaffState:
+    """Read the private state's JSON; `where` names it in the error if it is unreadable."""
+    try:
+        document = json.loads(data)
+        subscribers = {
+            str(name): Subscriber(
+                name=str(name),
+                email=record.get("email"),
+                created=str(record["created"]),
+                expires=record.get("expires"),
+                status=Status(record["status"]),
+                token_sha256=str(record["token_sha256"]),
+                feed_key=record.get("feed_key"),
+            )
+            for name, record in document["subscribers"].items()
+        }
+        return StaffState(
+            secret=str(document["secret"]),
+            subscribers=subscribers,
+            objects=dict(document.get("objects", {})),
+            episodes=dict(document.get("episodes", {})),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise StorageError(
+            f"{where}: unreadable staff state (fix: restore it from a backup; without it no private feed can be "
+            "updated or revoked)"
+        ) from None
+
+
+def private_storage(storage: Storage) -> Storage:
+    """Where the private state of the destination `storage` lives: beside its public prefix or folder, never
+    under it (the README's bucket policy makes only BUCKET/PREFIX/* readable)."""
+    if isinstance(storage, S3Storage):
+        if not storage.prefix:
+            raise BriefingsError(
+                f"{storage.describe()}: staff-only briefings need the show under a prefix, so the private state "
+                "can sit beside it where the public cannot read it (fix: publish to s3://BUCKET/PREFIX)"
+            )
+        # No ACL: objects are private unless a policy says otherwise, whatever --acl the public files get.
+        return S3Storage(storage.client, storage.bucket, storage.prefix + PRIVATE_SUFFIX)
+    if isinstance(storage, LocalStorage):
+        root = storage.root.resolve()
+        return LocalStorage(root.parent / (root.name + PRIVATE_SUFFIX))
+    raise BriefingsError(f"{storage.describe()}: staff-only briefings need a folder or an s3:// destination")
+
+
+def read_state(private: Storage) -> tuple[StaffState, str | None]:
+    """The private state and its version tag; an empty state (tag None) before the first subscriber."""
+    data, tag = private.read_tagged(STATE_KEY)
+    if data is None:
+        return StaffState(), None
+    return parse_state(data, f"{private.describe()}{STATE_KEY}"), tag
+
+
+def update(private: Storage, change: Callable[[StaffState], tuple[StaffState, T]]) -> T:
+    """Apply `change` to the private state and write it conditionally; on a conflict read it again and redo
+    `change`, so two producers changing it at once both land. Returns what `change` returned."""
+    return _update(private, change)[0]
+
+
+def _update(private: Storage, change: Callable[[StaffState], tuple[StaffState, T]]) -> tuple[T, StaffState, str]:
+    """`update`, also returning the state written and its version tag."""
+    for _ in range(ATTEMPTS):
+        state, tag = read_state(private)
+        if not state.secret:
+            state = replace(state, secret=secrets.token_hex(32))
+        changed, result = change(state)
+        try:
+            written = private.write_if(STATE_KEY, changed.to_bytes(), STATE_TYPE, STATE_CACHE, tag)
+        except ConflictError:
+            continue
+        return result, changed, written
+    raise StorageError(
+        f"{private.describe()}{STATE_KEY}: changed by others {ATTEMPTS} times in a row (fix: run the command again)"
+    )
+
+
+def _write(storage: Storage, key: str, source: Path | bytes) -> None:
+    """Write a private object; an error names its key without the secret part."""
+    try:
+        storage.write(key, source, content_type(key), cache_control(key))
+    except StorageError as error:
+        raise StorageError(SECRET_PART.sub(r"\1/<secret>/", str(error))) from None
+
+
+def _delete(storage: Storage, key: str) -> None:
+    """Delete a private object; an error names its key without the secret part."""
+    try:
+        storage.delete(key)
+    except StorageError as error:
+        raise StorageError(SECRET_PART.sub(r"\1/<secret>/", str(error))) from None
+
+
+def feed_address(base_url: str, token: str) -> str:
+    """A subscriber's private feed address."""
+    return f"{base_url}{FEEDS_PREFIX}{token}/{FEED_NAME}"
+
+
+def _checked_name(name: str) -> str:
+    text = " ".join(name.split())
+    if not text or len(text) > MAX_NAME or not text.isprintable():
+        raise UsageError(
+            f"NAME {printable(name)!r}: not a name (fix: give the subscriber's name, 1 to {MAX_NAME} printable "
+            'characters, e.g. "Sam Patel, health visiting")'
+        )
+    return text
+
+
+def _checked_email(email: str | None) -> str | None:
+    if email is None:
+        return None
+    _, address = parseaddr(email)
+    local, _, domain = address.partition("@")
+    if not local or "." not in domain or address != email.strip() or not address.isprintable():
+        raise UsageError(f"--email {printable(email)!r}: not an email address (fix: give one like name@example.org)")
+    return address
+
+
+def _checked_expiry(expires: str | None, today: date) -> str | None:
+    if expires is None:
+        return None
+    try:
+        day = date.fromisoformat(expires.strip())
+    except ValueError:
+        raise UsageError(
+            f"--expires {printable(expires)!r}: not a date (fix: give YYYY-MM-DD, e.g. 2027-03-31)"
+        ) from None
+    if day < today:
+        raise UsageError(f"--expires {expires}: already past (fix: give today or a later date, YYYY-MM-DD)")
+    return day.isoformat()
+
+
+def _new_token() -> tuple[str, str, str]:
+    """A fresh address: the token (128 random bits), its SHA-256 and its feed's key."""
+    token = secrets.token_urlsafe(16)
+    return token, hashlib.sha256(token.encode("ascii")).hexdigest(), f"{FEEDS_PREFIX}{token}/{FEED_NAME}"
+
+
+def _token_of(feed_key: str) -> str:
+    return feed_key.removeprefix(FEEDS_PREFIX).split("/", 1)[0]
+
+
+def _feed_folder(feed_key: str) -> str:
+    return f"{FEEDS_PREFIX}{_token_of(feed_key)}/"
+
+
+def add(storage: Storage, name: str, email: str | None, expires: str | None, now: datetime) -> tuple[Subscriber, str]:
+    """Record a new subscriber at the destination `storage`; them and their token (shown only now)."""
+    name, email = _checked_name(name), _checked_email(email)
+    expires = _checked_expiry(expires, now.date())
+    token, digest, key = _new_token()
+
+    def change(state: StaffState) -> tuple[StaffState, Subscriber]:
+        known = state.subscribers.get(name)
+        if known is not None and known.status is Status.ACTIVE:
+            raise UsageError(
+                f"{name}: already a subscriber (fix: choose another name, or give them a new address with "
+                f"`briefings staff rotate {name!r}`)"
+            )
+        subscriber = Subscriber(name, email, now.isoformat(timespec="seconds"), expires, Status.ACTIVE, digest, key)
+        return replace(state, subscribers={**state.subscribers, name: subscriber}), subscriber
+
+    return update(private_storage(storage), change), token
+
+
+def subscribers(storage: Storage) -> list[Subscriber]:
+    """Every subscriber the destination's private state records, by name (revoked ones too)."""
+    state, _ = read_state(private_storage(storage))
+    return [subscriber for _, subscriber in sorted(state.subscribers.items())]
+
+
+def _known(state: StaffState, name: str) -> Subscriber:
+    subscriber = state.subscribers.get(_checked_name(name))
+    if subscriber is None or subscriber.status is not Status.ACTIVE:
+        names = ", ".join(repr(known) for known, item in sorted(state.subscribers.items())
+                          if item.status is Status.ACTIVE)  # fmt: skip
+        raise UsageError(
+            f"{name}: no such subscriber (fix: choose one of: {names or 'none yet'}; see `briefings staff list`)"
+        )
+    return subscriber
+
+
+def _delete_feed(storage: Storage, private: Storage, feed_key: str) -> None:
+    """Delete a subscriber's published objects, then forget them in the private state."""
+    folder = _feed_folder(feed_key)
+    state, _ = read_state(private)
+    for key in sorted({*(key for key in state.objects if key.startswith(folder)), feed_key}):
+        _delete(storage, key)
+
+    def forget(state: StaffState) -> tuple[StaffState, None]:
+        objects = {key: item for key, item in state.objects.items() if not key.startswith(folder)}
+        return replace(state, objects=objects), None
+
+    update(private, forget)
+
+
+def revoke(storage: Storage, name: str) -> Subscriber:
+    """Revoke a subscriber: their feed is deleted at once, and they are kept in the state as revoked."""
+    private = private_storage(storage)
+
+    def change(state: StaffState) -> tuple[StaffState, Subscriber]:
+        subscriber = _known(state, name)
+        revoked = replace(subscriber, status=Status.REVOKED, feed_key=None)
+        return replace(state, subscribers={**state.subscribers, subscriber.name: revoked}), subscriber
+
+    old = update(private, change)
+    if old.feed_key is not None:
+        _delete_feed(storage, private, old.feed_key)
+    return old
+
+
+def rotate(storage: Storage, name: str) -> tuple[Subscriber, str]:
+    """Give a subscriber a new address and delete the feed at the old one; them and the new token."""
+    private = private_storage(storage)
+    token, digest, key = _new_token()
+
+    def change(state: StaffState) -> tuple[StaffState, tuple[Subscriber, Subscriber]]:
+        subscriber = _known(state, name)
+        rotated = replace(subscriber, token_sha256=digest, feed_key=key)
+        return replace(state, subscribers={**state.subscribers, subscriber.name: rotated}), (subscriber, rotated)
+
+    old, new = update(private, change)
+    if old.feed_key is not None:
+        _delete_feed(storage, private, old.feed_key)
+    return new, token
+
+
+def render_private_feed(show: Show, episodes: Sequence[Episode], artwork_key: str, feed_key: str) -> bytes:
+    """A subscriber's feed: `episodes` at `feed_key` (its rel=self), marked so no directory lists it, with no
+    WebSub hub (nothing is ever pinged about it)."""
+    root = etree.fromstring(render_feed(show, episodes, artwork_key, feed_key), etree.XMLParser(remove_blank_text=True))
+    channel = root.find("channel")
+    assert channel is not None
+    for hub in channel.findall(f"{{{ATOM_NS}}}link[@rel='hub']"):
+        channel.remove(hub)
+    first_item = channel.find("item")
+    blocks = []
+    # Apple: `<itunes:block>Yes</itunes:block>` keeps the show out of Apple Podcasts
+    # (https://podcasters.apple.com/support/823-podcast-requirements); Podcasting 2.0's
+    # `<podcast:block>yes</podcast:block>` asks every platform not to list it
+    # (https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md#block).
+    for tag, value in ((f"{{{ITUNES_NS}}}block", "Yes"), (f"{{{PODCAST_NS}}}block", "yes")):
+        block = etree.Element(tag)
+        block.text = value
+        blocks.append(block)
+    for block in blocks:
+        if first_item is not None:
+            first_item.addprevious(block)
+        else:
+            channel.append(block)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+@dataclass(frozen=True)
+class PrivateSide:
+    """The private state of a destination as a publish first reads it (one request)."""
+
+    storage: Storage | None  # None for a bucket without a prefix, which cannot hold staff-only briefings
+    state: StaffState
+    tag: str | None
+
+    def version(self, today: date) -> str | None:
+        """What a publish must redo when it changes: the state's version and who is active `today`."""
+        active = ",".join(str(subscriber.feed_key) for subscriber in self.state.active(today))
+        return None if self.tag is None else hashlib.sha256(f"{self.tag}|{active}".encode()).hexdigest()
+
+
+def read_private(storage: Storage) -> PrivateSide:
+    """The private state of the destination `storage` (empty if it has none, or can have none)."""
+    try:
+        private = private_storage(storage)
+    except BriefingsError:
+        return PrivateSide(None, StaffState(), None)
+    state, tag = read_state(private)
+    return PrivateSide(private, state, tag)
+
+
+def media_namer(storage: Storage, side: PrivateSide, dry_run: bool) -> Callable[[str], str]:
+    """A staff-only briefing's private folder at `storage`, from the private state's secret (made on first
+    use; a dry run, which writes nothing, makes a throwaway one)."""
+    made: list[StaffState] = [side.state] if side.state.secret else []
+
+    def folder(slug: str) -> str:
+        if not made:
+            private = private_storage(storage)  # refuses a bucket without a prefix, before anything is written
+            if dry_run:
+                made.append(replace(side.state, secret=secrets.token_hex(32)))
+            else:
+                made.append(update(private, lambda current: (current, current)))
+        return made[0].media_folder(slug)
+
+    return folder
+
+
+@dataclass(frozen=True)
+class PrivatePublish:
+    """What a publish did to the private feeds: keys written and deleted (never shown: they are secret)."""
+
+    feeds: int
+    written: int
+    deleted: int
+    # The private state's version afterwards (PrivateSide.version).
+    version: str | None = None
+
+
+def publish_private(
+    storage: Storage,
+    side: PrivateSide,
+    result: Build,
+    artwork_key: str,
+    now: datetime,
+    *,
+    dry_run: bool,
+    reporter: Reporter,
+) -> PrivatePublish | None:
+    """Bring every active subscriber's feed and the staff-only files up to date at `storage`, after the public
+    publish: files first, then feeds, then the private state; then delete what no feed names (revoked or
+    expired subscribers' feeds, withdrawn staff-only briefings' files). None when there is nothing private.
+    """
+    private = side.storage
+    if private is None:
+        return None  # a bucket without a prefix: the build refused any staff-only briefing already
+    state, _ = read_state(private) if result.staff_episodes and not dry_run else (side.state, side.tag)
+    if not state.subscribers and not state.objects and not result.staff_episodes:
+        return None
+    active = state.active(now.date())
+    episodes = [*result.episodes, *result.staff_episodes]
+    feeds = {
+        subscriber.feed_key: render_private_feed(result.show, episodes, artwork_key, subscriber.feed_key)
+        for subscriber in active
+        if subscriber.feed_key is not None
+    }
+    wanted = {output.key: (output, output.sha256, output.size) for output in result.private_outputs}
+    # Staff-only files only once some subscriber can hear them.
+    if not feeds:
+        wanted = {}
+    existing = storage.sizes() if wanted or feeds else {}
+    writes: list[tuple[str, Path | bytes]] = []
+    for key, (output, sha256, size) in sorted(wanted.items()):
+        known = state.objects.get(key, {})
+        if known.get("sha256") != sha256 or existing.get(key) != size:
+            writes.append((key, output.path))
+    for key, data in sorted(feeds.items()):
+        known = state.objects.get(key, {})
+        if known.get("sha256") != hashlib.sha256(data).hexdigest() or existing.get(key) != len(data):
+            writes.append((key, data))
+    objects = {key: {"sha256": sha256, "size": size} for key, (_, sha256, size) in wanted.items()}
+    objects |= {key: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)} for key, data in feeds.items()}
+    stale = sorted(key for key in state.objects if key not in objects)
+    if dry_run:
+        return PrivatePublish(len(feeds), len(writes), len(stale), side.version(now.date()))
+    for key, source in writes:  # media and side files sort before p/ feeds: nothing names a missing file
+        _write(storage, key, source)
+    reporter.detail(f"wrote {len(writes)} private file(s) for {len(feeds)} private feed(s)")
+    revoked: list[str] = []
+
+    def record(current: StaffState) -> tuple[StaffState, None]:
+        # A subscriber revoked or rotated while this publish ran: the feed just written for them goes too.
+        still = {subscriber.feed_key for subscriber in current.active(now.date())}
+        revoked[:] = [key for key in feeds if key not in still]
+        kept = {key: item for key, item in objects.items() if key not in revoked}
+        episodes_now = {
+            episode.slug: {"guid": episode.guid, "media": episode.media_key} for episode in result.staff_episodes
+        }
+        return replace(current, objects={**kept, **{key: current.objects[key] for key in stale if key in current.objects}},
+                       episodes=episodes_now), None  # fmt: skip
+
+    _, last, tag = _update(private, record)
+    gone = sorted({*stale, *revoked})
+    for key in gone:
+        _delete(storage, key)
+
+    def forget(current: StaffState) -> tuple[StaffState, None]:
+        return replace(current, objects={key: item for key, item in current.objects.items() if key not in gone}), None
+
+    if gone:
+        _, last, tag = _update(private, forget)
+    return PrivatePublish(len(feeds), len(writes), len(gone), PrivateSide(private, last, tag).version(now.date()))
+
+
+def private_feeds(storage: Storage, now: datetime) -> dict[str, int]:
+    """Each staff-only briefing the private feeds list, with how many active feeds list it (for `status`)."""
+    side = read_private(storage)
+    feeds = sum(1 for key in side.state.objects if key.startswith(FEEDS_PREFIX))
+    active = len(side.state.active(now.date()))
+    return {slug: min(feeds, active) for slug in side.state.episodes} if feeds else {}

@@ -1,0 +1,436 @@
+"""Staff-only briefings (`audience: staff`): never in a public file, yet still the producer's to check."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+import urllib.error
+from collections.abc import Callable
+from datetime import UTC, datetime
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+import feedparser
+import podcastparser
+import pytest
+import yaml
+from lxml import etree
+
+from briefings import staff
+from briefings.storage import LocalStorage, S3Storage
+from tests.conftest import REPO, run, run_json, serving
+from tests.test_gpodder import gpo
+from tests.test_s3 import PREFIX, aws_env, bucket, client, fetch, moto, point_at, publish, readme_policy  # noqa: F401
+
+ADDRESS = re.compile(r"^https://briefings\.example\.org/p/([A-Za-z0-9_-]{22})/feed\.xml$")
+
+STAFF_SLUG = "rapid-review-q7"
+STAFF_TITLE = "Quillwort review: the lodger upstairs"
+# Words that appear nowhere in the example show, one from each part of the staff-only briefing.
+NEEDLES = (
+    STAFF_SLUG,
+    "quillwort",
+    "zephyrine",  # summary
+    "lanternfish",  # key lessons
+    "obsidianpelican",  # transcript
+    "tangerineabacus",  # chapter title
+)
+
+
+def add_staff_briefing(workspace: Path, slug: str = STAFF_SLUG) -> None:
+    """child-a's recording as a staff-only briefing with words found nowhere else."""
+    folder = workspace / "episodes" / slug
+    shutil.copytree(workspace / "episodes" / "child-a", folder)
+    data = yaml.safe_load((folder / "briefing.yaml").read_text())
+    data["title"] = STAFF_TITLE
+    data["summary"] = "A rapid review held back to protect a family: the zephyrine household was never visited."
+    data["key_lessons"] = ["Ask who else lives in the house, lanternfish or not."]
+    data["chapters"][1]["title"] = "The tangerineabacus moment"
+    data["audience"] = "staff"
+    (folder / "briefing.yaml").write_text(yaml.safe_dump(data))
+    transcript = folder / "transcript.vtt"
+    transcript.write_text(
+        transcript.read_text().replace("Child A: the baby nobody saw.", "The obsidianpelican speaks.")
+    )
+
+
+def leaks(files: dict[str, bytes]) -> list[str]:
+    """Each needle found in a file's name or bytes (case-insensitive), as `name: needle`."""
+    found = []
+    for name, data in files.items():
+        text = name.lower().encode() + b"\n" + data.lower()
+        found += [f"{name}: {needle}" for needle in NEEDLES if needle.encode() in text]
+    return found
+
+
+def folder_files(root: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(root)): path.read_bytes() for path in root.rglob("*") if path.is_file()}
+
+
+@pytest.fixture
+def staff_workspace(workspace: Path) -> Path:
+    add_staff_briefing(workspace)
+    return workspace
+
+
+def test_staff_only_briefing_is_in_no_published_file(staff_workspace: Path) -> None:
+    result, summary = run_json(staff_workspace, "publish")
+    assert result.exit_code == 0, result.output
+    assert STAFF_SLUG not in summary["episodes"]
+    files = folder_files(staff_workspace / "feed")
+    assert "feed.xml" in files and ".briefings/manifest.json" in files and "catalogue.json" in files
+    # The public briefings are still there: the check below is not vacuous.
+    assert b"Child A: the baby nobody saw" in files["feed.xml"]
+    assert leaks(files) == []
+
+
+def test_status_and_check_still_report_the_staff_briefing(staff_workspace: Path) -> None:
+    assert run(staff_workspace, "publish").exit_code == 0
+    result = run(staff_workspace, "check", STAFF_SLUG)
+    assert result.exit_code == 0, result.output
+    result, status = run_json(staff_workspace, "status")
+    (item,) = [item for item in status["briefings"] if item["slug"] == STAFF_SLUG]
+    assert (
+        item["detail"] == "staff only: in no public file; in no private feed yet (`briefings staff add`, then publish)"
+    )
+    assert STAFF_SLUG not in status["due"]
+    assert run(staff_workspace, "status", "--check").exit_code == 0
+    add_subscriber(staff_workspace, "Sam Patel")
+    assert run(staff_workspace, "publish").exit_code == 0
+    (item,) = [item for item in run_json(staff_workspace, "status")[1]["briefings"] if item["slug"] == STAFF_SLUG]
+    assert item["detail"] == "staff only: in no public file; in 1 private feed(s)"
+
+
+def test_a_public_briefing_made_staff_only_leaves_the_public_feeds(workspace: Path) -> None:
+    briefing = workspace / "episodes" / "child-b" / "briefing.yaml"
+    briefing.write_text(briefing.read_text() + "audience: staff\n")
+    result, summary = run_json(workspace, "publish")
+    assert result.exit_code == 0, result.output
+    assert summary["withdrawn_now"] == ["child-b"]
+    assert b"Child B" not in (workspace / "feed" / "feed.xml").read_bytes()
+    assert not list((workspace / "feed" / "media").glob("child-b-*"))
+    # Public again: back in the feed with its GUID.
+    briefing.write_text(briefing.read_text().replace("audience: staff\n", ""))
+    result, summary = run_json(workspace, "publish")
+    assert result.exit_code == 0, result.output
+    assert "child-b" in summary["episodes"]
+
+
+def test_an_unknown_audience_names_the_field_and_the_choices(workspace: Path) -> None:
+    briefing = workspace / "episodes" / "child-b" / "briefing.yaml"
+    briefing.write_text(briefing.read_text() + "audience: staf\n")
+    result = run(workspace, "check", "child-b")
+    assert result.exit_code == 1
+    assert "audience" in result.output and "'public'" in result.output and "'staff'" in result.output
+
+
+def bucket_files(moto: str, bucket: str) -> dict[str, bytes]:  # noqa: F811
+    """Every object in the bucket (not only under the prefix), by key, with its bytes."""
+    s3 = client(moto)
+    listing = s3.list_objects_v2(Bucket=bucket)  # type: ignore[attr-defined]
+    return {
+        item["Key"]: s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()  # type: ignore[attr-defined]
+        for item in listing.get("Contents", [])
+    }
+
+
+def test_staff_only_briefing_is_in_no_object_of_the_bucket(staff_workspace: Path, moto: str, bucket: str) -> None:  # noqa: F811
+    point_at(staff_workspace, moto, bucket)
+    result, _ = publish(staff_workspace, moto, bucket)
+    assert result.exit_code == 0, result.output
+    files = bucket_files(moto, bucket)
+    assert f"{PREFIX}/feed.xml" in files and b"Child A: the baby nobody saw" in files[f"{PREFIX}/feed.xml"]
+    # Everything else is the private state, beside the prefix README's policy makes public.
+    assert {key for key in files if not key.startswith(f"{PREFIX}/")} == {f"{PREFIX}-private/staff.json"}
+    assert leaks({key: data for key, data in files.items() if key.startswith(f"{PREFIX}/")}) == []
+
+
+def add_subscriber(workspace: Path, name: str, *options: str) -> str:
+    """`briefings staff add`; the token in the address it printed last."""
+    result = run(workspace, "staff", "add", name, *options)
+    assert result.exit_code == 0, result.output
+    match = ADDRESS.match(result.stdout.splitlines()[-1])
+    assert match, result.stdout
+    return match[1]
+
+
+def test_staff_add_list_rotate_revoke_keep_only_hashes_beside_the_folder(workspace: Path) -> None:
+    token = add_subscriber(workspace, "Sam Patel", "--email", "sam.patel@westmarsh.gov.uk", "--expires", "2099-03-31")
+    state_file = workspace / "feed-private" / "staff.json"
+    state = json.loads(state_file.read_text())
+    record = state["subscribers"]["Sam Patel"]
+    assert record["token_sha256"] == hashlib.sha256(token.encode()).hexdigest()
+    assert record["email"] == "sam.patel@westmarsh.gov.uk" and record["expires"] == "2099-03-31"
+    assert not list((workspace / "feed").rglob("staff.json"))
+    result = run(workspace, "staff", "list", "--json")
+    assert result.exit_code == 0, result.output
+    assert token not in result.output and hashlib.sha256(token.encode()).hexdigest() not in result.output
+    (listed,) = json.loads(result.stdout)
+    assert listed | {"created": ""} == {"name": "Sam Patel", "email": "sam.patel@westmarsh.gov.uk",
+                                       "expires": "2099-03-31", "status": "active", "created": ""}  # fmt: skip
+
+    result = run(workspace, "staff", "rotate", "Sam Patel")
+    assert result.exit_code == 0, result.output
+    new = ADDRESS.match(result.stdout.splitlines()[-1])
+    assert new and new[1] != token
+    assert token not in state_file.read_text()
+
+    result = run(workspace, "staff", "revoke", "Sam Patel")
+    assert result.exit_code == 0, result.output
+    assert new[1] not in result.output
+    (listed,) = json.loads(run(workspace, "staff", "list", "--json").stdout)
+    assert listed["status"] == "revoked"
+    assert new[1] not in state_file.read_text()
+
+
+def test_staff_commands_refuse_bad_input_in_one_line(workspace: Path) -> None:
+    add_subscriber(workspace, "Sam Patel")
+    cases = {
+        ("add", "Sam Patel"): "Error: Sam Patel: already a subscriber (fix: choose another name, or give them a new "
+        "address with `briefings staff rotate 'Sam Patel'`)",
+        ("add", "Jo", "--email", "jo-at-home"): "Error: --email 'jo-at-home': not an email address (fix: give one "
+        "like name@example.org)",
+        ("add", "Jo", "--expires", "31/03/2027"): "Error: --expires '31/03/2027': not a date (fix: give YYYY-MM-DD, "
+        "e.g. 2027-03-31)",
+        ("add", "Jo", "--expires", "2001-01-01"): "Error: --expires 2001-01-01: already past (fix: give today or a "
+        "later date, YYYY-MM-DD)",
+        ("revoke", "Jo"): "Error: Jo: no such subscriber (fix: choose one of: 'Sam Patel'; see `briefings staff list`)",
+        ("rotate", " "): "Error: NAME ' ': not a name (fix: give the subscriber's name, 1 to 100 printable "
+        'characters, e.g. "Sam Patel, health visiting")',
+    }
+    for arguments, message in cases.items():
+        result = run(workspace, "staff", *arguments)
+        assert (result.exit_code, result.stderr.splitlines()) == (2, [message]), arguments
+        assert "Traceback" not in result.output
+
+
+def test_two_workspaces_adding_subscribers_at_once_lose_none(workspace: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    shutil.copytree(workspace, other, symlinks=True)
+    destination = tmp_path / "site"
+    command = [sys.executable, "-m", "briefings", "staff", "add", "--to", str(destination), "-C"]
+    processes = [
+        subprocess.Popen([*command, str(space), f"{space.name} {number}"], stderr=subprocess.PIPE, cwd=REPO)
+        for number in range(4)
+        for space in (workspace, other)
+    ]
+    for process in processes:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    state = json.loads((tmp_path / "site-private" / "staff.json").read_text())
+    assert len(state["subscribers"]) == 8
+
+
+def test_two_producers_adding_to_a_bucket_at_once_lose_none(moto: str, bucket: str) -> None:  # noqa: F811
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def one(number: int) -> None:
+        storage = S3Storage(client(moto), bucket, PREFIX)
+        barrier.wait()
+        try:
+            staff.add(storage, f"Subscriber {number}", None, None, now)
+        except BaseException as error:  # reported below, with the others
+            errors.append(error)
+
+    threads = [threading.Thread(target=one, args=(number,)) for number in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    listed = staff.subscribers(S3Storage(client(moto), bucket, PREFIX))
+    assert sorted(subscriber.name for subscriber in listed) == [f"Subscriber {number}" for number in range(8)]
+    # The state sits beside the public prefix, where README's policy grants no one anything.
+    keys = [item["Key"] for item in client(moto).list_objects_v2(Bucket=bucket)["Contents"]]  # type: ignore[attr-defined]
+    assert keys == [f"{PREFIX}-private/staff.json"]
+    policy = json.loads(readme_policy(bucket))
+    readable = [statement["Resource"].removeprefix("arn:aws:s3:::") for statement in policy["Statement"]]
+    assert not any(fnmatchcase(f"{bucket}/{keys[0]}", pattern) for pattern in readable)
+    assert all(fnmatchcase(f"{bucket}/{PREFIX}/feed.xml", pattern) for pattern in readable)
+
+
+def test_private_state_is_never_under_the_public_folder_or_prefix(tmp_path: Path, moto: str) -> None:  # noqa: F811
+    assert staff.private_storage(LocalStorage(tmp_path / "feed")).root == (tmp_path / "feed-private").resolve()  # type: ignore[attr-defined]
+    private = staff.private_storage(S3Storage(client(moto), "b", "podcast", acl="public-read"))
+    assert isinstance(private, S3Storage) and private.prefix == "podcast-private" and private.acl is None
+
+
+PRIVATE = re.compile(r"^(p/[A-Za-z0-9_-]{22}/|m/[0-9a-f]{32}/)")
+NS = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "podcast": "https://podcastindex.org/namespace/1.0"}
+
+
+def public_only(files: dict[str, bytes], prefix: str = "") -> dict[str, bytes]:
+    """The files anyone can find: all but the private feeds and staff-only files (whose names are still
+    checked: a name is all anyone without the address sees)."""
+    found = {}
+    for key, data in files.items():
+        private = PRIVATE.match(key.removeprefix(prefix))
+        found[key] = b"" if private else data
+    return found
+
+
+def test_a_subscriber_feed_lists_every_briefing_and_asks_not_to_be_listed(staff_workspace: Path) -> None:
+    token = add_subscriber(staff_workspace, "Sam Patel")
+    other = add_subscriber(staff_workspace, "Jo Bloggs")
+    result, summary = run_json(staff_workspace, "publish")
+    assert result.exit_code == 0, result.output
+    assert summary["private_feeds"] == 2 and token not in result.output
+    output = staff_workspace / "feed"
+    feed = output / "p" / token / "feed.xml"
+    parsed = feedparser.parse(feed.read_bytes())
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    titles = sorted(entry.title for entry in parsed.entries)
+    assert titles == sorted(
+        [STAFF_TITLE, "Child A: the baby nobody saw", "Child B: the voice of the child in a violent home"]
+    )
+    podcast = podcastparser.parse(f"https://briefings.example.org/p/{token}/feed.xml", io.BytesIO(feed.read_bytes()))
+    (staff_item,) = [episode for episode in podcast["episodes"] if episode["title"] == STAFF_TITLE]
+    (enclosure,) = staff_item["enclosures"]
+    media = output / enclosure["url"].removeprefix("https://briefings.example.org/")
+    assert media.is_file() and PRIVATE.match(media.relative_to(output).as_posix())
+    channel = etree.parse(str(feed)).getroot().find("channel")
+    assert channel.findtext("itunes:block", namespaces=NS) == "Yes"
+    assert channel.findtext("podcast:block", namespaces=NS) == "yes"
+    self_link = channel.find("{http://www.w3.org/2005/Atom}link[@rel='self']")
+    assert self_link.get("href") == f"https://briefings.example.org/p/{token}/feed.xml"
+    assert (output / "p" / other / "feed.xml").is_file()
+    # Nothing anyone can find names the staff-only briefing, not even the names of the private files.
+    files = folder_files(output)
+    assert leaks(public_only(files)) == []
+    # Nor does any public file name a private address or folder (the manifest lists only public objects).
+    folder = media.relative_to(output).parts[1].encode()
+    assert [name for name, data in public_only(files).items() if token.encode() in data or folder in data] == []
+    assert not [key for key in json.loads(files[".briefings/manifest.json"])["objects"] if PRIVATE.match(key)]
+    assert b"itunes:block" not in files["feed.xml"]
+    validated = run(staff_workspace, "validate", str(feed))
+    assert validated.exit_code == 0, validated.output
+    # Publishing again changes nothing; a new subscriber is written by the next publish, not skipped.
+    assert run_json(staff_workspace, "publish")[1]["written"] == []
+    third = add_subscriber(staff_workspace, "Kim Lee")
+    result, summary = run_json(staff_workspace, "publish")
+    assert summary["private_written"] == 1 and (output / "p" / third / "feed.xml").is_file()
+
+
+def test_revoke_deletes_the_feed_at_once_and_a_withdrawn_staff_briefing_leaves_every_feed(
+    staff_workspace: Path,
+) -> None:
+    token = add_subscriber(staff_workspace, "Sam Patel")
+    other = add_subscriber(staff_workspace, "Jo Bloggs")
+    assert run(staff_workspace, "publish").exit_code == 0
+    output = staff_workspace / "feed"
+    assert run(staff_workspace, "staff", "revoke", "Sam Patel").exit_code == 0
+    assert not (output / "p" / token).exists()
+    # Past its withdraw_after date: gone from the remaining feed, and its files deleted.
+    briefing = staff_workspace / "episodes" / STAFF_SLUG / "briefing.yaml"
+    briefing.write_text(briefing.read_text() + "withdraw_after: 2026-06-01\n")
+    result, summary = run_json(staff_workspace, "publish")
+    assert summary["private_feeds"] == 1
+    assert result.exit_code == 0, result.output
+    assert STAFF_TITLE.encode() not in (output / "p" / other / "feed.xml").read_bytes()
+    assert not (output / "m").exists()
+    assert not (output / "p" / token).exists()
+
+
+def test_staff_only_briefing_and_its_feeds_in_a_bucket(staff_workspace: Path, moto: str, bucket: str) -> None:  # noqa: F811
+    point_at(staff_workspace, moto, bucket)
+    env = aws_env(moto)
+    to = ["--to", f"s3://{bucket}/{PREFIX}"]
+    added = run(staff_workspace, "staff", "add", "Sam Patel", *to, env=env)
+    assert added.exit_code == 0, added.output
+    address = added.stdout.splitlines()[-1]
+    result, _ = publish(staff_workspace, moto, bucket)
+    assert result.exit_code == 0, result.output
+    files = bucket_files(moto, bucket)
+    private = {key for key in files if PRIVATE.match(key.removeprefix(f"{PREFIX}/"))}
+    assert len(private) >= 3  # the feed, the audio, the chapters...
+    assert (
+        leaks(public_only({key: data for key, data in files.items() if key.startswith(f"{PREFIX}/")}, f"{PREFIX}/"))
+        == []
+    )
+    assert STAFF_TITLE.encode() in fetch(address)
+    token = address.split("/p/")[1].split("/")[0].encode()
+    assert [
+        key for key in files if key.startswith(f"{PREFIX}/") and token in public_only(files, f"{PREFIX}/")[key]
+    ] == []
+    revoked = run(staff_workspace, "staff", "revoke", "Sam Patel", *to, env=env)
+    assert revoked.exit_code == 0, revoked.output
+    with pytest.raises(urllib.error.HTTPError):
+        fetch(address)
+
+
+def test_gpodder_hears_a_staff_only_briefing_until_revoked(staff_workspace: Path, tmp_path: Path) -> None:
+    token = add_subscriber(staff_workspace, "Sam Patel")
+    assert run(staff_workspace, "publish").exit_code == 0
+    output = staff_workspace / "feed"
+    home = tmp_path / "gpodder"
+    (home / "downloads").mkdir(parents=True)
+    with serving(staff_workspace) as base:
+        address = f"{base}p/{token}/feed.xml"
+        gpo(home, "subscribe", address)
+        first = gpo(home, "update")
+        assert "[DONE]" in first and "3 new episodes" in first, first
+        gpo(home, "download")
+        database = sqlite3.connect(home / "Database")
+        rows = database.execute(
+            "SELECT episode.title, episode.url, podcast.download_folder, episode.download_filename "
+            "FROM episode JOIN podcast ON podcast.id = episode.podcast_id"
+        ).fetchall()
+        database.close()
+        (staff_row,) = [row for row in rows if row[0] == STAFF_TITLE]
+        assert len(rows) == 3
+        media = output / staff_row[1].removeprefix(base)
+        downloaded = home / "downloads" / staff_row[2] / staff_row[3]
+        assert downloaded.is_file() and downloaded.read_bytes() == media.read_bytes()
+
+        assert run(staff_workspace, "staff", "revoke", "Sam Patel").exit_code == 0
+        # gpo exits 0 even when an update fails: its output says so.
+        updated = gpo(home, "update")
+    assert "[FAIL]" in updated and "[DONE]" not in updated, updated
+
+
+def test_an_error_writing_a_private_feed_never_prints_its_address(staff_workspace: Path) -> None:
+    token = add_subscriber(staff_workspace, "Sam Patel")
+    (staff_workspace / "feed" / "p").write_text("in the way")
+    result = run(staff_workspace, "publish")
+    assert result.exit_code == 1
+    assert token not in result.output and "/p/<secret>/feed.xml: cannot write" in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_an_expired_subscriber_feed_is_deleted_by_the_next_publish(
+    staff_workspace: Path, travel: Callable[[str], None]
+) -> None:
+    token = add_subscriber(staff_workspace, "Sam Patel", "--expires", "2098-12-31")
+    other = add_subscriber(staff_workspace, "Jo Bloggs")
+    assert run(staff_workspace, "publish").exit_code == 0
+    assert (staff_workspace / "feed" / "p" / token / "feed.xml").is_file()
+    travel("2099-01-01T09:00:00+00:00")
+    result, summary = run_json(staff_workspace, "publish")
+    assert result.exit_code == 0, result.output
+    assert summary["private_feeds"] == 1 and summary["private_deleted"] == 1
+    assert not (staff_workspace / "feed" / "p" / token).exists()
+    assert (staff_workspace / "feed" / "p" / other / "feed.xml").is_file()
+    (listed, _) = sorted(
+        json.loads(run(staff_workspace, "staff", "list", "--json").stdout), key=lambda item: item["name"]
+    )
+    assert listed["name"] == "Jo Bloggs" and listed["status"] == "active"
+
+
+def test_withdraw_of_a_staff_only_briefing_says_how_to_take_it_out_of_the_private_feeds(staff_workspace: Path) -> None:
+    result = run(staff_workspace, "withdraw", STAFF_SLUG)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"Error: {STAFF_SLUG}: staff-only, so in no public feed; `withdraw` would name it in the public manifest "
+        f"(fix: to take it out of the private feeds, set its `withdraw_after` date, or move episodes/{STAFF_SLUG}/ "
+        "out of the workspace, and publish)"
+    ]
+    assert STAFF_SLUG.encode() not in (staff_workspace / "feed" / ".briefings" / "manifest.json").read_bytes()
