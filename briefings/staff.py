@@ -322,13 +322,19 @@ def _delete_feed(storage: Storage, private: Storage, feed_key: str) -> None:
     update(private, forget)
 
 
-def revoke(storage: Storage, name: str) -> Subscriber:
-    """Revoke a subscriber: their feed is deleted at once, and they are kept in the state as revoked."""
+def revoke(storage: Storage, name: str, rotate_media: bool = False) -> Subscriber:
+    """Revoke a subscriber: their feed is deleted at once, and they are kept in the state as revoked.
+
+    `rotate_media` also draws a new secret, so the next publish moves every staff-only file to new keys
+    (and deletes the old ones): for a lost phone, whose app knows the old files' addresses.
+    """
     private = private_storage(storage)
 
     def change(state: StaffState) -> tuple[StaffState, Subscriber]:
         subscriber = _known(state, name)
         revoked = replace(subscriber, status=Status.REVOKED, feed_key=None)
+        if rotate_media:
+            state = replace(state, secret=secrets.token_hex(32))
         return replace(state, subscribers={**state.subscribers, subscriber.name: revoked}), subscriber
 
     old = update(private, change)

@@ -85,20 +85,31 @@ def list_command(options: Options, destination: Destination, as_json: bool) -> N
 
 @staff.command(name="revoke")
 @click.argument("name")
+@click.option(
+    "--rotate-media", is_flag=True, help="Also move every staff-only file to new addresses now (a lost phone)."
+)
 @destination_options(acl=False)
 @click.pass_obj
-def revoke_command(options: Options, destination: Destination, name: str) -> None:
+def revoke_command(options: Options, destination: Destination, name: str, rotate_media: bool) -> None:
     """Revoke a subscriber: their private feed is deleted now.
 
-    A CDN in front of the bucket may serve its copy until it expires (see README, "Staff-only briefings").
+    With --rotate-media, a publish then moves the staff-only files to new addresses and rewrites the
+    other subscribers' feeds, so the files' old addresses (which a lost phone's app knows) stop answering.
+    A CDN in front of the bucket may serve its copies until they expire (see README, "Staff-only briefings").
 
     Example:
 
-        briefings staff revoke "Sam Patel"
+        briefings staff revoke "Sam Patel" --rotate-media
     """
-    _, storage = _opened(options, destination)
-    subscriber = revoke(storage, name)
+    space, storage = _opened(options, destination)
+    subscriber = revoke(storage, name, rotate_media)
     click.echo(f"Revoked {printable(subscriber.name)}: their private feed is deleted.")
+    if rotate_media:
+        done = space.publish(destination)
+        click.echo(
+            f"Moved the staff-only files to new addresses: {done.summary['private_written']} private file(s) "
+            f"written, {done.summary['private_deleted']} deleted."
+        )
 
 
 @staff.command(name="rotate")

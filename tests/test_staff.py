@@ -340,6 +340,25 @@ def test_revoke_deletes_the_feed_at_once_and_a_withdrawn_staff_briefing_leaves_e
     assert not (output / "p" / token).exists()
 
 
+def test_revoke_with_rotate_media_moves_the_staff_only_files(staff_workspace: Path) -> None:
+    add_subscriber(staff_workspace, "Sam Patel")
+    other = add_subscriber(staff_workspace, "Jo Bloggs")
+    assert run(staff_workspace, "publish").exit_code == 0
+    output = staff_workspace / "feed"
+    [before] = (output / "m").iterdir()
+    old_files = {path.name for path in before.rglob("*") if path.is_file()}
+    result = run(staff_workspace, "staff", "revoke", "Sam Patel", "--rotate-media")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1].startswith("Moved the staff-only files to new addresses: ")
+    [after] = (output / "m").iterdir()
+    assert after.name != before.name and not before.exists()  # the old addresses answer nothing
+    new_files = {path.name for path in after.rglob("*") if path.is_file()}
+    # The same files (they name their own new addresses, so their bytes change too) in the new folder.
+    assert sorted(Path(name).suffix for name in new_files) == sorted(Path(name).suffix for name in old_files)
+    feed = (output / "p" / other / "feed.xml").read_text()
+    assert f"/m/{after.name}/" in feed and f"/m/{before.name}/" not in feed
+
+
 def test_staff_only_briefing_and_its_feeds_in_a_bucket(staff_workspace: Path, moto: str, bucket: str) -> None:  # noqa: F811
     point_at(staff_workspace, moto, bucket)
     env = aws_env(moto)
