@@ -37,7 +37,7 @@ from briefings.runner import Runner, each
 from briefings.site import render_site
 from briefings.submission import Submission, episode_folders
 from briefings.tagging import Tags, duration, tag
-from briefings.transcript import TRANSCRIPT_TYPES, TranscriptError, html_transcript
+from briefings.transcript import TIMED_TYPES, TRANSCRIPT_TYPES, TranscriptError, html_transcript, shifted
 
 
 def _written_sha256(path: Path) -> str:
@@ -129,7 +129,12 @@ def _stage_episode(
     if transcript is not None:
         transcript_type = TRANSCRIPT_TYPES.get(transcript.suffix.lower(), "text/plain")
         transcript_key = f"{side}transcript{transcript.suffix.lower()}"
-        stager.add_file(transcript_key, transcript, MEDIA)
+        if transcript_type in TIMED_TYPES:
+            # Captions in the published file's time, as the chapters are (trimmed silence, the intro).
+            text = shifted(transcript.read_text(encoding="utf-8-sig"), (timeline or Timeline()).place)
+            stager.add_bytes(transcript_key, text.encode("utf-8"), MEDIA)
+        else:
+            stager.add_file(transcript_key, transcript, MEDIA)
     transcript_html_key = None
     if transcript_html is not None:
         transcript_html_key = f"{side}transcript.html"
@@ -170,7 +175,7 @@ def _render_episode(
     html = text = None
     if transcript is not None and submission.briefing is not None:
         # Read before staging anything, so a refused briefing leaves no file behind.
-        html = html_transcript(transcript, submission.briefing.title, show.language)
+        html = html_transcript(transcript, submission.briefing.title, show.language, result.timeline.place)
         text = transcript.read_text(encoding="utf-8", errors="replace")
     # A GUID, once published, never changes (apps would list the briefing twice): the destination's
     # record wins over the one derived from the show id and slug.

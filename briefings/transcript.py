@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -26,6 +27,8 @@ TIME = r"(?:(\d+):)?([0-5]?\d):([0-5]\d)([.,])(\d{3})"
 CUE = re.compile(
     rf"^[ \t]*{TIME}[ \t]+-->[ \t]+{TIME}(?:[ \t][^\n]*)?(?:\n|$)((?:[ \t]*\S[^\n]*(?:\n|$))*)", re.MULTILINE
 )
+# A cue's timing: its start and end, with what comes between and before kept as written.
+TIMING = re.compile(rf"^([ \t]*){TIME}([ \t]+-->[ \t]+){TIME}", re.MULTILINE)
 PARAGRAPH = re.compile(r"\n[ \t]*\n")
 VOICE = re.compile(r"<v(?:\.[^\s>]*)?[ \t]+([^>]*)>")
 CUE_TAG = re.compile(r"<[^>]*>")
@@ -172,6 +175,27 @@ def read_transcript(path: Path) -> tuple[str, list[Cue], list[Problem]]:
     return text, cues, problems
 
 
+def _stamp(parts: tuple[str | None, ...], place: Callable[[float], float]) -> str:
+    """One cue time (hours, minutes, seconds, separator, milliseconds) moved by `place`, in the same style."""
+    hours, minutes, seconds, separator, millis = parts
+    value = int(hours or 0) * 3600 + int(minutes or 0) * 60 + int(seconds or 0) + int(millis or 0) / 1000
+    h, rest = divmod(round(place(value) * 1000), 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{f'{h:02d}:' if hours is not None or h else ''}{m:02d}:{s:02d}{separator}{ms:03d}"
+
+
+def shifted(text: str, place: Callable[[float], float]) -> str:
+    """A WebVTT or SRT transcript with every cue's start and end moved by `place` (into the published file's
+    time: trimmed silence, the intro), all else as written."""
+
+    def move(match: re.Match[str]) -> str:
+        groups = match.groups()
+        return f"{groups[0]}{_stamp(groups[1:6], place)}{groups[6]}{_stamp(groups[7:12], place)}"
+
+    return TIMING.sub(move, text)
+
+
 def render_html(cues: list[Cue], title: str, language: str) -> bytes:
     """An HTML transcript in the layout the Podcasting 2.0 transcript spec gives (cite, time, p)."""
     page = _templates.get_template("feed_transcript.html").render(
@@ -180,11 +204,20 @@ def render_html(cues: list[Cue], title: str, language: str) -> bytes:
     return page.encode("utf-8")
 
 
-def html_transcript(path: Path, title: str, language: str) -> bytes | None:
-    """The HTML version of a timed transcript file, or None for plain text; raises TranscriptError if unreadable."""
+def html_transcript(
+    path: Path, title: str, language: str, place: Callable[[float], float] | None = None
+) -> bytes | None:
+    """The HTML version of a timed transcript file (its times moved by `place`), or None for plain text;
+    raises TranscriptError if unreadable."""
     _, cues, problems = read_transcript(path)
     if errors(problems):
         raise TranscriptError(errors(problems)[0])
     if TRANSCRIPT_TYPES[path.suffix.lower()] not in TIMED_TYPES:
         return None
+    if place is not None:
+        cues = [
+            replace(cue, start=None if cue.start is None else place(cue.start),
+                    end=None if cue.end is None else place(cue.end))
+            for cue in cues
+        ]  # fmt: skip
     return render_html(cues, title, language)

@@ -94,6 +94,10 @@ def test_chapters_move_by_the_intro_minus_the_trimmed_lead(built: tuple[Path, st
     cues_written, _ = parse((workspace / "episodes" / "child-a" / "transcript.vtt").read_text(), "text/vtt", "")
     expected = [max(INTRO, start + shift) for start in (cue.start for cue in cues_written)]
     assert cues == pytest.approx(expected, abs=0.002)
+    # So are the captions apps show: the published transcript's cues (the author's file is left as written).
+    published, _ = parse((output / "briefings" / "child-a" / "transcript.vtt").read_text(), "text/vtt", "")
+    assert [cue.start for cue in published] == pytest.approx(expected, abs=0.002)
+    assert [cue.text for cue in published] == [cue.text for cue in cues_written]
     listed = re.findall(r'<span class="start">([\d:]+)</span> ', page.split('class="chapters"')[1].split("</ol>")[0])
     assert listed == [f"0:{int(start):02d}" for start in starts]
     parsed = podcastparser.parse(BASE + "feed.xml", io.BytesIO((output / "feed.xml").read_bytes()))

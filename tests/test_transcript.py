@@ -11,7 +11,7 @@ import feedparser
 import pytest
 from lxml import etree, html
 
-from briefings.transcript import Cue, read_cues
+from briefings.transcript import Cue, read_cues, shifted
 from tests.conftest import copy_example, run, run_json
 
 BASE = "https://briefings.example.org/"
@@ -94,3 +94,14 @@ def test_control_characters_in_a_transcript_are_refused_not_copied_into_pages() 
         Cue(0.0, None, "Tabs and CRLF")
     ]
     assert read_cues("\ufeffWEBVTT\n\n00:00.000 --> 00:02.000\nA byte order mark opens the file\n", "text/vtt")
+
+
+def test_shifted_moves_every_cue_time_and_keeps_everything_else() -> None:
+    vtt = "WEBVTT\n\nNOTE a comment 00:00:01.000 --> 00:00:02.000 is not a cue\n\n1\n00:01.500 --> 00:04.000 align:start\n<v Helen>Hello\n\n59:59.900 --> 01:00:00.100\nLate\n"
+    moved = shifted(vtt, lambda seconds: seconds + 2.5)
+    assert moved == (
+        "WEBVTT\n\nNOTE a comment 00:00:01.000 --> 00:00:02.000 is not a cue\n\n1\n00:04.000 --> 00:06.500 align:start\n"
+        "<v Helen>Hello\n\n01:00:02.400 --> 01:00:02.600\nLate\n"
+    )
+    srt = "1\n00:00:01,000 --> 00:00:02,500\nOne\n"
+    assert shifted(srt, lambda seconds: max(0.0, seconds - 1.2)) == "1\n00:00:00,000 --> 00:00:01,300\nOne\n"
