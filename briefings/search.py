@@ -1,18 +1,34 @@
-"""The archive's search index: JSON the browser searches, built from published briefings only (pure)."""
+"""The archive's search: a Pagefind index of the published briefings only, fetched in parts by the browser."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import shutil
+import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from importlib.metadata import version
+from pathlib import Path
+
+from markupsafe import escape
 
 from briefings.episode import Episode
+from briefings.runner import run_pagefind
 
-SEARCH_INDEX_KEY = "search/index.json"
-SEARCH_TRANSCRIPTS_KEY = "search/transcripts.json"
-INDEX_VERSION = 1
+# Pagefind's bundle: archive.js imports pagefind/pagefind.js, which fetches only the parts a query needs.
+BUNDLE_DIR = "pagefind"
+SEARCH_SCRIPT_KEY = f"{BUNDLE_DIR}/pagefind.js"
+# Pagefind's own search interfaces and their styles: archive.js draws the results itself.
+UNUSED = frozenset(
+    {
+        "pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
+        "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js",
+        "pagefind-worker.js",  # archive.js runs Pagefind in the page (noWorker): one script less to fetch
+    }
+)  # fmt: skip
 MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -49,24 +65,21 @@ def page_url(episode: Episode) -> str:
 
 
 def index_record(episode: Episode) -> dict[str, object]:
-    """What the browser needs to search a briefing, filter it and show it as a result."""
+    """What the browser needs to show a briefing as a search result (Pagefind keeps it as the result's meta)."""
     briefing = episode.briefing
     review = briefing.review
     record: dict[str, object] = {
         "slug": episode.slug,
         "url": page_url(episode),
         "title": briefing.title,
-        "summary": briefing.summary,
         "lessons": list(briefing.key_lessons),
         "themes": list(briefing.themes),
         "type": review.type.value,
         "subject": review.subject,
         "partnership": review.partnership,
         "region": review.region,
-        "author": f"{briefing.author.name}, {briefing.author.role}",
         "published": episode.published.isoformat(),
         "date": long_date(episode.published),
-        "year": episode.published.year,
         "length": length_label(episode.duration),
         # Relative to the site root, or a harvested briefing's own address at its source.
         "media": episode.media_url(""),
@@ -76,13 +89,44 @@ def index_record(episode: Episode) -> dict[str, object]:
     return record
 
 
-def _compact(document: object) -> bytes:
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+def search_document(episode: Episode, language: str, transcript: str | None) -> str:
+    """A briefing as Pagefind indexes it: a small HTML document of what the search matches, weighted.
 
-
-def search_index(episodes: Sequence[Episode]) -> bytes:
-    """The search index: one record per published briefing, in the order given (newest first)."""
-    return _compact({"version": INDEX_VERSION, "briefings": [index_record(episode) for episode in episodes]})
+    Not the briefing's page: its player, chapters and links are not words to search, and a harvested
+    briefing's transcript is not here at all. The weights follow the old in-browser search: a title match
+    ranks above the lessons, themes, summary, review details and transcript, in that order.
+    """
+    briefing = episode.briefing
+    review = briefing.review
+    record = json.dumps(index_record(episode), ensure_ascii=False, separators=(",", ":"))
+    # Filters and sort keys from attributes, so a value's text is never split or trimmed by markup.
+    filters = (
+        [("theme", theme) for theme in briefing.themes]
+        + [("type", review.type.value), ("region", review.region), ("year", str(episode.published.year))]
+        + [("partnership", review.partnership)]
+    )
+    details = " ".join([review.type.value, review.subject, review.partnership, review.region])
+    author = f"{briefing.author.name}, {briefing.author.role}"
+    parts = [
+        f'<!doctype html><html lang="{escape(language)}"><head><title>{escape(briefing.title)}</title></head>',
+        f'<body data-pagefind-body data-pagefind-meta="record[data-record]" data-record="{escape(record)}"',
+        f' data-pagefind-sort="published[data-published]" data-published="{episode.published.isoformat()}">',
+        '<div data-pagefind-ignore="index">',
+        *(
+            f'<span data-pagefind-filter="{name}[data-value]" data-value="{escape(value)}"></span>'
+            for name, value in filters
+        ),
+        "</div>",
+        f'<h1 data-pagefind-weight="10">{escape(briefing.title)}</h1>',
+        f'<ol data-pagefind-weight="5">{"".join(f"<li>{escape(lesson)}</li>" for lesson in briefing.key_lessons)}</ol>',
+        f'<p data-pagefind-weight="4">{escape(", ".join(briefing.themes))}</p>',
+        f'<p data-pagefind-weight="3">{escape(briefing.summary)}</p>',
+        f'<p data-pagefind-weight="2">{escape(details)}. {escape(author)}.</p>',
+    ]
+    if transcript:
+        parts.append(f'<p data-pagefind-weight="1">{escape(transcript)}</p>')
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
 
 
 def transcript_words(paragraphs: Iterable[str]) -> str:
@@ -103,6 +147,68 @@ def transcript_words(paragraphs: Iterable[str]) -> str:
     return " ".join(words)
 
 
-def search_transcripts(words: dict[str, str]) -> bytes:
-    """The transcripts' words by slug, loaded by the browser after the index (they are most of the bytes)."""
-    return _compact({"version": INDEX_VERSION, "transcripts": words})
+def _fingerprint(documents: dict[str, str]) -> str:
+    digest = hashlib.sha256(f"pagefind {version('pagefind_bin')}\n".encode())
+    for key in sorted(documents):
+        digest.update(f"{len(key)} {key} {len(documents[key])}\n".encode())
+        digest.update(documents[key].encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _read_bundle(folder: Path) -> dict[str, bytes]:
+    return {
+        f"{BUNDLE_DIR}/{path.relative_to(folder).as_posix()}": path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name not in UNUSED
+    }
+
+
+def search_bundle(documents: dict[str, str], cache: Path | None = None) -> dict[str, bytes]:
+    """Pagefind's search bundle for `documents` (HTML by path), keyed by where it is published.
+
+    Pagefind's filter and meta files differ from run to run for the same input (their entries come out of
+    a hash map in a different order each time), so a bundle is kept in `cache` with a fingerprint of its
+    input: an unchanged archive gets the same bytes, and publishes nothing new.
+    """
+    fingerprint = _fingerprint(documents)
+    stamp = None if cache is None else cache / "fingerprint"
+    if stamp is not None and stamp.is_file() and stamp.read_text() == fingerprint:
+        return _read_bundle(stamp.parent / BUNDLE_DIR)
+    with tempfile.TemporaryDirectory(prefix="briefings-search-") as scratch:
+        site, output = Path(scratch) / "site", Path(scratch) / BUNDLE_DIR
+        for key, document in documents.items():
+            (site / key).parent.mkdir(parents=True, exist_ok=True)
+            (site / key).write_text(document, encoding="utf-8")
+        run_pagefind(site, output)
+        bundle = _read_bundle(output)
+        if cache is not None:
+            if cache.exists():
+                shutil.rmtree(cache)
+            cache.mkdir(parents=True)
+            shutil.copytree(output, cache / BUNDLE_DIR)
+            (cache / "fingerprint").write_text(fingerprint)
+    return bundle
+
+
+def search_files(
+    episodes: Sequence[Episode], language: str, transcripts: dict[str, str], cache: Path | None = None
+) -> dict[str, bytes]:
+    """The archive's search: Pagefind's bundle over every briefing given (published ones only), keyed by path.
+
+    `transcripts` maps a slug to its transcript's words; only their distinct words are indexed (the search
+    matches words, and it halves what Pagefind stores and a result downloads).
+    """
+    documents = {
+        document_key(episode): search_document(episode, language, transcripts.get(episode.slug)) for episode in episodes
+    }
+    return search_bundle(documents, cache)
+
+
+def document_key(episode: Episode) -> str:
+    """The name Pagefind knows a briefing by: newest first in name order, never changed by other briefings.
+
+    Pagefind numbers pages in name order and keeps that order among equal scores, so equal matches come
+    newest first; a name made of the briefing's own date and slug leaves every other briefing's files as
+    they were when one is added.
+    """
+    return f"{10**11 - int(episode.published.timestamp()):011d}-{episode.slug}.html"

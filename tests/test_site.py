@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -20,7 +22,7 @@ from briefings.config import load_show
 from briefings.episode import Episode, episode_guid
 from briefings.feed import theme_feed_key
 from briefings.layout import OPML_KEY
-from briefings.search import SEARCH_INDEX_KEY, SEARCH_TRANSCRIPTS_KEY, search_words
+from briefings.search import search_words
 from briefings.site import page_links, render_site, theme_page_key, transcript_paragraphs
 from briefings.submission import Briefing, load_submissions
 from tests.conftest import DESKTOP, Problems, run_json, serving
@@ -138,9 +140,39 @@ def test_markup_in_author_text_is_escaped_on_every_page(published: Path) -> None
         assert not list(tree.iter("img")), key
         assert "onerror=" not in text.replace("onerror=&#34;", ""), key
     # The search index is data for textContent, not HTML: the title is kept exactly as written.
-    index = json.loads(files[SEARCH_INDEX_KEY])
-    assert HOSTILE_TITLE in [record["title"] for record in index["briefings"]]
+    assert HOSTILE_TITLE in [record["title"] for record in search_records(files)]
     assert "<v" not in files["briefings/child-x/index.html"].decode()  # WebVTT voice tags are not words
+
+
+def search_fragments(files: dict[str, bytes]) -> list[dict[str, Any]]:
+    """Every briefing in the Pagefind bundle among `files`, as Pagefind stores it (gzip, a signature, JSON)."""
+    fragments = []
+    for key, data in sorted(files.items()):
+        if key.startswith("pagefind/fragment/"):
+            decoded = gzip.decompress(data)
+            assert decoded.startswith(b"pagefind_dcd"), key
+            fragments.append(json.loads(decoded.removeprefix(b"pagefind_dcd")))
+    return fragments
+
+
+def search_records(files: dict[str, bytes]) -> list[dict[str, Any]]:
+    """What archive.js shows of each briefing in the search bundle, newest first."""
+    records = [json.loads(fragment["meta"]["record"]) for fragment in search_fragments(files)]
+    return sorted(records, key=lambda record: record["published"], reverse=True)
+
+
+def bundle_text(files: dict[str, bytes]) -> str:
+    """Every file of the search bundle, decompressed where Pagefind compressed it, as one lower-case text."""
+    texts = []
+    for key, data in files.items():
+        if key.startswith("pagefind/"):
+            texts.append((gzip.decompress(data) if data.startswith(b"\x1f\x8b") else data).decode("utf-8", "replace"))
+    return "\n".join(texts).lower()
+
+
+def published_files(folder: Path) -> dict[str, bytes]:
+    """The files under a publish folder, by key."""
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
 
 
 def script_version(files: dict[str, bytes]) -> str:
@@ -217,9 +249,11 @@ def test_preview_serves_the_archive_files_with_their_types(site: str) -> None:
     assert f'xmlUrl="{site}feeds/neglect.xml"' in opml.text  # the preview's own address, like the feed
     assert requests.get(site + "archive.js", timeout=10).headers["Content-Type"] == "text/javascript; charset=utf-8"
     assert requests.get(site + "favicon.svg", timeout=10).headers["Content-Type"] == "image/svg+xml"
-    index = requests.get(site + SEARCH_INDEX_KEY, timeout=10)
-    assert index.headers["Content-Type"] == "application/json"
-    assert [record["slug"] for record in index.json()["briefings"]] == ["child-b", "child-a"]
+    script = requests.get(site + "pagefind/pagefind.js", timeout=10)
+    assert script.headers["Content-Type"] == "text/javascript; charset=utf-8"
+    entry = requests.get(site + "pagefind/pagefind-entry.json", timeout=10)
+    assert entry.headers["Content-Type"] == "application/json"
+    assert entry.json()["languages"]["en-gb"]["page_count"] == 2
 
 
 def test_embargoed_briefing_is_never_in_the_search_index(workspace: Path, travel: Callable[[str], None]) -> None:
@@ -235,20 +269,25 @@ def test_embargoed_briefing_is_never_in_the_search_index(workspace: Path, travel
 
     result, _ = run_json(workspace, "publish")
     assert result.exit_code == 0, result.output
-    index = json.loads((workspace / "feed" / SEARCH_INDEX_KEY).read_bytes())
-    words = json.loads((workspace / "feed" / SEARCH_TRANSCRIPTS_KEY).read_bytes())
-    assert [record["slug"] for record in index["briefings"]] == ["child-b", "child-a"]
-    assert set(words["transcripts"]) == {"child-a", "child-b"}
-    for key in (SEARCH_INDEX_KEY, SEARCH_TRANSCRIPTS_KEY):
-        text = (workspace / "feed" / key).read_text().lower()
-        assert "zebrafish" not in text and "quokkas" not in text and "child z" not in text
+    files = published_files(workspace / "feed")
+    assert [record["slug"] for record in search_records(files)] == ["child-b", "child-a"]
+    transcripts = {
+        json.loads(fragment["meta"]["record"])["slug"]: fragment["content"] for fragment in search_fragments(files)
+    }
+    assert "briefing" in transcripts["child-a"] and "briefing" in transcripts["child-b"]  # transcripts indexed
+    # Not in any file of the bundle: the fragments (what results show), the word index, filters and meta.
+    text = bundle_text(files)
+    assert "zebrafish" not in text and "quokka" not in text and "child z" not in text
 
     travel("2099-01-02T09:00:00+00:00")
     result, _ = run_json(workspace, "publish")
     assert result.exit_code == 0, result.output
-    index = json.loads((workspace / "feed" / SEARCH_INDEX_KEY).read_bytes())
-    assert index["briefings"][0]["title"] == "Child Z: under embargo"
-    assert "quokkas" in json.loads((workspace / "feed" / SEARCH_TRANSCRIPTS_KEY).read_bytes())["transcripts"]["child-z"]
+    files = published_files(workspace / "feed")
+    records = search_records(files)
+    assert records[0]["title"] == "Child Z: under embargo"
+    assert "quokkas" in next(
+        fragment["content"] for fragment in search_fragments(files) if "Child Z" in fragment["meta"]["title"]
+    )
 
 
 # --- In the browser -----------------------------------------------------------------------------------
@@ -311,7 +350,7 @@ def listed(page: Page, selector: str, expected: list[str]) -> None:
 
 
 def search_ready(page: Page) -> None:
-    """Wait until the search index and the transcripts' words have loaded."""
+    """Wait until the search (Pagefind's script and WebAssembly) has loaded."""
     page.wait_for_selector("#search[data-loaded=all]", state="attached")
 
 
@@ -550,8 +589,8 @@ def test_every_page_carries_the_content_security_policy_and_it_blocks_inline_scr
         for path in pages
     }
     assert {str(policy) for found in policies.values() for policy in found} == {
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
-        "connect-src 'self'; base-uri 'none'; form-action 'none'"
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self'; "
+        "media-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'"
     }
     assert all(len(found) == 1 for found in policies.values()), policies
     # And Chromium enforces it: a script written into the page (as an injection would be) does not run.
