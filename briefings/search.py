@@ -29,11 +29,23 @@ UNUSED = frozenset(
         "pagefind-worker.js",  # archive.js runs Pagefind in the page (noWorker): one script less to fetch
     }
 )  # fmt: skip
+# English words in nearly every briefing, left out of the index: each would be a part of the word index
+# listing every briefing (at 10,000 briefings one such part was 265 kB, most of a first search's bytes)
+# and tells no briefing from another. Pagefind leaves a word it does not know out of a query, and
+# archive.js (given these on the search form) does not require them.
+STOP_WORDS = frozenset(
+    {
+        "a", "about", "an", "and", "are", "as", "at", "be", "been", "but", "by", "do", "for", "from", "had",
+        "has", "have", "he", "her", "his", "i", "if", "in", "is", "it", "its", "of", "on", "or", "she", "so",
+        "that", "the", "their", "there", "they", "this", "to", "was", "we", "were", "what", "will", "with",
+        "you",
+    }
+)  # fmt: skip
 MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
-# Letters and digits in any script; everything else separates words. archive.js splits queries the same way.
+# Letters and digits in any script; everything else separates words. archive.js tells an empty query the same way.
 _WORD = re.compile(r"[^\W_]+")
 _ASCII_SEPARATORS = str.maketrans({chr(code): " " for code in range(128) if not chr(code).isalnum()})
 
@@ -89,6 +101,18 @@ def index_record(episode: Episode) -> dict[str, object]:
     return record
 
 
+def stop_words(language: str) -> frozenset[str]:
+    """The words left out of the index for a show in `language` (none but for English)."""
+    return STOP_WORDS if language.lower().split("-")[0] == "en" else frozenset()
+
+
+def without(words: frozenset[str], text: str) -> str:
+    """`text` without `words` (whole words, any case): what the index holds of it."""
+    if not words:
+        return text
+    return " ".join(word for word in text.split() if word.lower() not in words)
+
+
 def search_document(episode: Episode, language: str, transcript: str | None) -> str:
     """A briefing as Pagefind indexes it: a small HTML document of what the search matches, weighted.
 
@@ -107,6 +131,11 @@ def search_document(episode: Episode, language: str, transcript: str | None) -> 
     )
     details = " ".join([review.type.value, review.subject, review.partnership, review.region])
     author = f"{briefing.author.name}, {briefing.author.role}"
+    left_out = stop_words(language)
+
+    def text(words: str) -> str:
+        return str(escape(without(left_out, words)))
+
     parts = [
         f'<!doctype html><html lang="{escape(language)}"><head><title>{escape(briefing.title)}</title></head>',
         f'<body data-pagefind-body data-pagefind-meta="record[data-record]" data-record="{escape(record)}"',
@@ -117,14 +146,14 @@ def search_document(episode: Episode, language: str, transcript: str | None) -> 
             for name, value in filters
         ),
         "</div>",
-        f'<h1 data-pagefind-weight="10">{escape(briefing.title)}</h1>',
-        f'<ol data-pagefind-weight="5">{"".join(f"<li>{escape(lesson)}</li>" for lesson in briefing.key_lessons)}</ol>',
-        f'<p data-pagefind-weight="4">{escape(", ".join(briefing.themes))}</p>',
-        f'<p data-pagefind-weight="3">{escape(briefing.summary)}</p>',
-        f'<p data-pagefind-weight="2">{escape(details)}. {escape(author)}.</p>',
+        f'<h1 data-pagefind-weight="10">{text(briefing.title)}</h1>',
+        f'<ol data-pagefind-weight="5">{"".join(f"<li>{text(lesson)}</li>" for lesson in briefing.key_lessons)}</ol>',
+        f'<p data-pagefind-weight="4">{text(", ".join(briefing.themes))}</p>',
+        f'<p data-pagefind-weight="3">{text(briefing.summary)}</p>',
+        f'<p data-pagefind-weight="2">{text(details)}. {text(author)}.</p>',
     ]
     if transcript:
-        parts.append(f'<p data-pagefind-weight="1">{escape(transcript)}</p>')
+        parts.append(f'<p data-pagefind-weight="1">{text(transcript)}</p>')
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
@@ -133,7 +162,8 @@ def transcript_words(paragraphs: Iterable[str]) -> str:
     """A transcript as the distinct words it contains, in the order first spoken.
 
     The search matches every word of a query anywhere in a briefing, so the order and repeats of spoken
-    words add nothing but size: the distinct words are about half the text of a ten-minute briefing.
+    words add nothing but size: the distinct words are about half the text of a ten-minute briefing, and
+    Pagefind indexes them, and a result shown fetches them, in half the time and bytes.
     """
     # Every ASCII character but letters and digits becomes a space (fast, in C); only a transcript with
     # other characters needs each distinct token normalised the slow way. A build reads thousands.

@@ -19,7 +19,15 @@ from briefings.config import Show, url_slug
 from briefings.episode import Episode
 from briefings.feed import review_type_feed_key, theme_feed_key, theme_feed_title
 from briefings.layout import OPML_KEY
-from briefings.search import SEARCH_SCRIPT_KEY, length_label, long_date, page_url, search_files, transcript_words
+from briefings.search import (
+    SEARCH_SCRIPT_KEY,
+    length_label,
+    long_date,
+    page_url,
+    search_files,
+    stop_words,
+    transcript_words,
+)
 from briefings.submission import ReviewType
 from briefings.subscribe import app_links, qr_code, subscribe_page_key
 from briefings.timecode import clock
@@ -232,6 +240,7 @@ def render_site(
         "themes": themes_of(show, ordered),
         "review_type_feeds": review_type_feeds(ordered),
         "assets": {key: _versioned(key, files[key]) for key in (*ASSETS, SEARCH_SCRIPT_KEY)},
+        "stop_words": " ".join(sorted(stop_words(show.language))),
         "media_origins": sorted({_origin(episode.origin.media_url) for episode in ordered if episode.origin}),
     }
 

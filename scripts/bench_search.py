@@ -9,6 +9,7 @@ searches, with the search loaded. Each figure is printed with its target and the
 Timings vary with the machine and whatever else runs on it: compare ratios, not raw times, between runs.
 
 Usage: python scripts/bench_search.py [--briefings N] [--keep DIR]
+       python scripts/bench_search.py --site DIR    (searches only, in a site written before with --keep)
 """
 
 from __future__ import annotations
@@ -19,16 +20,18 @@ import statistics
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bench_site import CHROMIUM, CHROMIUM_ARGS, LESSON_PHRASE, ROOT, TRANSCRIPT_WORD, line, synthetic
 
-from briefings.config import load_show
+from briefings.config import Show, load_show
 from briefings.layout import FEED_KEY
 from briefings.serve import PreviewServer
 from briefings.site import render_site
 
+PARTNERSHIPS = 150
 TRANSFER_TARGET = 300_000  # bytes, for the first search
 TIME_TARGET = 100.0  # milliseconds to results
 # Typed into the search box, then timed until the status line says how many briefings match.
@@ -73,27 +76,48 @@ def first_search(base: str, query: str, filters: dict[str, str]) -> dict[str, An
     return result
 
 
-def main() -> None:
-    """Run the benchmark and print its figures."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--briefings", type=int, default=10_000)
-    parser.add_argument("--keep", type=Path, help="write the site here and keep it")
-    arguments = parser.parse_args()
-    show = load_show(ROOT)
-    print(f"Load average before: {' '.join(f'{load:.1f}' for load in os.getloadavg())} on {os.cpu_count()} CPUs")
-    print(f"Generating {arguments.briefings:,} synthetic briefings with eight-to-fifteen-minute transcripts...")
-    episodes, transcripts = synthetic(arguments.briefings)
+def render(show: Show, count: int, site: Path) -> None:
+    """Render an archive of `count` synthetic briefings into `site`, and print how long it took."""
+    print(f"Generating {count:,} synthetic briefings with eight-to-fifteen-minute transcripts...")
+    episodes, transcripts = synthetic(count)
+    # A national archive gathers some 150 partnerships' shows (issue 13), not a partnership per briefing.
+    episodes = [
+        replace(
+            episode,
+            briefing=episode.briefing.model_copy(
+                update={
+                    "review": episode.briefing.review.model_copy(
+                        update={"partnership": f"Partnership {number % PARTNERSHIPS} Safeguarding Children"}
+                    )
+                }
+            ),
+        )
+        for number, episode in enumerate(episodes)
+    ]
     started = time.perf_counter()
     files = render_site(show, episodes, FEED_KEY, transcripts)
     line("render_site, Pagefind's index included", time.perf_counter() - started, "s")
     bundle = {key: len(data) for key, data in files.items() if key.startswith("pagefind/")}
     line(f"search bundle, pagefind/ ({len(bundle):,} files)", sum(bundle.values()), "bytes")
+    for key, data in files.items():
+        (site / key).parent.mkdir(parents=True, exist_ok=True)
+        (site / key).write_bytes(data)
+    (site / FEED_KEY).write_text("<rss/>")  # the preview server wants a feed; the site does not read it
+
+
+def main() -> None:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--briefings", type=int, default=10_000)
+    parser.add_argument("--keep", type=Path, help="write the site here and keep it")
+    parser.add_argument("--site", type=Path, help="search this site (written before with --keep) instead")
+    arguments = parser.parse_args()
+    show = load_show(ROOT)
+    print(f"Load average before: {' '.join(f'{load:.1f}' for load in os.getloadavg())} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as scratch:
-        site = arguments.keep or Path(scratch) / "site"
-        for key, data in files.items():
-            (site / key).parent.mkdir(parents=True, exist_ok=True)
-            (site / key).write_bytes(data)
-        (site / FEED_KEY).write_text("<rss/>")  # the preview server wants a feed; the site does not read it
+        site = arguments.site or arguments.keep or Path(scratch) / "site"
+        if not arguments.site:
+            render(show, arguments.briefings, site)
         server = PreviewServer(("127.0.0.1", 0), site, show.url)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{server.server_address[1]}/"

@@ -290,7 +290,11 @@ def main() -> None:
         line("largest briefing page", max(briefing_pages), "bytes")
         line("largest theme page", max(theme_pages), "bytes")
         bundle = [len(data) for key, data in files.items() if key.startswith("pagefind/")]
-        line(f"search bundle, pagefind/ ({len(bundle)} files; scripts/bench_search.py: what a search fetches)", sum(bundle), "bytes")
+        line(
+            f"search bundle, pagefind/ ({len(bundle)} files; scripts/bench_search.py: what a search fetches)",
+            sum(bundle),
+            "bytes",
+        )
 
         print("Search in headless Chromium, on the site served over HTTP on 127.0.0.1:")
         browser_search(site)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import gzip
+import itertools
 import json
+import random
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -25,7 +26,16 @@ from briefings.layout import OPML_KEY
 from briefings.search import search_words
 from briefings.site import page_links, render_site, theme_page_key, transcript_paragraphs
 from briefings.submission import Briefing, load_submissions
-from tests.conftest import DESKTOP, Problems, run_json, serving
+from tests.conftest import (
+    DESKTOP,
+    Problems,
+    bundle_text,
+    published_files,
+    run_json,
+    search_fragments,
+    search_records,
+    serving,
+)
 
 PHONE = {"width": 360, "height": 740}
 CHILD_A = "Child A: the baby nobody saw"
@@ -144,37 +154,6 @@ def test_markup_in_author_text_is_escaped_on_every_page(published: Path) -> None
     assert "<v" not in files["briefings/child-x/index.html"].decode()  # WebVTT voice tags are not words
 
 
-def search_fragments(files: dict[str, bytes]) -> list[dict[str, Any]]:
-    """Every briefing in the Pagefind bundle among `files`, as Pagefind stores it (gzip, a signature, JSON)."""
-    fragments = []
-    for key, data in sorted(files.items()):
-        if key.startswith("pagefind/fragment/"):
-            decoded = gzip.decompress(data)
-            assert decoded.startswith(b"pagefind_dcd"), key
-            fragments.append(json.loads(decoded.removeprefix(b"pagefind_dcd")))
-    return fragments
-
-
-def search_records(files: dict[str, bytes]) -> list[dict[str, Any]]:
-    """What archive.js shows of each briefing in the search bundle, newest first."""
-    records = [json.loads(fragment["meta"]["record"]) for fragment in search_fragments(files)]
-    return sorted(records, key=lambda record: record["published"], reverse=True)
-
-
-def bundle_text(files: dict[str, bytes]) -> str:
-    """Every file of the search bundle, decompressed where Pagefind compressed it, as one lower-case text."""
-    texts = []
-    for key, data in files.items():
-        if key.startswith("pagefind/"):
-            texts.append((gzip.decompress(data) if data.startswith(b"\x1f\x8b") else data).decode("utf-8", "replace"))
-    return "\n".join(texts).lower()
-
-
-def published_files(folder: Path) -> dict[str, bytes]:
-    """The files under a publish folder, by key."""
-    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
-
-
 def script_version(files: dict[str, bytes]) -> str:
     """The version a page's link to archive.js carries."""
     index = files["index.html"].decode()
@@ -290,6 +269,27 @@ def test_embargoed_briefing_is_never_in_the_search_index(workspace: Path, travel
     )
 
 
+def test_an_unchanged_archive_gets_the_same_search_files(published: Path, tmp_path: Path) -> None:
+    # Pagefind writes its filter and meta files in a different order from run to run; the build keeps the
+    # bundle with a fingerprint of its input, so an unchanged archive publishes nothing new.
+    show, episodes = load_show(published), example_episodes(published)
+    cache = tmp_path / "search"
+
+    def bundle(listed: list[Episode]) -> dict[str, bytes]:
+        files = render_site(show, listed, "feed.xml", {}, search_cache=cache)
+        return {key: data for key, data in files.items() if key.startswith("pagefind/")}
+
+    first = bundle(episodes)
+    assert "pagefind/pagefind.js" in first and "pagefind/pagefind-entry.json" in first
+    assert bundle(episodes) == first
+    # A changed briefing is a new index: its fragment (and the meta naming it) change, the other's stays.
+    retitled = episodes[0].briefing.model_copy(update={"title": "Child A: retitled"})
+    changed = bundle([episode(episodes[0].slug, retitled, episodes[0].media_key), *episodes[1:]])
+    assert changed != first
+    fragments = [key for key in first if key.startswith("pagefind/fragment/")]
+    assert len(fragments) == 2 and len(set(fragments) & set(changed)) == 1
+
+
 # --- In the browser -----------------------------------------------------------------------------------
 
 
@@ -338,6 +338,46 @@ def many(published: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         yield base
 
 
+@pytest.fixture(scope="module")
+def national(published: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A site of 2,000 briefings with transcripts of 1,200 spoken words each, served."""
+    folder = tmp_path_factory.mktemp("national")
+    show = load_show(published)
+    child_b = max(example_episodes(published), key=lambda found: found.slug)
+    generator = random.Random(13)
+    syllables = [consonant + vowel for consonant in "bcdfghklmnprstvwy" for vowel in ("a", "e", "i", "o", "u", "ou")]
+    vocabulary = sorted({"".join(generator.choices(syllables, k=generator.randint(1, 4))) for _ in range(6000)})
+    # Zipf's law: a few words are spoken often, most rarely, as in speech.
+    weights = list(itertools.accumulate(1 / rank for rank in range(1, len(vocabulary) + 1)))
+
+    def text(count: int) -> str:
+        return " ".join(generator.choices(vocabulary, cum_weights=weights, k=count))
+
+    episodes, transcripts = [], {}
+    for number in range(2000):
+        slug = f"child-{number:04d}"
+        review = child_b.briefing.review.model_copy(
+            update={
+                "published": child_b.briefing.review.published - timedelta(days=number),
+                "partnership": f"{text(2).title()} Safeguarding Children Partnership",
+            }
+        )
+        briefing = child_b.briefing.model_copy(
+            update={
+                "title": f"Child {number}: {text(6)}",
+                "summary": text(40),
+                "key_lessons": [text(20) for _ in range(generator.randint(3, 5))],
+                "themes": generator.sample(show.themes, generator.randint(1, 3)),
+                "review": review,
+            }
+        )
+        episodes.append(episode(slug, briefing, child_b.media_key))
+        transcripts[slug] = f"WEBVTT\n\n00:00:00.000 --> 00:10:00.000\n{text(1200)}\n"
+    files = render_site(show, episodes, "feed.xml", transcripts)
+    with serving_site(published, folder, files) as base:
+        yield base
+
+
 def titles(page: Page, selector: str) -> list[str]:
     """The titles of the briefings listed under `selector`, as shown."""
     return [text.strip() for text in page.locator(f"{selector} h3").all_inner_texts()]
@@ -382,6 +422,10 @@ def test_search_finds_a_briefing_by_a_phrase_from_its_key_lessons(page: Page, si
     # Words from the transcripts are searched too, and clearing brings the full list back.
     page.get_by_label("Search titles").fill("lesson")
     listed(page, "#results", [CHILD_B, CHILD_A])
+    # Every word must be found: one no briefing has leaves nothing (Pagefind alone would ignore it).
+    page.get_by_label("Search titles").fill("lesson zebrafish")
+    listed(page, "#results", [])
+    assert page.inner_text("#search-status") == "0 briefings match \u201clesson zebrafish\u201d."
     page.get_by_role("button", name="Clear").click()
     assert page.locator("#results").is_hidden() and titles(page, "#all") == [CHILD_B, CHILD_A]
     assert page.url == site
@@ -629,6 +673,30 @@ def test_long_lists_come_in_pages_and_results_in_batches(page: Page, many: str) 
     page.get_by_role("button", name="Show more results (5 more)").click()
     listed(page, "#results", newest)
     assert page.get_by_role("button", name="Show more results").is_hidden()
+
+
+def test_a_first_search_of_a_large_archive_fetches_little(page: Page, national: str) -> None:
+    # Issue 13: at most 300 KB for a first search (scripts/bench_search.py measures 10,000 briefings).
+    # Pagefind runs in the page (no worker), so the page's resource timings see every byte it fetches.
+    page.set_viewport_size(PHONE)
+    page.goto(national)
+    loaded = page.evaluate("() => performance.getEntriesByType('resource').length")
+    page.get_by_label("Search titles").fill("child")
+    search_ready(page)
+    expect(page.locator("#search-status")).to_have_text("2000 briefings match \u201cchild\u201d.")
+    expect(page.locator("#results h3")).to_have_count(20)
+    assert page.get_by_role("button", name="Show more results (1980 more)").is_visible()
+    fetched = page.evaluate(
+        "(loaded) => performance.getEntriesByType('resource').slice(loaded)"
+        ".map(entry => [entry.name, entry.transferSize])",
+        loaded,
+    )
+    names = [name.split("?")[0].removeprefix(national) for name, _ in fetched]
+    assert "pagefind/pagefind.js" in names and sum(name.startswith("pagefind/fragment/") for name in names) == 20
+    assert all(size > 0 for _, size in fetched), fetched  # sizes are measured, not hidden by the browser
+    total = sum(size for _, size in fetched)
+    assert total < 300_000, (total, fetched)
+    print(f"first search of 2,000 briefings: {total:,} bytes in {len(fetched)} files")
 
 
 # --- Subscribing, and the archive on a phone ----------------------------------------------------------

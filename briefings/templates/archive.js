@@ -92,6 +92,7 @@
     var filters = document.getElementById("more-filters");
     var actions = document.getElementById("search-actions");
     var all = document.getElementById("all");
+    var stopWords = (form.getAttribute("data-stop-words") || "").split(" ");
     var pagefind = null;
     var loading = null;
     var matches = [];
@@ -181,12 +182,22 @@
         if (values[name]) chosenFilters[name] = values[name];
       });
       var term = words(text) === "" ? null : text;
-      // Newest first (Pagefind's sort), for filters alone as the list below is, and among equal matches.
-      var newest = pagefind.search(term, { filters: chosenFilters, sort: { published: "desc" } });
-      var ranked = term === null ? newest : Promise.all([pagefind.search(term, { filters: chosenFilters }), newest]);
-      ranked.then(function (answer) {
+      var found;
+      if (term === null) {
+        // Filters alone list every briefing they match newest first, as the list below does.
+        found = pagefind.search(null, { filters: chosenFilters, sort: { published: "desc" } }).then(function (answer) {
+          return answer.results;
+        });
+      } else {
+        found = Promise.all([pagefind.search(term, { filters: chosenFilters }), everyWord(text, chosenFilters)]).then(
+          function (answers) {
+            return answers[1] ? newestAmongEquals(answers[0].results, term, chosenFilters) : [];
+          }
+        );
+      }
+      found.then(function (ranked) {
         if (asked !== latest) return;
-        matches = term === null ? answer.results : byScoreThenNewest(answer[0].results, answer[1].results);
+        matches = ranked;
         shown = 0;
         return showMore(asked, false).then(function () {
           if (asked !== latest) return;
@@ -201,15 +212,38 @@
       });
     }
 
-    // Pagefind's best matches first; among equal scores, newest first (the order of `newest`, the same
-    // briefings sorted by date). Only the results' ids and scores are here: no briefing is fetched yet.
-    function byScoreThenNewest(best, newest) {
-      var age = {};
-      newest.forEach(function (result, index) {
-        age[result.id] = index;
+    // Whether every word of `text` is in some briefing the filters allow. Pagefind leaves out of a search
+    // the words its index does not have at all, so "neglect zzz" would find what "neglect" finds; here,
+    // as before, every word must match, but for the few too common to index (briefings/search.py's
+    // STOP_WORDS). Each word alone needs only index parts the whole query fetches.
+    function everyWord(text, chosenFilters) {
+      var tokens = text.split(/\s+/).filter(function (token) {
+        return words(token).split(" ").some(function (word) { return word !== "" && stopWords.indexOf(word) < 0; });
       });
-      return best.slice().sort(function (a, b) {
-        return b.score - a.score || age[a.id] - age[b.id];
+      if (tokens.length < 2) return Promise.resolve(true);
+      return Promise.all(tokens.map(function (token) {
+        return pagefind.search(token, { filters: chosenFilters });
+      })).then(function (answers) {
+        return answers.every(function (answer) { return answer.results.length > 0; });
+      });
+    }
+
+    // Pagefind's best matches first; among equal scores, newest first. Only when some scores are equal
+    // (copies, or briefings alike in every word searched) is the same search asked again sorted by date,
+    // for the order of the equals. Only results' ids and scores are here: no briefing is fetched yet.
+    function newestAmongEquals(best, term, chosenFilters) {
+      var tied = best.some(function (result, index) {
+        return index > 0 && result.score === best[index - 1].score;
+      });
+      if (!tied) return Promise.resolve(best);
+      return pagefind.search(term, { filters: chosenFilters, sort: { published: "desc" } }).then(function (newest) {
+        var age = {};
+        newest.results.forEach(function (result, index) {
+          age[result.id] = index;
+        });
+        return best.slice().sort(function (a, b) {
+          return b.score - a.score || age[a.id] - age[b.id];
+        });
       });
     }
 
