@@ -24,6 +24,7 @@ from playwright.sync_api import Page, expect
 
 from briefings import Workspace
 from briefings.harvest import harvested
+from briefings.layout import content_type
 from tests.conftest import bundle_text, published_files, run
 from tests.test_gpodder import gpo
 
@@ -90,6 +91,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("ETag", tag)
         self.send_header("Content-Length", str(len(data)))
+        # The archive's search is a module script (pagefind.js), which browsers run only when served with
+        # a JavaScript type, as a bucket or the preview serves it (layout.CONTENT_TYPES).
+        self.send_header("Content-Type", content_type(path))
         self.end_headers()
         self.wfile.write(data)
         return None
@@ -384,8 +388,10 @@ def test_the_central_archive_plays_and_finds_harvested_briefings_in_a_browser(
         )
         result.get_by_role("link", name=CHILD_A_TITLE).click()
         # The briefing plays from its source (the page's CSP allows that origin, and nothing else).
-        page.wait_for_function("document.getElementById('player').readyState >= 1")
-        assert page.evaluate("document.getElementById('player').duration") > 30
+        # Functions, not expressions: Playwright evaluates an expression with eval, which the page's CSP
+        # refuses (its script-src allows WebAssembly to compile, 'wasm-unsafe-eval', never eval).
+        page.wait_for_function("() => document.getElementById('player').readyState >= 1")
+        assert page.evaluate("() => document.getElementById('player').duration") > 30
         assert page.get_by_role("link", name="the briefing there").get_attribute("href") == (
             f"{server.url}westmarsh/briefings/child-a/index.html"
         )

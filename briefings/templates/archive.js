@@ -181,15 +181,20 @@
       FILTERS.forEach(function (name) {
         if (values[name]) chosenFilters[name] = values[name];
       });
-      var term = words(text) === "" ? null : text;
+      // The query's words but those too common to be in the index: Pagefind would still fetch the part
+      // of the word index where each would be (for "the", 111 kB at 10,000 briefings) to find nothing.
+      var tokens = meaningful(text);
+      var term = tokens.length ? tokens.join(" ") : null;
       var found;
-      if (term === null) {
+      if (term === null && words(text) !== "") {
+        found = Promise.resolve([]); // only words too common to search for
+      } else if (term === null) {
         // Filters alone list every briefing they match newest first, as the list below does.
         found = pagefind.search(null, { filters: chosenFilters, sort: { published: "desc" } }).then(function (answer) {
           return answer.results;
         });
       } else {
-        found = Promise.all([pagefind.search(term, { filters: chosenFilters }), everyWord(text, chosenFilters)]).then(
+        found = Promise.all([pagefind.search(term, { filters: chosenFilters }), everyWord(tokens, chosenFilters)]).then(
           function (answers) {
             return answers[1] ? newestAmongEquals(answers[0].results, term, chosenFilters) : [];
           }
@@ -212,14 +217,18 @@
       });
     }
 
-    // Whether every word of `text` is in some briefing the filters allow. Pagefind leaves out of a search
-    // the words its index does not have at all, so "neglect zzz" would find what "neglect" finds; here,
-    // as before, every word must match, but for the few too common to index (briefings/search.py's
-    // STOP_WORDS). Each word alone needs only index parts the whole query fetches.
-    function everyWord(text, chosenFilters) {
-      var tokens = text.split(/\s+/).filter(function (token) {
+    // The words of a query as typed (Pagefind splits and stems them), but those only made of words too
+    // common to be in the index (briefings/search.py's STOP_WORDS).
+    function meaningful(text) {
+      return text.split(/\s+/).filter(function (token) {
         return words(token).split(" ").some(function (word) { return word !== "" && stopWords.indexOf(word) < 0; });
       });
+    }
+
+    // Whether every one of `tokens` is in some briefing the filters allow. Pagefind leaves out of a search
+    // the words its index does not have at all, so "neglect zzz" would find what "neglect" finds; here,
+    // as before, every word must match. Each word alone needs only index parts the whole query fetches.
+    function everyWord(tokens, chosenFilters) {
       if (tokens.length < 2) return Promise.resolve(true);
       return Promise.all(tokens.map(function (token) {
         return pagefind.search(token, { filters: chosenFilters });
