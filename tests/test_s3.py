@@ -26,7 +26,7 @@ from lxml import etree
 from PIL import Image
 
 from briefings.storage import S3Storage
-from tests.conftest import REPO, run, run_json
+from tests.conftest import REPO, published_files, run, run_json, search_fragments
 from tests.s3support import Barrier, Fault, FaultProxy, moto_server, s3_error
 
 PREFIX = "podcast"
@@ -640,9 +640,13 @@ def test_a_published_briefing_now_refused_stays_live_as_last_published(workspace
     before = feed.read_bytes()
     media = sorted(path.name for path in (workspace / "feed" / "media").iterdir())
     # Its page and the search keep its transcript, read back from the destination.
-    pages = [workspace / "feed" / key for key in ("briefings/child-b/index.html", "search/transcripts.json")]
+    pages = [workspace / "feed" / "briefings/child-b/index.html"]
     pages_before = [page.read_bytes() for page in pages]
-    assert b"Child B" in pages_before[0] and b"child-b" in pages_before[1]
+    search_before = {
+        key: data for key, data in published_files(workspace / "feed").items() if key.startswith("pagefind/")
+    }
+    child_b = next(fragment for fragment in search_fragments(search_before) if "Child B" in fragment["meta"]["title"])
+    assert b"Child B" in pages_before[0] and "briefing" in child_b["content"]  # a word of its transcript
     briefing = workspace / "episodes" / "child-b" / "briefing.yaml"
     briefing.write_text(briefing.read_text().replace("summary:", "sumary:"))
     result = run(workspace, "-q", "publish")
@@ -655,6 +659,10 @@ def test_a_published_briefing_now_refused_stays_live_as_last_published(workspace
     assert feed.read_bytes() == before
     assert sorted(path.name for path in (workspace / "feed" / "media").iterdir()) == media
     assert [page.read_bytes() for page in pages] == pages_before
+    search_after = {
+        key: data for key, data in published_files(workspace / "feed").items() if key.startswith("pagefind/")
+    }
+    assert search_after == search_before
 
 
 def test_clear_one_line_errors(s3ws: Path, moto: str, bucket: str, proxy: FaultProxy) -> None:
