@@ -68,7 +68,7 @@ def first_search(base: str, query: str, filters: dict[str, str]) -> dict[str, An
         page.goto(base + "index.html", wait_until="load")
         result: dict[str, Any] = page.evaluate(SEARCH, [query, filters])
         later = []
-        for word in ("neglect", "the", TRANSCRIPT_WORD, "zzz qqq", "child"):
+        for word in ("neglect", "gas meter", TRANSCRIPT_WORD, "zzz qqq", "child"):
             for _ in range(3):
                 later.append(page.evaluate(SEARCH, [word, {}])["ms"])
         result["later"] = later
