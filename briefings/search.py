@@ -225,8 +225,8 @@ def search_files(
 ) -> dict[str, bytes]:
     """The archive's search: Pagefind's bundle over every briefing given (published ones only), keyed by path.
 
-    `transcripts` maps a slug to its transcript's words; only their distinct words are indexed (the search
-    matches words, and it halves what Pagefind stores and a result downloads).
+    `transcripts` maps a slug to its transcript's distinct words (`transcript_words`): the search matches
+    words, and repeats would double what Pagefind stores and what a result shown downloads.
     """
     documents = {
         document_key(episode): search_document(episode, language, transcripts.get(episode.slug)) for episode in episodes
@@ -235,10 +235,6 @@ def search_files(
 
 
 def document_key(episode: Episode) -> str:
-    """The name Pagefind knows a briefing by: newest first in name order, never changed by other briefings.
-
-    Pagefind numbers pages in name order and keeps that order among equal scores, so equal matches come
-    newest first; a name made of the briefing's own date and slug leaves every other briefing's files as
-    they were when one is added.
-    """
-    return f"{10**11 - int(episode.published.timestamp()):011d}-{episode.slug}.html"
+    """The name Pagefind knows a briefing by: its page's, so adding or changing one briefing leaves every
+    other briefing's file in the bundle (named by a hash of its content, this name included) as it was."""
+    return episode.page_key
