@@ -228,6 +228,8 @@ def search_files(
     `transcripts` maps a slug to its transcript's distinct words (`transcript_words`): the search matches
     words, and repeats would double what Pagefind stores and what a result shown downloads.
     """
+    if not episodes:
+        return {}  # nothing to search (Pagefind refuses to index nothing): the archive shows no search box
     documents = {
         document_key(episode): search_document(episode, language, transcripts.get(episode.slug)) for episode in episodes
     }

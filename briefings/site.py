@@ -239,7 +239,7 @@ def render_site(
         # Every theme has a feed (feed.py makes one even before its first briefing); only used ones a page.
         "themes": themes_of(show, ordered),
         "review_type_feeds": review_type_feeds(ordered),
-        "assets": {key: _versioned(key, files[key]) for key in (*ASSETS, SEARCH_SCRIPT_KEY)},
+        "assets": {key: _versioned(key, files[key]) for key in (*ASSETS, SEARCH_SCRIPT_KEY) if key in files},
         "stop_words": " ".join(sorted(stop_words(show.language))),
         "media_origins": sorted({_origin(episode.origin.media_url) for episode in ordered if episode.origin}),
     }
