@@ -22,12 +22,12 @@ from briefings.layout import (
     FEED_KEY,
     FEEDS,
     MEDIA,
-    PAGES,
     Build,
     Output,
     artwork_key,
     media_key,
     private_staging,
+    site_stage,
     staging,
 )
 from briefings.lifecycle import State, state_of
@@ -352,7 +352,8 @@ def build(
         listed_slugs = {episode.slug for episode in listed}
         gone = {slug: guid for slug, guid in (guids or {}).items() if slug not in listed_slugs}
         listed = [*listed, *outside]
-        return render_site(show, listed, FEED_KEY, texts), render_feeds(show, listed, artwork.key, gone)
+        site = render_site(show, listed, FEED_KEY, texts, search_cache=workspace / STATE_DIR / "cache" / "search")
+        return site, render_feeds(show, listed, artwork.key, gone)
 
     try:
         pages, feeds = render(episodes)
@@ -375,7 +376,7 @@ def build(
             episodes.remove(episode)
         pages, feeds = render(episodes)
     for key, data in pages.items():
-        stager.add_bytes(key, data, PAGES)
+        stager.add_bytes(key, data, site_stage(key))
     for key, data in feeds.items():
         stager.add_bytes(key, data, FEEDS)
     return Build(

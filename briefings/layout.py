@@ -27,7 +27,18 @@ CONTENT_TYPES = {
     ".png": "image/png",
     ".opml": "text/x-opml; charset=utf-8",
     ".svg": "image/svg+xml",
+    # Pagefind's search bundle (pagefind/): gzip-compressed data its script fetches and decompresses itself,
+    # so served as bytes, never with a Content-Encoding a browser would undo first.
+    ".pagefind": "application/octet-stream",
+    ".pf_meta": "application/octet-stream",
+    ".pf_index": "application/octet-stream",
+    ".pf_fragment": "application/octet-stream",
+    ".pf_filter": "application/octet-stream",
 }
+# Pagefind names these parts by their content (a hash), like media; its script, WebAssembly and entry file
+# keep their names and change with every index.
+HASHED_SEARCH_PARTS = ("pagefind/fragment/", "pagefind/index/", "pagefind/filter/")
+SEARCH_ENTRY_KEY = "pagefind/pagefind-entry.json"
 # Media never changes under a key (its name carries its hash); everything else may change at any publish.
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT_LIVED = "public, max-age=300"
@@ -52,7 +63,13 @@ def content_type(key: str) -> str:
 
 def cache_control(key: str) -> str:
     """How long browsers and CDNs may keep the file at `key`."""
-    return IMMUTABLE if key.startswith("media/") or key.startswith("artwork-") else SHORT_LIVED
+    named_by_content = key.startswith(("media/", "artwork-", *HASHED_SEARCH_PARTS)) or key.endswith(".pf_meta")
+    return IMMUTABLE if named_by_content else SHORT_LIVED
+
+
+def site_stage(key: str) -> int:
+    """The upload stage of a file of the archive: the search's parts before the entry file that names them."""
+    return MEDIA if key.startswith("pagefind/") and key != SEARCH_ENTRY_KEY else PAGES
 
 
 @dataclass(frozen=True)

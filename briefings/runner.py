@@ -1,4 +1,4 @@
-"""The only place that starts other programs (ffmpeg)."""
+"""The only place that starts other programs (ffmpeg, and pagefind for the archive's search)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from briefings.errors import BriefingsError
@@ -155,3 +156,19 @@ class Runner:
         argv = self._argv("-loglevel", "error", *arguments)
         with tempfile.TemporaryFile() as report, _started(argv, stdout=subprocess.PIPE, stderr=report) as process:
             yield process, report
+
+
+def run_pagefind(site: Path, output: Path) -> None:
+    """Index the HTML files under `site` with Pagefind (the binary in the pagefind[bin] wheel) into `output`."""
+    from pagefind.service import get_executable  # only builds that index the archive need it
+
+    executable = get_executable()
+    if executable is None:
+        raise BriefingsError("pagefind: its binary is missing (fix: pip install 'pagefind[bin]')")
+    argv = [str(executable), "--site", str(site), "--output-path", str(output), "--silent"]
+    log.debug("running %s", subprocess.list2cmdline(argv))
+    options = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True, "errors": "replace"}
+    with _started(argv, **options) as process:
+        report, _ = process.communicate()
+    if process.returncode != 0:
+        raise BriefingsError(f"pagefind: indexing the archive's search failed: {report.strip()[-500:]}")

@@ -1,23 +1,51 @@
-"""The archive's search index: JSON the browser searches, built from published briefings only (pure)."""
+"""The archive's search: a Pagefind index of the published briefings only, fetched in parts by the browser."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import shutil
+import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from importlib.metadata import version
+from pathlib import Path
+
+from markupsafe import escape
 
 from briefings.episode import Episode
+from briefings.runner import run_pagefind
 
-SEARCH_INDEX_KEY = "search/index.json"
-SEARCH_TRANSCRIPTS_KEY = "search/transcripts.json"
-INDEX_VERSION = 1
+# Pagefind's bundle: archive.js imports pagefind/pagefind.js, which fetches only the parts a query needs.
+BUNDLE_DIR = "pagefind"
+SEARCH_SCRIPT_KEY = f"{BUNDLE_DIR}/pagefind.js"
+# Pagefind's own search interfaces and their styles: archive.js draws the results itself.
+UNUSED = frozenset(
+    {
+        "pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
+        "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js",
+        "pagefind-worker.js",  # archive.js runs Pagefind in the page (noWorker): one script less to fetch
+    }
+)  # fmt: skip
+# English words in nearly every briefing, left out of the index: each would be a part of the word index
+# listing every briefing (at 10,000 briefings one such part was 265 kB, most of a first search's bytes)
+# and tells no briefing from another. Pagefind leaves a word it does not know out of a query, and
+# archive.js (given these on the search form) does not require them.
+STOP_WORDS = frozenset(
+    {
+        "a", "about", "an", "and", "are", "as", "at", "be", "been", "but", "by", "do", "for", "from", "had",
+        "has", "have", "he", "her", "his", "i", "if", "in", "is", "it", "its", "of", "on", "or", "she", "so",
+        "that", "the", "their", "there", "they", "this", "to", "was", "we", "were", "what", "will", "with",
+        "you",
+    }
+)  # fmt: skip
 MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
-# Letters and digits in any script; everything else separates words. archive.js splits queries the same way.
+# Letters and digits in any script; everything else separates words. archive.js tells an empty query the same way.
 _WORD = re.compile(r"[^\W_]+")
 _ASCII_SEPARATORS = str.maketrans({chr(code): " " for code in range(128) if not chr(code).isalnum()})
 
@@ -49,24 +77,21 @@ def page_url(episode: Episode) -> str:
 
 
 def index_record(episode: Episode) -> dict[str, object]:
-    """What the browser needs to search a briefing, filter it and show it as a result."""
+    """What the browser needs to show a briefing as a search result (Pagefind keeps it as the result's meta)."""
     briefing = episode.briefing
     review = briefing.review
     record: dict[str, object] = {
         "slug": episode.slug,
         "url": page_url(episode),
         "title": briefing.title,
-        "summary": briefing.summary,
         "lessons": list(briefing.key_lessons),
         "themes": list(briefing.themes),
         "type": review.type.value,
         "subject": review.subject,
         "partnership": review.partnership,
         "region": review.region,
-        "author": f"{briefing.author.name}, {briefing.author.role}",
         "published": episode.published.isoformat(),
         "date": long_date(episode.published),
-        "year": episode.published.year,
         "length": length_label(episode.duration),
         # Relative to the site root, or a harvested briefing's own address at its source.
         "media": episode.media_url(""),
@@ -76,20 +101,69 @@ def index_record(episode: Episode) -> dict[str, object]:
     return record
 
 
-def _compact(document: object) -> bytes:
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+def stop_words(language: str) -> frozenset[str]:
+    """The words left out of the index for a show in `language` (none but for English)."""
+    return STOP_WORDS if language.lower().split("-")[0] == "en" else frozenset()
 
 
-def search_index(episodes: Sequence[Episode]) -> bytes:
-    """The search index: one record per published briefing, in the order given (newest first)."""
-    return _compact({"version": INDEX_VERSION, "briefings": [index_record(episode) for episode in episodes]})
+def without(words: frozenset[str], text: str) -> str:
+    """`text` without `words` (whole words, any case): what the index holds of it."""
+    if not words:
+        return text
+    return " ".join(word for word in text.split() if word.lower() not in words)
+
+
+def search_document(episode: Episode, language: str, transcript: str | None) -> str:
+    """A briefing as Pagefind indexes it: a small HTML document of what the search matches, weighted.
+
+    Not the briefing's page: its player, chapters and links are not words to search, and a harvested
+    briefing's transcript is not here at all. The weights follow the old in-browser search: a title match
+    ranks above the lessons, themes, summary, review details and transcript, in that order.
+    """
+    briefing = episode.briefing
+    review = briefing.review
+    record = json.dumps(index_record(episode), ensure_ascii=False, separators=(",", ":"))
+    # Filters and sort keys from attributes, so a value's text is never split or trimmed by markup.
+    filters = (
+        [("theme", theme) for theme in briefing.themes]
+        + [("type", review.type.value), ("region", review.region), ("year", str(episode.published.year))]
+        + [("partnership", review.partnership)]
+    )
+    details = " ".join([review.type.value, review.subject, review.partnership, review.region])
+    author = f"{briefing.author.name}, {briefing.author.role}"
+    left_out = stop_words(language)
+
+    def text(words: str) -> str:
+        return str(escape(without(left_out, words)))
+
+    parts = [
+        f'<!doctype html><html lang="{escape(language)}"><head><title>{escape(briefing.title)}</title></head>',
+        f'<body data-pagefind-body data-pagefind-meta="record[data-record]" data-record="{escape(record)}"',
+        f' data-pagefind-sort="published[data-published]" data-published="{episode.published.isoformat()}">',
+        '<div data-pagefind-ignore="index">',
+        *(
+            f'<span data-pagefind-filter="{name}[data-value]" data-value="{escape(value)}"></span>'
+            for name, value in filters
+        ),
+        "</div>",
+        f'<h1 data-pagefind-weight="10">{text(briefing.title)}</h1>',
+        f'<ol data-pagefind-weight="5">{"".join(f"<li>{text(lesson)}</li>" for lesson in briefing.key_lessons)}</ol>',
+        f'<p data-pagefind-weight="4">{text(", ".join(briefing.themes))}</p>',
+        f'<p data-pagefind-weight="3">{text(briefing.summary)}</p>',
+        f'<p data-pagefind-weight="2">{text(details)}. {text(author)}.</p>',
+    ]
+    if transcript:
+        parts.append(f'<p data-pagefind-weight="1">{text(transcript)}</p>')
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
 
 
 def transcript_words(paragraphs: Iterable[str]) -> str:
     """A transcript as the distinct words it contains, in the order first spoken.
 
     The search matches every word of a query anywhere in a briefing, so the order and repeats of spoken
-    words add nothing but size: the distinct words are about half the text of a ten-minute briefing.
+    words add nothing but size: the distinct words are about half the text of a ten-minute briefing, and
+    Pagefind indexes them, and a result shown fetches them, in half the time and bytes.
     """
     # Every ASCII character but letters and digits becomes a space (fast, in C); only a transcript with
     # other characters needs each distinct token normalised the slow way. A build reads thousands.
@@ -103,6 +177,66 @@ def transcript_words(paragraphs: Iterable[str]) -> str:
     return " ".join(words)
 
 
-def search_transcripts(words: dict[str, str]) -> bytes:
-    """The transcripts' words by slug, loaded by the browser after the index (they are most of the bytes)."""
-    return _compact({"version": INDEX_VERSION, "transcripts": words})
+def _fingerprint(documents: dict[str, str]) -> str:
+    digest = hashlib.sha256(f"pagefind {version('pagefind_bin')}\n".encode())
+    for key in sorted(documents):
+        digest.update(f"{len(key)} {key} {len(documents[key])}\n".encode())
+        digest.update(documents[key].encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _read_bundle(folder: Path) -> dict[str, bytes]:
+    return {
+        f"{BUNDLE_DIR}/{path.relative_to(folder).as_posix()}": path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name not in UNUSED
+    }
+
+
+def search_bundle(documents: dict[str, str], cache: Path | None = None) -> dict[str, bytes]:
+    """Pagefind's search bundle for `documents` (HTML by path), keyed by where it is published.
+
+    Pagefind's filter and meta files differ from run to run for the same input (their entries come out of
+    a hash map in a different order each time), so a bundle is kept in `cache` with a fingerprint of its
+    input: an unchanged archive gets the same bytes, and publishes nothing new.
+    """
+    fingerprint = _fingerprint(documents)
+    stamp = None if cache is None else cache / "fingerprint"
+    if stamp is not None and stamp.is_file() and stamp.read_text() == fingerprint:
+        return _read_bundle(stamp.parent / BUNDLE_DIR)
+    with tempfile.TemporaryDirectory(prefix="briefings-search-") as scratch:
+        site, output = Path(scratch) / "site", Path(scratch) / BUNDLE_DIR
+        for key, document in documents.items():
+            (site / key).parent.mkdir(parents=True, exist_ok=True)
+            (site / key).write_text(document, encoding="utf-8")
+        run_pagefind(site, output)
+        bundle = _read_bundle(output)
+        if cache is not None:
+            if cache.exists():
+                shutil.rmtree(cache)
+            cache.mkdir(parents=True)
+            shutil.copytree(output, cache / BUNDLE_DIR)
+            (cache / "fingerprint").write_text(fingerprint)
+    return bundle
+
+
+def search_files(
+    episodes: Sequence[Episode], language: str, transcripts: dict[str, str], cache: Path | None = None
+) -> dict[str, bytes]:
+    """The archive's search: Pagefind's bundle over every briefing given (published ones only), keyed by path.
+
+    `transcripts` maps a slug to its transcript's distinct words (`transcript_words`): the search matches
+    words, and repeats would double what Pagefind stores and what a result shown downloads.
+    """
+    if not episodes:
+        return {}  # nothing to search (Pagefind refuses to index nothing): the archive shows no search box
+    documents = {
+        document_key(episode): search_document(episode, language, transcripts.get(episode.slug)) for episode in episodes
+    }
+    return search_bundle(documents, cache)
+
+
+def document_key(episode: Episode) -> str:
+    """The name Pagefind knows a briefing by: its page's, so adding or changing one briefing leaves every
+    other briefing's file in the bundle (named by a hash of its content, this name included) as it was."""
+    return episode.page_key

@@ -1,4 +1,4 @@
-"""Render the static archive: listing pages, a page per briefing and per theme, search index (pure: bytes out)."""
+"""Render the static archive: listing pages, a page per briefing and per theme, search index (bytes out)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -19,13 +20,12 @@ from briefings.episode import Episode
 from briefings.feed import review_type_feed_key, theme_feed_key, theme_feed_title
 from briefings.layout import OPML_KEY
 from briefings.search import (
-    SEARCH_INDEX_KEY,
-    SEARCH_TRANSCRIPTS_KEY,
+    SEARCH_SCRIPT_KEY,
     length_label,
     long_date,
     page_url,
-    search_index,
-    search_transcripts,
+    search_files,
+    stop_words,
     transcript_words,
 )
 from briefings.submission import ReviewType
@@ -209,8 +209,13 @@ def render_site(
     feed_key: str,
     transcripts: dict[str, str],
     page_size: int = PAGE_SIZE,
+    search_cache: Path | None = None,
 ) -> dict[str, bytes]:
-    """Every file of the archive, keyed by its path in the output; `transcripts` maps slug to text."""
+    """Every file of the archive, keyed by its path in the output; `transcripts` maps slug to text.
+
+    The search index is Pagefind's (the one part that runs a program); `search_cache` keeps it between
+    builds, so an unchanged archive gets the same bytes.
+    """
     ordered = sorted(episodes, key=lambda episode: episode.published, reverse=True)
     files: dict[str, bytes] = {
         name: resources.files("briefings").joinpath(f"templates/{name}").read_bytes() for name in ASSETS
@@ -224,10 +229,8 @@ def render_site(
                 (None if start is None else episode.timeline.place(start), text)
                 for start, text in transcript_paragraphs(transcripts[episode.slug], episode.transcript_type)
             ]
-    files[SEARCH_INDEX_KEY] = search_index(ordered)
-    files[SEARCH_TRANSCRIPTS_KEY] = search_transcripts(
-        {slug: transcript_words(text for _, text in found) for slug, found in paragraphs.items()}
-    )
+    words = {slug: transcript_words(text for _, text in found) for slug, found in paragraphs.items()}
+    files.update(search_files(ordered, show.language, words, search_cache))
     filters = filters_of(show, ordered)
     common = {
         "show": show,
@@ -236,7 +239,8 @@ def render_site(
         # Every theme has a feed (feed.py makes one even before its first briefing); only used ones a page.
         "themes": themes_of(show, ordered),
         "review_type_feeds": review_type_feeds(ordered),
-        "assets": {key: _versioned(key, files[key]) for key in (*ASSETS, SEARCH_INDEX_KEY, SEARCH_TRANSCRIPTS_KEY)},
+        "assets": {key: _versioned(key, files[key]) for key in (*ASSETS, SEARCH_SCRIPT_KEY) if key in files},
+        "stop_words": " ".join(sorted(stop_words(show.language))),
         "media_origins": sorted({_origin(episode.origin.media_url) for episode in ordered if episode.origin}),
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import re
 import shutil
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -171,3 +172,37 @@ def page(browser: Browser, problems: Problems) -> Iterator[Page]:
     yield opened
     context.close()
     assert list(problems) == []
+
+
+# --- The archive's search bundle (Pagefind), read back -------------------------------------------------
+
+
+def search_fragments(files: dict[str, bytes]) -> list[dict[str, Any]]:
+    """Every briefing in the Pagefind bundle among `files`, as Pagefind stores it (gzip, a signature, JSON)."""
+    fragments = []
+    for key, data in sorted(files.items()):
+        if key.startswith("pagefind/fragment/"):
+            decoded = gzip.decompress(data)
+            assert decoded.startswith(b"pagefind_dcd"), key
+            fragments.append(json.loads(decoded.removeprefix(b"pagefind_dcd")))
+    return fragments
+
+
+def search_records(files: dict[str, bytes]) -> list[dict[str, Any]]:
+    """What archive.js shows of each briefing in the search bundle, newest first."""
+    records = [json.loads(fragment["meta"]["record"]) for fragment in search_fragments(files)]
+    return sorted(records, key=lambda record: record["published"], reverse=True)
+
+
+def bundle_text(files: dict[str, bytes]) -> str:
+    """Every file of the search bundle, decompressed where Pagefind compressed it, as one lower-case text."""
+    texts = []
+    for key, data in files.items():
+        if key.startswith("pagefind/"):
+            texts.append((gzip.decompress(data) if data.startswith(b"\x1f\x8b") else data).decode("utf-8", "replace"))
+    return "\n".join(texts).lower()
+
+
+def published_files(folder: Path) -> dict[str, bytes]:
+    """The files under a publish folder, by key."""
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*") if path.is_file()}

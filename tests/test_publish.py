@@ -155,6 +155,19 @@ def test_second_publish_encodes_and_writes_nothing(workspace: Path) -> None:
     assert {path: path.stat().st_mtime_ns for path in output.rglob("*") if path.is_file()} == before
 
 
+def test_a_rebuild_that_changes_no_output_writes_nothing(workspace: Path) -> None:
+    # A comment in show.toml makes the build run again. Pagefind writes its filter and meta files in a
+    # different order on each run; the search comes from the build's cache while its input is unchanged,
+    # so the rebuilt archive is byte for byte the published one and nothing is uploaded.
+    show = workspace / "show.toml"
+    show.write_text(show.read_text() + "\n# a comment changes no output\n")
+    result, summary = run_json(workspace, "publish")
+    assert result.exit_code == 0, result.output
+    assert "processing 2 recording(s)" in result.stderr  # built again, not skipped as unchanged
+    assert summary["written"] == [] and summary["deleted"] == []
+    assert (workspace / ".briefings" / "cache" / "search" / "fingerprint").is_file()
+
+
 def test_originals_are_never_changed(published: Path) -> None:
     for recording in ("child-a/recording.opus", "child-b/recording.flac"):
         original = hashlib.sha256((REPO / "episodes" / recording).read_bytes()).hexdigest()

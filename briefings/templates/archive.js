@@ -1,6 +1,7 @@
-/* The archive's only script: chapter and transcript times that seek the player, search with filters over
-   every briefing, and the subscribe page's copy button. Plain JavaScript, no build step, no other origin
-   (the pages' CSP allows only this file).
+/* The archive's script: chapter and transcript times that seek the player, search with filters over
+   every briefing (with Pagefind's script and WebAssembly from pagefind/, imported on first use), and the
+   subscribe page's copy button. Plain JavaScript, no build step, no other origin (the pages' CSP allows
+   only this site's files).
    Everything it shows is set as text (textContent), never parsed as HTML: author text is not trusted.
    Without it the pages still work: every briefing is listed, and chapters and lessons are readable. */
 (function () {
@@ -32,8 +33,8 @@
     });
   }
 
-  /* Words as the search matches them: lower case, accents dropped, anything but letters and digits a
-     space. briefings/search.py prepares the transcripts' words the same way. */
+  /* Words as briefings/search.py splits them: lower case, accents dropped, anything but letters and
+     digits a space. A query with none (only punctuation) is no query. */
   function words(text) {
     return text.toLowerCase().normalize("NFKD").replace(/\p{M}/gu, "").replace(/[^\p{L}\p{N}]+/gu, " ").trim();
   }
@@ -75,9 +76,11 @@
 
   var FILTERS = ["theme", "type", "region", "year"];
   var RESULTS_PER_PAGE = 20;
-  // How much a query word counts where it is found, best first: a title hit ranks above one in a transcript.
-  var WEIGHTS = [["title", 10], ["lessons", 5], ["themes", 4], ["summary", 3], ["details", 2], ["transcript", 1]];
 
+  /* Search with Pagefind (pagefind/, built with the site by briefings/search.py): its script, its
+     WebAssembly and only the parts of the index a query needs are fetched, on first use, and each
+     result's details only when it is shown. Results rank title matches above lessons, themes, summary,
+     review details and transcripts (the weights of the indexed documents); among equals, newest first. */
   function setUpSearch(form) {
     var root = form.getAttribute("data-root");
     var query = form.elements.namedItem("q");
@@ -89,58 +92,28 @@
     var filters = document.getElementById("more-filters");
     var actions = document.getElementById("search-actions");
     var all = document.getElementById("all");
-    var briefings = null;
+    var stopWords = (form.getAttribute("data-stop-words") || "").split(" ");
+    var pagefind = null;
     var loading = null;
-    var transcriptsLoaded = false;
     var matches = [];
     var shown = 0;
+    // Each search is numbered: an answer that arrives after a newer search started is dropped.
+    var latest = 0;
 
-    function field(text) {
-      return " " + words(text) + " ";
-    }
-
-    function prepare(record) {
-      record.fields = {
-        title: field(record.title),
-        lessons: field(record.lessons.join(" ")),
-        themes: field(record.themes.join(" ")),
-        summary: field(record.summary),
-        details: field([record.type, record.subject, record.partnership, record.region, record.author].join(" ")),
-        transcript: " ",
-      };
-      record.all = record.fields.title + record.fields.lessons + record.fields.themes + record.fields.summary + record.fields.details;
-      return record;
-    }
-
-    function fetchJson(url) {
-      return fetch(url).then(function (response) {
-        if (!response.ok) throw new Error(url + ": " + response.status);
-        return response.json();
-      });
-    }
-
-    // The index is fetched on first use, not with the page, so the page itself stays small; the
-    // transcripts' words (most of the bytes) follow, and the search reruns when they arrive.
+    // Pagefind is fetched on first use, not with the page, so the page itself stays small.
     function load() {
       if (!loading) {
-        loading = fetchJson(form.getAttribute("data-index")).then(function (index) {
-          briefings = index.briefings.map(prepare);
-          // What has loaded, for tests and scripts/bench_site.py to wait on.
-          form.setAttribute("data-loaded", "index");
-          fetchJson(form.getAttribute("data-transcripts"))
-            .then(function (data) {
-              var bySlug = data.transcripts;
-              briefings.forEach(function (record) {
-                if (bySlug[record.slug]) record.fields.transcript = " " + bySlug[record.slug] + " ";
-              });
-              transcriptsLoaded = true;
-              form.setAttribute("data-loaded", "all");
-              if (active()) search();
-            })
-            .catch(function () {
-              transcriptsLoaded = null;
-              if (active()) search();
-            });
+        // A full address: import() takes "pagefind/..." for a package name, not a path.
+        var script = new URL(form.getAttribute("data-search"), document.baseURI).href;
+        loading = import(script).then(function (module) {
+          // In the page, not a worker: one script less to fetch, and a search takes milliseconds.
+          return module.options({ noWorker: true }).then(function () {
+            return module.init();
+          }).then(function () {
+            pagefind = module;
+            // What has loaded, for tests and scripts/bench_search.py to wait on.
+            form.setAttribute("data-loaded", "all");
+          });
         });
         loading.catch(function () {
           loading = null;
@@ -163,25 +136,6 @@
       return words(query.value) !== "" || FILTERS.some(function (name) { return values[name] !== ""; });
     }
 
-    function score(record, terms, phrase) {
-      var total = 0;
-      for (var i = 0; i < terms.length; i++) {
-        var needle = " " + terms[i];
-        if (record.all.indexOf(needle) < 0 && record.fields.transcript.indexOf(needle) < 0) return 0;
-        for (var w = 0; w < WEIGHTS.length; w++) {
-          if (record.fields[WEIGHTS[w][0]].indexOf(needle) >= 0) {
-            total += WEIGHTS[w][1];
-            break;
-          }
-        }
-      }
-      if (terms.length > 1) {
-        if (record.fields.title.indexOf(" " + phrase + " ") >= 0) total += 20;
-        else if (record.fields.lessons.indexOf(" " + phrase) >= 0) total += 10;
-      }
-      return total;
-    }
-
     function describe(count, text, values) {
       var parts = [count === 1 ? "1 briefing" : count + " briefings"];
       if (text) parts.push((count === 1 ? "matches" : "match") + " \u201c" + text + "\u201d");
@@ -190,11 +144,7 @@
       if (values.type) filters.push("from a " + values.type);
       if (values.region) filters.push("in " + values.region);
       if (values.year) filters.push("published in " + values.year);
-      var sentence = parts.join(" ") + (filters.length ? " " + filters.join(", ") : "") + ".";
-      if (text && !transcriptsLoaded) {
-        sentence += transcriptsLoaded === null ? " Transcripts could not be searched." : " Still loading transcripts to search.";
-      }
-      return sentence;
+      return parts.join(" ") + (filters.length ? " " + filters.join(", ") : "") + ".";
     }
 
     function remember(text, values) {
@@ -211,6 +161,7 @@
       var started = performance.now();
       var text = query.value.trim();
       var values = chosen();
+      var asked = ++latest;
       remember(text, values);
       actions.hidden = !active();
       if (!active()) {
@@ -219,46 +170,111 @@
         status.textContent = "";
         return;
       }
-      if (!briefings) {
+      if (!pagefind) {
         status.textContent = "Loading the search\u2026";
-        load().then(search, function () {});
+        load().then(function () {
+          if (asked === latest) search();
+        }, function () {});
         return;
       }
-      var phrase = words(text);
-      // Longest words first: they are the rarest, so most briefings are ruled out by the first look.
-      var terms = phrase ? phrase.split(" ").sort(function (a, b) { return b.length - a.length; }) : [];
-      var year = values.year ? Number(values.year) : null;
-      var scored = [];
-      for (var i = 0; i < briefings.length; i++) {
-        var record = briefings[i];
-        if (values.theme && record.themes.indexOf(values.theme) < 0) continue;
-        if (values.type && record.type !== values.type) continue;
-        if (values.region && record.region !== values.region) continue;
-        if (year !== null && record.year !== year) continue;
-        var points = terms.length ? score(record, terms, phrase) : 1;
-        if (points > 0) scored.push({ record: record, points: points, order: i });
+      var chosenFilters = {};
+      FILTERS.forEach(function (name) {
+        if (values[name]) chosenFilters[name] = values[name];
+      });
+      // The query's words but those too common to be in the index: Pagefind would still fetch the part
+      // of the word index where each would be (for "the", 111 kB at 10,000 briefings) to find nothing.
+      var tokens = meaningful(text);
+      var term = tokens.length ? tokens.join(" ") : null;
+      var found;
+      if (term === null && words(text) !== "") {
+        found = Promise.resolve([]); // only words too common to search for
+      } else if (term === null) {
+        // Filters alone list every briefing they match newest first, as the list below does.
+        found = pagefind.search(null, { filters: chosenFilters, sort: { published: "desc" } }).then(function (answer) {
+          return answer.results;
+        });
+      } else {
+        found = Promise.all([pagefind.search(term, { filters: chosenFilters }), everyWord(tokens, chosenFilters)]).then(
+          function (answers) {
+            return answers[1] ? newestAmongEquals(answers[0].results, term, chosenFilters) : [];
+          }
+        );
       }
-      // Best match first; among equals, newest first (the index is in that order).
-      scored.sort(function (a, b) { return b.points - a.points || a.order - b.order; });
-      matches = scored.map(function (item) { return item.record; });
-      list.textContent = "";
-      shown = 0;
-      showMore();
-      all.hidden = true;
-      results.hidden = false;
-      status.textContent = describe(matches.length, text, values);
-      // User Timing: developer tools (and scripts/bench_site.py) read how long each search took.
-      performance.measure("briefings-search", { start: started });
+      found.then(function (ranked) {
+        if (asked !== latest) return;
+        matches = ranked;
+        shown = 0;
+        return showMore(asked, false).then(function () {
+          if (asked !== latest) return;
+          all.hidden = true;
+          results.hidden = false;
+          status.textContent = describe(matches.length, text, values);
+          // User Timing: developer tools (and scripts/bench_search.py) read how long each search took.
+          performance.measure("briefings-search", { start: started });
+        });
+      }).catch(function () {
+        if (asked === latest) status.textContent = "Sorry, the search failed. Every briefing is listed below, newest first.";
+      });
     }
 
-    function showMore() {
+    // The words of a query as typed (Pagefind splits and stems them), but those only made of words too
+    // common to be in the index (briefings/search.py's STOP_WORDS).
+    function meaningful(text) {
+      return text.split(/\s+/).filter(function (token) {
+        return words(token).split(" ").some(function (word) { return word !== "" && stopWords.indexOf(word) < 0; });
+      });
+    }
+
+    // Whether every one of `tokens` is in some briefing the filters allow. Pagefind leaves out of a search
+    // the words its index does not have at all, so "neglect zzz" would find what "neglect" finds; here,
+    // as before, every word must match. Each word alone needs only index parts the whole query fetches.
+    function everyWord(tokens, chosenFilters) {
+      if (tokens.length < 2) return Promise.resolve(true);
+      return Promise.all(tokens.map(function (token) {
+        return pagefind.search(token, { filters: chosenFilters });
+      })).then(function (answers) {
+        return answers.every(function (answer) { return answer.results.length > 0; });
+      });
+    }
+
+    // Pagefind's best matches first; among equal scores, newest first. Only when some scores are equal
+    // (copies, or briefings alike in every word searched) is the same search asked again sorted by date,
+    // for the order of the equals. Only results' ids and scores are here: no briefing is fetched yet.
+    function newestAmongEquals(best, term, chosenFilters) {
+      var tied = best.some(function (result, index) {
+        return index > 0 && result.score === best[index - 1].score;
+      });
+      if (!tied) return Promise.resolve(best);
+      return pagefind.search(term, { filters: chosenFilters, sort: { published: "desc" } }).then(function (newest) {
+        var age = {};
+        newest.results.forEach(function (result, index) {
+          age[result.id] = index;
+        });
+        return best.slice().sort(function (a, b) {
+          return b.score - a.score || age[a.id] - age[b.id];
+        });
+      });
+    }
+
+    // The next results' details, fetched (one small file each) and shown; `focus` moves the keyboard to the
+    // first new one, as "Show more" does.
+    function showMore(asked, focus) {
       var end = Math.min(matches.length, shown + RESULTS_PER_PAGE);
-      var fragment = document.createDocumentFragment();
-      for (var i = shown; i < end; i++) fragment.appendChild(entry(matches[i]));
-      list.appendChild(fragment);
-      shown = end;
-      more.hidden = shown >= matches.length;
-      if (!more.hidden) more.textContent = "Show more results (" + (matches.length - shown) + " more)";
+      return Promise.all(matches.slice(shown, end).map(function (match) { return match.data(); })).then(function (found) {
+        if (asked !== latest) return;
+        if (shown === 0) list.textContent = "";
+        var fragment = document.createDocumentFragment();
+        found.forEach(function (data) {
+          fragment.appendChild(entry(JSON.parse(data.meta.record)));
+        });
+        var first = list.children.length;
+        list.appendChild(fragment);
+        shown = end;
+        more.hidden = shown >= matches.length;
+        if (!more.hidden) more.textContent = "Show more results (" + (matches.length - shown) + " more)";
+        var link = focus && list.children[first] && list.children[first].querySelector("a");
+        if (link) link.focus();
+      });
     }
 
     function entry(record) {
@@ -325,10 +341,7 @@
     });
     document.getElementById("search-clear").addEventListener("click", clear);
     more.addEventListener("click", function () {
-      var next = shown;
-      showMore();
-      var link = list.children[next] && list.children[next].querySelector("a");
-      if (link) link.focus();
+      showMore(latest, true);
     });
 
     // A shared link (?q=...&theme=...) opens with its search done.
