@@ -27,14 +27,14 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from briefings import web
+from briefings import namespace, web
 from briefings.config import STATE_DIR, Show, url_slug
 from briefings.episode import Episode, Origin
 from briefings.errors import printable
 from briefings.feed import ITUNES_NS
-from briefings.namespace import NAMESPACE, THEME_DOMAIN
+from briefings.namespace import NAMESPACE
+from briefings.submission import MAX_KEY_LESSONS, Briefing, ReviewType
 from briefings.submission import Author as BriefingAuthor
-from briefings.submission import Briefing, ReviewType
 from briefings.submission import Review as BriefingReview
 
 MAX_FEED_BYTES = 20 * 1024 * 1024
@@ -100,7 +100,9 @@ class Harvested(_Untrusted):
     audio: Audio
     author: Author
     review: Review
-    lessons: Annotated[list[Annotated[str, Field(min_length=1, max_length=1000)]], Field(min_length=1, max_length=7)]
+    lessons: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=1000)]], Field(min_length=1, max_length=MAX_KEY_LESSONS)
+    ]
     themes: Annotated[list[Short], Field(max_length=30)] = []
     chapters: Url | None = None
 
@@ -328,7 +330,7 @@ def parse_feed(data: bytes, url: str) -> etree._Element:
 
 
 def _text(element: etree._Element, path: str) -> str:
-    found = element.find(path, {"b": NAMESPACE, "itunes": ITUNES_NS})
+    found = element.find(path, {"itunes": ITUNES_NS})
     return (found.text or "").strip() if found is not None else ""
 
 
@@ -336,7 +338,6 @@ def _from_item(item: etree._Element) -> dict[str, Any]:
     """A feed item as a catalogue entry (for a source without a catalogue)."""
     enclosure = item.find("enclosure")
     attributes = dict(enclosure.attrib) if enclosure is not None else {}
-    published = _text(item, "b:reviewPublished")
     try:
         when = parsedate_to_datetime(_text(item, "pubDate"))
     except (TypeError, ValueError):
@@ -353,16 +354,7 @@ def _from_item(item: etree._Element) -> dict[str, Any]:
             "length": attributes.get("length"),
         },
         "author": {"name": _text(item, "itunes:author")},
-        "review": {
-            "type": _text(item, "b:reviewType"),
-            "subject": _text(item, "b:subject"),
-            "partnership": _text(item, "b:partnership"),
-            "region": _text(item, "b:region"),
-            "published": published,
-            "report": _text(item, "b:report"),
-        },
-        "lessons": [(element.text or "").strip() for element in item.findall(f"{{{NAMESPACE}}}lesson")],
-        "themes": [(c.text or "").strip() for c in item.findall("category") if c.get("domain") == THEME_DOMAIN],
+        **namespace.read_item(item),
     }
 
 

@@ -2,7 +2,7 @@
 machine-readable, so that a harvester (`briefings harvest` of a central show, or any aggregator) loses
 nothing. Existing tags carry what they can: RSS `category` (with THEME_DOMAIN) the themes,
 `podcast:location` the region, `podcast:person` the author; this namespace the rest. The README documents
-every element ("The briefings namespace"); a change that breaks a reader gets a new URI.
+every element ("Being harvested"); a change that breaks a reader gets a new URI.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from lxml import etree
 
 from briefings.episode import Episode, podcast_guid
-from briefings.submission import Briefing, ReviewType
+from briefings.submission import MAX_KEY_LESSONS, Briefing, ReviewType
 
 # Placeholder until the project has a domain of its own: a namespace URI is a name, never fetched.
 NAMESPACE = "https://briefings.example.org/namespace/1.0"
@@ -24,7 +24,6 @@ PREFIX = "briefings"
 THEME_DOMAIN = NAMESPACE + "#theme"
 CATALOGUE_KEY = "catalogue.json"
 CATALOGUE_VERSION = "1.0"
-MAX_LESSONS = 7
 
 
 def _tag(name: str) -> str:
@@ -37,20 +36,46 @@ def add_show(channel: etree._Element, publisher: str, catalogue_url: str) -> Non
     etree.SubElement(channel, _tag("catalogue"), url=catalogue_url, type="application/json")
 
 
+# The review's elements in an item, and the catalogue field each holds.
+REVIEW_ELEMENTS = (
+    ("reviewType", "type"),
+    ("subject", "subject"),
+    ("partnership", "partnership"),
+    ("region", "region"),
+    ("reviewPublished", "published"),
+    ("report", "report"),
+)
+
+
 def add_item(item: etree._Element, briefing: Briefing) -> None:
     """An item's elements: the review behind the briefing and its key lessons, in order."""
     review = briefing.review
-    for name, text in (
-        ("reviewType", review.type.value),
-        ("subject", review.subject),
-        ("partnership", review.partnership),
-        ("region", review.region),
-        ("reviewPublished", review.published.isoformat()),
-        ("report", str(review.report_url)),
-    ):
-        etree.SubElement(item, _tag(name)).text = text
+    values = {
+        "type": review.type.value,
+        "subject": review.subject,
+        "partnership": review.partnership,
+        "region": review.region,
+        "published": review.published.isoformat(),
+        "report": str(review.report_url),
+    }
+    for name, field in REVIEW_ELEMENTS:
+        etree.SubElement(item, _tag(name)).text = values[field]
     for lesson in briefing.key_lessons:
         etree.SubElement(item, _tag("lesson")).text = lesson
+
+
+def read_item(item: etree._Element) -> dict[str, Any]:
+    """What an item's namespace elements and theme categories say, as its catalogue entry's `review`,
+    `lessons` and `themes` (text stripped; empty where an element is missing)."""
+
+    def text(element: etree._Element | None) -> str:
+        return (element.text or "").strip() if element is not None else ""
+
+    return {
+        "review": {field: text(item.find(_tag(name))) for name, field in REVIEW_ELEMENTS},
+        "lessons": [text(element) for element in item.findall(_tag("lesson"))],
+        "themes": [text(category) for category in item.findall("category") if category.get("domain") == THEME_DOMAIN],
+    }
 
 
 def channel_problems(channel: etree._Element) -> list[tuple[etree._Element, str, str, str]]:
@@ -70,20 +95,16 @@ def channel_problems(channel: etree._Element) -> list[tuple[etree._Element, str,
 def item_problems(item: etree._Element) -> list[tuple[etree._Element, str, str, str]]:
     """What is missing or wrong in an item's namespace elements, as (element, tag, problem, fix)."""
     problems = []
-
-    def text(name: str) -> str:
-        element = item.find(_tag(name))
-        return (element.text or "").strip() if element is not None else ""
-
-    for name in ("reviewType", "subject", "partnership", "region", "reviewPublished", "report"):
-        if not text(name):
+    found = read_item(item)
+    review = found["review"]
+    for name, field in REVIEW_ELEMENTS:
+        if not review[field]:
             problems.append((item, f"{PREFIX}:{name}", "is missing or empty", "harvesters need it: publish again"))
-    review_type = text("reviewType")
-    if review_type and review_type not in {kind.value for kind in ReviewType}:
+    if review["type"] and review["type"] not in {kind.value for kind in ReviewType}:
         problems.append(
-            (item, f"{PREFIX}:reviewType", f"`{review_type}` is not a review type", "use one the README lists")
+            (item, f"{PREFIX}:reviewType", f"`{review['type']}` is not a review type", "use one the README lists")
         )
-    published = text("reviewPublished")
+    published = review["published"]
     if published:
         try:
             moment = datetime.fromisoformat(published)
@@ -94,13 +115,13 @@ def item_problems(item: etree._Element) -> list[tuple[etree._Element, str, str, 
                 (item, f"{PREFIX}:reviewPublished", f"`{published}` is not a date and time with a zone",
                  "write it as ISO 8601, e.g. 2026-03-12T10:00:00+00:00")
             )  # fmt: skip
-    report = text("report")
+    report = review["report"]
     if report and not report.startswith("https://"):
         problems.append((item, f"{PREFIX}:report", f"`{report}` is not an https address", "link the report by https"))
-    lessons = [element for element in item.findall(_tag("lesson")) if (element.text or "").strip()]
-    if not 1 <= len(lessons) <= MAX_LESSONS:
+    lessons = [lesson for lesson in found["lessons"] if lesson]
+    if not 1 <= len(lessons) <= MAX_KEY_LESSONS:
         problems.append(
-            (item, f"{PREFIX}:lesson", f"{len(lessons)} key lessons; a briefing has 1 to {MAX_LESSONS}",
+            (item, f"{PREFIX}:lesson", f"{len(lessons)} key lessons; a briefing has 1 to {MAX_KEY_LESSONS}",
              "publish again from a briefing.yaml that check passes")
         )  # fmt: skip
     return problems

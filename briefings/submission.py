@@ -157,6 +157,10 @@ def _plausible_year(value: datetime) -> datetime:
     return value
 
 
+# A briefing gives a few key lessons for all professionals: at most this many.
+MAX_KEY_LESSONS = 7
+
+
 class ReviewType(Enum):
     """The kinds of review a briefing can describe (Working Together to Safeguard Children 2023)."""
 
@@ -243,7 +247,9 @@ class Briefing(Strict):
     summary: Annotated[Text, Field(max_length=2000)]
     review: Review
     author: Author
-    key_lessons: Annotated[list[Annotated[Text, Field(max_length=500)]], Field(min_length=1, max_length=7)]
+    key_lessons: Annotated[
+        list[Annotated[Text, Field(max_length=500)]], Field(min_length=1, max_length=MAX_KEY_LESSONS)
+    ]
     themes: Annotated[list[Annotated[Text, AfterValidator(_known_theme)]], Field(min_length=1)]
     chapters: list[Chapter] = []
     recording: Text
