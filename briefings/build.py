@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -346,22 +346,22 @@ def build(
     # Briefings harvested from other shows ([harvest]) are listed beside this show's own, never instead of them.
     outside = harvested_episodes(workspace, show, {episode.guid for episode in episodes} | set((guids or {}).values()))
 
-    def render(listed: list[Episode]) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    def render(listed: list[Episode], harvested: Sequence[Episode] = ()) -> tuple[dict[str, bytes], dict[str, bytes]]:
         texts = {episode.slug: transcripts[episode.slug] for episode in listed if episode.slug in transcripts}
         # A briefing published before and no longer listed was withdrawn: the catalogue's tombstones say so.
         listed_slugs = {episode.slug for episode in listed}
         gone = {slug: guid for slug, guid in (guids or {}).items() if slug not in listed_slugs}
-        listed = [*listed, *outside]
+        listed = [*listed, *harvested]
         site = render_site(show, listed, FEED_KEY, texts, search_cache=workspace / STATE_DIR / "cache" / "search")
         return site, render_feeds(show, listed, artwork.key, gone)
 
     try:
-        pages, feeds = render(episodes)
+        pages, feeds = render(episodes, outside)
     except BriefingsError:
         raise
     except Exception:
-        # A bug that one briefing's text sets off: find the briefing by rendering each built now alone, refuse
-        # it, and render the others. Anything else (the show, a kept briefing) is a bug to report as it is.
+        # A bug that one briefing's text sets off: find the briefing by rendering each built now alone (not beside
+        # thousands of harvested ones), refuse it, and render the others. Anything else (the show, a kept briefing) is a bug to report as it is.
         failed = []
         for episode in [episode for episode in episodes if episode.slug in built]:
             folder = workspace / EPISODES_DIR / episode.slug
@@ -374,7 +374,7 @@ def build(
             problems.append(problem)
             stager.discard(episode.files)
             episodes.remove(episode)
-        pages, feeds = render(episodes)
+        pages, feeds = render(episodes, outside)
     for key, data in pages.items():
         stager.add_bytes(key, data, site_stage(key))
     for key, data in feeds.items():
