@@ -294,6 +294,11 @@ class Show(Strict):
         return self
 
     @property
+    def publisher_name(self) -> str:
+        """Who publishes the show, as its feeds and catalogue name them: `publisher`, else `author`."""
+        return self.publisher or self.author
+
+    @property
     def url(self) -> str:
         """The base URL as text, always ending in a slash."""
         return str(self.base_url)

@@ -310,7 +310,7 @@ def render_feed(
     generator.briefings.guid = podcast_guid(feed_url)
     generator.briefings.locked_owner = show.owner.email
     generator.briefings.hubs = [str(hub) for hub in show.notify.websub_hubs]
-    generator.briefings.publisher = show.publisher or show.author
+    generator.briefings.publisher = show.publisher_name
     generator.briefings.catalogue_url = base + CATALOGUE_KEY
     ordered = sorted(episodes, key=lambda episode: episode.published, reverse=True)
     # lastBuildDate defaults to now; a fixed value keeps an unchanged feed byte-identical, so
@@ -396,6 +396,6 @@ def render_feeds(
         for episode in spec.episodes:
             feeds_of.setdefault(episode.slug, []).append(show.url + spec.key)
     rendered[CATALOGUE_KEY] = render_catalogue(
-        show.url, show.url + FEED_KEY, show.title, show.publisher or show.author, episodes, feeds_of, withdrawn or {}
+        show.url, show.url + FEED_KEY, show.title, show.publisher_name, episodes, feeds_of, withdrawn or {}
     )
     return rendered

@@ -30,7 +30,7 @@ from briefings import namespace
 from briefings.artwork import artwork_problem
 from briefings.config import LANGUAGE, MAX_DESCRIPTION_BYTES, SHOW_FILE, AppleCategory, Show, load_show
 from briefings.errors import BriefingsError, Problem, Severity, UsageError, shown
-from briefings.feed import ITUNES_NS, PODCAST_NS, PSC_NS
+from briefings.feed import ATOM_NS, ITUNES_NS, PODCAST_NS, PSC_NS
 from briefings.layout import FEED_KEY, Build
 from briefings.progress import Reporter
 from briefings.publish import Manifest, read_manifest
@@ -50,7 +50,6 @@ from briefings.transcript import TIMED_TYPES, read_cues
 
 # Clients must treat the namespace's first address as identical to the current one (Podcasting 2.0, 1.0.md).
 LEGACY_PODCAST_NS = "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md"
-ATOM_NS = "http://www.w3.org/2005/Atom"
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 APPLE_CATEGORIES = frozenset(typing.get_args(AppleCategory))
 # The enclosure types Apple Podcasts accepts.

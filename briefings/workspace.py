@@ -361,15 +361,13 @@ class Workspace:
                 self.path, identity(storage), show, storage, done.released, moment, self.env, self.reporter
             )
         if show.notify.pings:
-            changed = [show.url + key for key in done.summary["written"] if is_feed_key(key)]
+            feeds = [show.url + key for key in done.summary["written"] if is_feed_key(key)]
             if dry_run:
-                done.summary["would_ping"] = [
-                    {"hub": hub, "feed": feed} for hub in hubs(show.notify) for feed in changed
-                ]
+                done.summary["would_ping"] = [{"hub": hub, "feed": feed} for hub in hubs(show.notify) for feed in feeds]
             else:
                 seen = done.summary["public_check"] == "ok"
                 done.summary["pinged"] = ping(
-                    self.path, identity(storage), show.notify, changed, seen, moment, self.reporter
+                    self.path, identity(storage), show.notify, feeds, seen, moment, self.reporter
                 )
         done.summary["write_requests"] = opened.write_requests
         done.summary["requests"] = dict(sorted(opened.requests.counts.items()))
