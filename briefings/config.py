@@ -33,6 +33,12 @@ DEFAULT_OUTPUT = "feed"
 # Private working state kept inside a workspace: the audio cache and the staged build.
 STATE_DIR = ".briefings"
 
+
+def state_name(key: str) -> str:
+    """A short file name in the state folder standing for `key` (a destination or a URL): safe whatever it holds."""
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
 # Apple Podcasts' top-level categories (Apple Podcasts Connect: "Podcast categories").
 AppleCategory = Literal[
     "Arts", "Business", "Comedy", "Education", "Fiction", "Government", "Health & Fitness", "History",

@@ -28,7 +28,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from briefings import namespace, web
-from briefings.config import STATE_DIR, Show, url_slug
+from briefings.config import STATE_DIR, Show, state_name, url_slug
 from briefings.episode import Episode, Origin
 from briefings.errors import printable
 from briefings.feed import ITUNES_NS
@@ -162,7 +162,7 @@ class SourceError(Exception):
 
 def state_file(workspace: Path, url: str) -> Path:
     """Where a source's last good harvest is kept."""
-    return workspace / STATE_DIR / "harvest" / f"{hashlib.sha256(url.encode()).hexdigest()[:16]}.json"
+    return workspace / STATE_DIR / "harvest" / f"{state_name(url)}.json"
 
 
 def read_state(workspace: Path, url: str) -> dict[str, Any]:

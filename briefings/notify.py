@@ -9,7 +9,6 @@ recording sends that one message again, never loses it.
 from __future__ import annotations
 
 import email.policy
-import hashlib
 import json
 import smtplib
 import ssl
@@ -22,7 +21,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from briefings.config import STATE_DIR, EmailSettings, Show
+from briefings.config import STATE_DIR, EmailSettings, Show, state_name
 from briefings.episode import Episode
 from briefings.errors import BriefingsError, ConflictError, StorageError
 from briefings.layout import FEED_KEY
@@ -40,7 +39,7 @@ USER, PASSWORD = "BRIEFINGS_SMTP_USER", "BRIEFINGS_SMTP_PASSWORD"
 
 def outbox(workspace: Path, destination: str) -> Path:
     """Where messages for `destination` wait until sent and recorded (a folder per destination)."""
-    return workspace / STATE_DIR / "outbox" / hashlib.sha256(destination.encode()).hexdigest()[:16]
+    return workspace / STATE_DIR / "outbox" / state_name(destination)
 
 
 def due(released: Sequence[Episode], settings: EmailSettings, moment: datetime) -> list[Episode]:

@@ -10,7 +10,6 @@ hub did not answer) waits in the workspace, and the next publish tries again, fo
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -19,7 +18,7 @@ from pathlib import Path
 import requests
 
 from briefings import web
-from briefings.config import STATE_DIR, NotifySettings
+from briefings.config import STATE_DIR, NotifySettings, state_name
 from briefings.progress import Reporter
 
 TIMEOUT_SECONDS = 15
@@ -29,8 +28,7 @@ GIVE_UP_AFTER = timedelta(days=1)
 
 def pending_file(workspace: Path, destination: str) -> Path:
     """Where the pings not yet delivered for `destination` wait (hub -> feed URL -> when first due)."""
-    name = hashlib.sha256(destination.encode()).hexdigest()[:16]
-    return workspace / STATE_DIR / "pings" / f"{name}.json"
+    return workspace / STATE_DIR / "pings" / f"{state_name(destination)}.json"
 
 
 def hubs(settings: NotifySettings) -> list[str]:
