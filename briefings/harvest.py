@@ -23,7 +23,16 @@ from typing import Annotated, Any
 
 import requests
 from lxml import etree
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationError,
+)
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -36,6 +45,7 @@ from briefings.namespace import NAMESPACE
 from briefings.submission import MAX_KEY_LESSONS, Briefing, ReviewType
 from briefings.submission import Author as BriefingAuthor
 from briefings.submission import Review as BriefingReview
+from briefings.validation import visible
 
 MAX_FEED_BYTES = 20 * 1024 * 1024
 MAX_CATALOGUE_BYTES = 20 * 1024 * 1024
@@ -59,9 +69,11 @@ def _audio(value: str) -> str:
     return value
 
 
-Url = Annotated[str, Field(max_length=2000), AfterValidator(_web_url)]
-Short = Annotated[str, Field(min_length=1, max_length=500)]
-Long = Annotated[str, Field(min_length=1, max_length=4000)]
+# Text is refused with the invisible characters a briefing.yaml may not hold either (validation.visible): control
+# characters no feed can carry, and those that make text read otherwise than it is.
+Url = Annotated[str, Field(max_length=2000), BeforeValidator(visible), AfterValidator(_web_url)]
+Short = Annotated[str, Field(min_length=1, max_length=500), BeforeValidator(visible)]
+Long = Annotated[str, Field(min_length=1, max_length=4000), BeforeValidator(visible)]
 
 
 class _Untrusted(BaseModel):
@@ -101,7 +113,8 @@ class Harvested(_Untrusted):
     author: Author
     review: Review
     lessons: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=1000)]], Field(min_length=1, max_length=MAX_KEY_LESSONS)
+        list[Annotated[str, Field(min_length=1, max_length=1000), BeforeValidator(visible)]],
+        Field(min_length=1, max_length=MAX_KEY_LESSONS),
     ]
     themes: Annotated[list[Short], Field(max_length=30)] = []
     chapters: Url | None = None

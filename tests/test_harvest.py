@@ -421,3 +421,23 @@ def test_gpodder_subscribes_to_a_central_theme_feed_and_downloads_from_the_sourc
     [downloaded] = (home / "downloads").rglob("*.mp3")  # Child A, the one briefing on neglect
     [original] = (server.root / "westmarsh" / "media").glob("child-a-*.mp3")
     assert downloaded.read_bytes() == original.read_bytes()
+
+
+def test_invisible_characters_in_a_harvested_entry_skip_it_and_publish_goes_on(
+    workspace: Path, tmp_path: Path, server: Server
+) -> None:
+    source_show(workspace, tmp_path, server, "westmarsh", "Westmarsh Safeguarding Children Partnership")
+    catalogue_path = server.root / "westmarsh" / "catalogue.json"
+    catalogue = json.loads(catalogue_path.read_text())
+    catalogue["briefings"][0]["title"] = "Child A \x1b[31m\x07 rings a bell"  # a terminal code, no XML can hold
+    catalogue["briefings"][1]["lessons"][0] = "Reads \u202eesrever"  # a bidirectional override
+    catalogue_path.write_text(json.dumps(catalogue))
+    url = f"{server.url}westmarsh/feed.xml"
+    central = central_show(tmp_path, [url])
+    result = run(central, "harvest")
+    assert result.exit_code == 0 and result.stdout == f"{url}: unchanged (0 briefing(s))\n"
+    skipped = [line for line in result.stderr.splitlines() if "briefing(s) skipped" in line]
+    assert len(skipped) == 2 and all("invisible" in line for line in skipped)
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    published = run(central, "publish")
+    assert published.exit_code == 0, published.output
