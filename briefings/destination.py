@@ -65,6 +65,9 @@ def s3_client(profile: str | None, endpoint_url: str | None, region: str | None,
     # attempts comes from AWS_MAX_ATTEMPTS or the profile (default 3). Checksum behaviour is left to
     # botocore, so AWS_REQUEST_CHECKSUM_CALCULATION=when_required works for stores that reject CRCs.
     config = BotocoreConfig(
+        # SigV4 everywhere: presigned POSTs for invitations signed with SigV2 fields are refused by newer
+        # regions, and SigV2 is deprecated: https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-authenticating-requests.html
+        signature_version="s3v4",
         retries={"mode": "standard"},
         connect_timeout=10,
         read_timeout=60,

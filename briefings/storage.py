@@ -12,6 +12,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -199,6 +200,10 @@ class S3Storage:
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
 
+    def full_key(self, key: str) -> str:
+        """The object's key in the bucket, prefix included."""
+        return self._key(key)
+
     def _headers(self, content_type: str, cache_control: str) -> dict[str, str]:
         headers = {"ContentType": content_type, "CacheControl": cache_control}
         if self.acl:
@@ -219,14 +224,32 @@ class S3Storage:
             return response["Body"].read(), str(response["ETag"])
 
     def sizes(self) -> dict[str, int]:
+        return {key: size for key, (size, _) in self.listing().items()}
+
+    def listing(self) -> dict[str, tuple[int, datetime]]:
+        """Every object's key, size and last change, from one listing."""
         # One listing (a request per 1000 keys), never a HEAD per object.
         start = f"{self.prefix}/" if self.prefix else ""
-        found: dict[str, int] = {}
+        found: dict[str, tuple[int, datetime]] = {}
         with self._translated(""):
             for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start):
                 for item in page.get("Contents", []):
-                    found[item["Key"][len(start) :]] = int(item["Size"])
+                    found[item["Key"][len(start) :]] = (int(item["Size"]), item["LastModified"])
         return found
+
+    def download(self, key: str, target: Path, most: int) -> None:
+        """Stream the object at `key` into the file `target`, refusing it once it passes `most` bytes."""
+        with self._translated(key):
+            body = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+            written = 0
+            with target.open("wb") as output:
+                for chunk in iter(lambda: body.read(1024 * 1024), b""):
+                    written += len(chunk)
+                    if written > most:
+                        raise StorageError(
+                            f"{self.describe()}{key}: larger than {most} bytes (fix: ask for a shorter file)"
+                        )
+                    output.write(chunk)
 
     def write(self, key: str, source: Path | bytes, content_type: str, cache_control: str) -> None:
         headers = self._headers(content_type, cache_control)
