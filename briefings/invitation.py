@@ -50,6 +50,9 @@ NO_POST_POLICY = {"r2.cloudflarestorage.com": "Cloudflare R2", "backblazeb2.com"
 # Fields of the review the producer may decide, as the page names them (dotted paths into briefing.yaml).
 FIXED_FIELDS = ("review.partnership", "review.region", "review.published", "review.type")
 ATTEMPTS = 20
+CORS_RULE_ID = "briefings-submit"
+LIFECYCLE_RULE_ID = "briefings-inbox"
+INBOX_DAYS = 30
 T = TypeVar("T")
 
 
@@ -274,3 +277,51 @@ def revoke(storage: Storage, slug: str) -> list[Invitation]:
     if not revoked:
         raise UsageError(f"SLUG {printable(slug)!r}: no invitation to revoke (fix: see `briefings invite --list`)")
     return revoked
+
+
+def bucket_rules(storage: Storage, base_url: str) -> dict[str, Any]:
+    """What the bucket needs for the submission page: a CORS rule letting the site's origin POST (nothing
+    more), and a lifecycle rule deleting what lies in the inbox for more than INBOX_DAYS days."""
+    inbox = inbox_storage(storage)
+    parts = urlsplit(base_url)
+    # S3 CORS configuration: https://docs.aws.amazon.com/AmazonS3/latest/userguide/ManageCorsUsing.html
+    cors = {
+        "ID": CORS_RULE_ID,
+        "AllowedOrigins": [f"{parts.scheme}://{parts.netloc}"],
+        "AllowedMethods": ["POST"],
+        "MaxAgeSeconds": 3600,
+    }
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-configuration-examples.html
+    lifecycle = {
+        "ID": LIFECYCLE_RULE_ID,
+        "Filter": {"Prefix": f"{inbox.prefix}/"},
+        "Status": "Enabled",
+        "Expiration": {"Days": INBOX_DAYS},
+    }
+    return {"bucket": inbox.bucket, "cors_rule": cors, "lifecycle_rule": lifecycle}
+
+
+def apply_bucket_rules(storage: Storage, base_url: str) -> None:
+    """Set `bucket_rules` on the bucket, replacing earlier rules of ours and keeping everyone else's."""
+    from botocore.exceptions import ClientError
+
+    rules = bucket_rules(storage, base_url)
+    inbox = inbox_storage(storage)
+    client, bucket = inbox.client, inbox.bucket
+    with inbox.translated(""):
+        try:
+            cors = client.get_bucket_cors(Bucket=bucket)["CORSRules"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "NoSuchCORSConfiguration":
+                raise
+            cors = []
+        try:
+            lifecycle = client.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "NoSuchLifecycleConfiguration":
+                raise
+            lifecycle = []
+        cors = [rule for rule in cors if rule.get("ID") != CORS_RULE_ID] + [rules["cors_rule"]]
+        lifecycle = [rule for rule in lifecycle if rule.get("ID") != LIFECYCLE_RULE_ID] + [rules["lifecycle_rule"]]
+        client.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": cors})
+        client.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": lifecycle})

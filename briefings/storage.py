@@ -214,7 +214,7 @@ class S3Storage:
         return self.read_tagged(key)[0]
 
     def read_tagged(self, key: str) -> tuple[bytes | None, str | None]:
-        with self._translated(key):
+        with self.translated(key):
             try:
                 response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
             except ClientError as error:
@@ -231,7 +231,7 @@ class S3Storage:
         # One listing (a request per 1000 keys), never a HEAD per object.
         start = f"{self.prefix}/" if self.prefix else ""
         found: dict[str, tuple[int, datetime]] = {}
-        with self._translated(""):
+        with self.translated(""):
             for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start):
                 for item in page.get("Contents", []):
                     found[item["Key"][len(start) :]] = (int(item["Size"]), item["LastModified"])
@@ -239,7 +239,7 @@ class S3Storage:
 
     def download(self, key: str, target: Path, most: int) -> None:
         """Stream the object at `key` into the file `target`, refusing it once it passes `most` bytes."""
-        with self._translated(key):
+        with self.translated(key):
             body = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
             written = 0
             with target.open("wb") as output:
@@ -253,7 +253,7 @@ class S3Storage:
 
     def write(self, key: str, source: Path | bytes, content_type: str, cache_control: str) -> None:
         headers = self._headers(content_type, cache_control)
-        with self._translated(key):
+        with self.translated(key):
             if isinstance(source, bytes) or source.stat().st_size < self.transfer_config.multipart_threshold:
                 body = source if isinstance(source, bytes) else source.read_bytes()
                 self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body, **headers)
@@ -293,7 +293,7 @@ class S3Storage:
         # that version (HTTP 412 otherwise; 409 when two conditional writes race).
         condition = {"IfNoneMatch": "*"} if tag is None else {"IfMatch": tag}
         headers = self._headers(content_type, cache_control)
-        with self._translated(key):
+        with self.translated(key):
             try:
                 response = self.client.put_object(
                     Bucket=self.bucket, Key=self._key(key), Body=data, **headers, **condition
@@ -308,12 +308,12 @@ class S3Storage:
         return str(response["ETag"])
 
     def delete(self, key: str) -> None:
-        with self._translated(key):
+        with self.translated(key):
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
         self._counted()
 
     @contextlib.contextmanager
-    def _translated(self, key: str) -> Iterator[None]:
+    def translated(self, key: str) -> Iterator[None]:
         """Turn botocore's exceptions into one-line StorageErrors that say what to do."""
         try:
             yield

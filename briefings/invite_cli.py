@@ -1,0 +1,129 @@
+"""`briefings invite`, `briefings inbox` and `briefings setup-bucket`: authors submitting from a browser (thin
+commands over briefings.invitation and briefings.inbox; `briefings.cli` adds them to `main`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from briefings.destination import Destination
+from briefings.errors import UsageError, printable
+from briefings.invitation import (
+    DEFAULT_EXPIRY,
+    DEFAULT_MAX_MB,
+    apply_bucket_rules,
+    bucket_rules,
+    invite,
+    link,
+    read_invitations,
+    revoke,
+)
+from briefings.storage import Storage
+from briefings.terminal import BriefingsCommand, Display, Options, destination_options, json_option
+from briefings.workspace import Workspace
+
+
+def _opened(options: Options, destination: Destination) -> tuple[Workspace, Storage]:
+    space = Workspace(options.workspace, reporter=Display(sys.stderr, quiet=options.quiet, verbose=options.verbose))
+    return space, space.open(destination).storage
+
+
+@click.command(name="invite", cls=BriefingsCommand)
+@click.argument("slug", required=False)
+@click.option("--expires", default=DEFAULT_EXPIRY, show_default=True, help="How long the link works: 7d at most.")
+@click.option("--max-mb", type=int, default=DEFAULT_MAX_MB, show_default=True, help="Largest recording accepted.")
+@click.option("--partnership", help="The safeguarding partnership, shown read-only on the page.")
+@click.option("--review-region", help="The review's region, shown read-only on the page.")
+@click.option("--published", metavar="DATETIME", help="Publication date and time (the embargo), read-only.")
+@click.option("--review-type", help="The review type, read-only on the page.")
+@click.option("--list", "listing", is_flag=True, help="List the invitations made so far instead.")
+@click.option("--revoke", "revoking", is_flag=True, help="Revoke SLUG's invitations: uploads under them are ignored.")
+@destination_options(acl=False)
+@json_option
+@click.pass_obj
+def invite_command(
+    options: Options,
+    destination: Destination,
+    slug: str | None,
+    expires: str,
+    max_mb: int,
+    partnership: str | None,
+    review_region: str | None,
+    published: str | None,
+    review_type: str | None,
+    listing: bool,
+    revoking: bool,
+    as_json: bool,
+) -> None:
+    """Invite an author to submit briefing SLUG from a browser; print the link (the last line).
+
+    The link opens the submission page of the published site (`submit/`): the author fills in the
+    briefing, records or picks a file, and uploads it into the bucket's inbox, beside the show's
+    prefix. Send the link privately: whoever holds it can upload until it expires. Then run
+    `briefings inbox pull`. Needs an s3:// destination whose store accepts POST policies (AWS S3,
+    MinIO) and, once, `briefings setup-bucket --apply`.
+
+    Example:
+
+        briefings invite child-d --expires 3d --review-type "serious case review"
+    """
+    space, storage = _opened(options, destination)
+    if listing:
+        now = space.now()
+        found = [
+            invitation.record() | {"status": invitation.status(now)}
+            for invitation in read_invitations(storage).values()
+        ]
+        found.sort(key=lambda item: (item["created"], item["slug"]))
+        if as_json:
+            click.echo(json.dumps(found, indent=2))
+        for item in [] if as_json else found:
+            click.echo(f"{item['slug']}  {item['status']}  created {item['created']}  expires {item['expires']}")
+        if not found and not as_json:
+            click.echo("No invitations yet: make one with `briefings invite SLUG`.")
+        return
+    if slug is None:
+        raise UsageError("SLUG: missing (fix: give the new briefing's folder name, e.g. `briefings invite child-d`)")
+    if revoking:
+        revoked = revoke(storage, slug)
+        click.echo(f"Revoked {len(revoked)} invitation(s) for {slug}: `briefings inbox pull` ignores their uploads.")
+        return
+    fixed = {
+        "review.partnership": partnership,
+        "review.region": review_region,
+        "review.published": published,
+        "review.type": review_type,
+    }
+    invitation, payload = invite(storage, slug, space.now(), expires, max_mb, fixed)
+    address = link(space.show.url, payload)
+    if as_json:
+        click.echo(json.dumps({"url": address, "slug": slug, "expires": invitation.expires}, indent=2))
+        return
+    click.echo(f"Invitation for {slug}, until {invitation.expires}; send this link to the author privately:")
+    click.echo(address)
+
+
+@click.command(name="setup-bucket", cls=BriefingsCommand)
+@click.option("--apply", "applying", is_flag=True, help="Set the rules on the bucket (default: only print them).")
+@destination_options(acl=False)
+@click.pass_obj
+def setup_bucket_command(options: Options, destination: Destination, applying: bool) -> None:
+    """Print (and with --apply, set) the bucket rules browser submissions need.
+
+    A CORS rule that lets the site's origin (base_url) POST to the bucket and nothing more, and a
+    lifecycle rule that deletes uploads left in the inbox for 30 days. Rules of others are kept.
+
+    Example:
+
+        briefings setup-bucket --to s3://my-bucket/briefings --apply
+    """
+    space, storage = _opened(options, destination)
+    rules = bucket_rules(storage, space.show.url)
+    click.echo(json.dumps(rules, indent=2))
+    if applying:
+        apply_bucket_rules(storage, space.show.url)
+        click.echo(f"Set the CORS and lifecycle rules on s3://{printable(rules['bucket'])}.")
+    else:
+        click.echo("Nothing changed: run again with --apply to set these rules.")
