@@ -16,7 +16,7 @@ from briefings.config import SHOW_FILE, load_show
 from briefings.destination import Destination
 from briefings.errors import BriefingsError, Severity, UsageError, printable
 from briefings.harvest import SourceResult
-from briefings.invite_cli import invite_command, setup_bucket_command
+from briefings.invite_cli import inbox_group, invite_command, setup_bucket_command
 from briefings.layout import FEED_KEY
 from briefings.release import Release, build_summary, refused
 from briefings.runner import stop_on_sigterm
@@ -59,7 +59,7 @@ def open_workspace(options: Options, rehearsal: bool = False, display: Display |
     cls=BriefingsGroup,
     params=global_options(after_command=False),
     context_settings={"help_option_names": ["-h", "--help"]},
-    commands=[staff, invite_command, setup_bucket_command],  # briefings.staff_cli, briefings.invite_cli
+    commands=[staff, invite_command, inbox_group, setup_bucket_command],  # briefings.staff_cli, briefings.invite_cli
 )
 @click.version_option(__version__, prog_name="briefings")
 @click.pass_context

@@ -10,6 +10,7 @@ import click
 
 from briefings.destination import Destination
 from briefings.errors import UsageError, printable
+from briefings.inbox import Puller, pull, report, uploads
 from briefings.invitation import (
     DEFAULT_EXPIRY,
     DEFAULT_MAX_MB,
@@ -20,8 +21,17 @@ from briefings.invitation import (
     read_invitations,
     revoke,
 )
+from briefings.runner import Runner
 from briefings.storage import Storage
-from briefings.terminal import BriefingsCommand, Display, Options, destination_options, json_option
+from briefings.terminal import (
+    BriefingsCommand,
+    BriefingsGroup,
+    Display,
+    Options,
+    destination_options,
+    global_options,
+    json_option,
+)
 from briefings.workspace import Workspace
 
 
@@ -127,3 +137,69 @@ def setup_bucket_command(options: Options, destination: Destination, applying: b
         click.echo(f"Set the CORS and lifecycle rules on s3://{printable(rules['bucket'])}.")
     else:
         click.echo("Nothing changed: run again with --apply to set these rules.")
+
+
+@click.group(name="inbox", cls=BriefingsGroup, invoke_without_command=True, params=global_options(after_command=True))
+@destination_options(acl=False)
+@json_option
+@click.pass_context
+def inbox_group(ctx: click.Context, destination: Destination, as_json: bool) -> None:
+    """List what authors have uploaded through their invitations.
+
+    One line per upload: slug, time, size, and whether it is complete (the page uploads the recording,
+    then the briefing). `briefings inbox pull` brings complete ones into episodes/.
+
+    Example:
+
+        briefings inbox --json
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    space, storage = _opened(ctx.obj, destination)
+    now = space.now()
+    found = [upload.to_dict(now) for upload in uploads(storage)]
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    for item in found:
+        state = "complete" if item["complete"] else "incomplete"
+        state += "" if item["invitation_status"] != "revoked" else ", invitation revoked: ignored"
+        click.echo(f"{item['slug']}  {item['time']}  {item['size'] / 1e6:.1f} MB  {state}")
+    if not found:
+        click.echo("The inbox is empty.")
+
+
+@inbox_group.command(name="pull")
+@click.argument("slugs", nargs=-1)
+@click.option("--force", is_flag=True, help="Replace an existing episodes/SLUG/ (it is kept in .briefings/replaced/).")
+@destination_options(acl=False)
+@json_option
+@click.pass_obj
+def pull_command(
+    options: Options, destination: Destination, slugs: tuple[str, ...], force: bool, as_json: bool
+) -> None:
+    """Bring complete uploads into episodes/SLUG/ and check them as `briefings check` does.
+
+    Each upload is treated as untrusted: the briefing is read with the same model as briefing.yaml,
+    the recording decoded by ffmpeg whatever its name or type. It writes episodes/SLUG/ (briefing.yaml
+    with the author's text and the recording), prints check's report, and removes the upload from the
+    inbox. Uploads under revoked invitations are ignored. Exits 1 if any briefing has errors to fix.
+
+    Example:
+
+        briefings inbox pull child-d
+    """
+    space, storage = _opened(options, destination)
+    puller = Puller(space.path, space.show, storage, Runner(), space.analysis_cache, space.now())
+    pulled = pull(puller, slugs, force)
+    failed = any(item.submission is None or not item.submission.valid for item in pulled)
+    if as_json:
+        click.echo(json.dumps([item.to_dict() for item in pulled], indent=2))
+    else:
+        for item in pulled:
+            for line in report(item):
+                click.echo(str(line))
+        if not pulled:
+            click.echo("Nothing to pull: no complete upload in the inbox (see `briefings inbox`).")
+    if failed:
+        sys.exit(1)

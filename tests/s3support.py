@@ -3,7 +3,12 @@ every request and injects the faults a network and a store produce (dropped conn
 
 from __future__ import annotations
 
+import base64
+import calendar
+import hashlib
+import hmac
 import http.client
+import json
 import re
 import socket
 import subprocess
@@ -119,6 +124,8 @@ class FaultProxy:
         self.barriers: list[Barrier] = []
         self.seen: list[Seen] = []
         self.lock = threading.Lock()
+        # Set `policies` to check browser POST uploads as S3 does (moto does not): see PostPolicy.
+        self.policies: PostPolicy | None = None
         self.hanging = threading.Event()
         self.release = threading.Event()
         proxy = self
@@ -135,6 +142,21 @@ class FaultProxy:
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 for barrier in proxy.barriers:
                     barrier.wait(self.command, self.path)
+                refusal = (
+                    proxy.policies.refusal(self.path, headers, body)
+                    if proxy.policies and self.command == "POST"
+                    else None
+                )
+                if refusal is not None:
+                    status, code, message = refusal
+                    data = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>".encode()
+                    proxy._record(Seen(self.command, self.path, headers, status))
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 fault = proxy._fault(self.command, self.path)
                 if fault is not None and fault.action == "lose":
                     upstream = http.client.HTTPConnection(*proxy.upstream, timeout=60)
@@ -181,7 +203,7 @@ class FaultProxy:
                     self.wfile.write(data)
                 upstream.close()
 
-            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle  # noqa: N815
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_OPTIONS = _handle  # noqa: N815
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -221,6 +243,87 @@ class FaultProxy:
         self.release.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+def form_parts(content_type: str, body: bytes) -> list[tuple[str, bytes]]:
+    """The (name, value) of each part of a multipart/form-data body, in order, byte for byte."""
+    boundary = re.search(r'boundary="?([^";]+)"?', content_type)
+    if boundary is None:
+        return []
+    parts = []
+    for chunk in body.split(b"--" + boundary.group(1).encode())[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, _, value = chunk.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        name = re.search(rb'name="([^"]*)"', head)
+        parts.append((name.group(1).decode() if name else "", value.removesuffix(b"\r\n")))
+    return parts
+
+
+@dataclass
+class PostPolicy:
+    """Check a browser POST upload as S3 does: the SigV4 signature of the policy, its expiry, every
+    condition, and no form field the policy does not name.
+    https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html"""
+
+    secret: str
+    # Seconds to add to the clock, to see an invitation as it will be after it expires.
+    ahead: float = 0.0
+
+    def refusal(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, str, str] | None:
+        """(status, S3 error code, message) for a POST S3 would refuse; None for one it would accept."""
+        parts = form_parts(headers.get("content-type", ""), body)
+        names = [name for name, _ in parts]
+        if "file" not in names:
+            return None  # not a browser upload
+        form = {name.lower(): value.decode("utf-8", "replace") for name, value in parts[: names.index("file")]}
+        size = len(dict(parts)["file"])
+        credential = form.get("x-amz-credential", "")
+        _, day, region, service, _ = (credential.split("/") + [""] * 5)[:5]
+        key = b"AWS4" + self.secret.encode()
+        for step in (day, region, service, "aws4_request"):
+            key = hmac.new(key, step.encode(), hashlib.sha256).digest()
+        expected = hmac.new(key, form.get("policy", "").encode(), hashlib.sha256).hexdigest()
+        if form.get("x-amz-algorithm") != "AWS4-HMAC-SHA256" or not hmac.compare_digest(
+            expected, form.get("x-amz-signature", "")
+        ):
+            return (
+                403,
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided.",
+            )
+        policy = json.loads(base64.b64decode(form["policy"]))
+        expires = calendar.timegm(time.strptime(policy["expiration"][:19], "%Y-%m-%dT%H:%M:%S"))
+        if time.time() + self.ahead > expires:
+            return 403, "AccessDenied", "Invalid according to Policy: Policy expired."
+        form["bucket"] = path.strip("/").split("/")[0]
+        covered = {"policy", "x-amz-signature", "bucket"}
+        for condition in policy["conditions"]:
+            if isinstance(condition, dict):
+                ((name, value),) = condition.items()
+                condition = ["eq", f"${name}", value]
+            operator, name, value = condition
+            if operator == "content-length-range":
+                if not name <= size <= value:
+                    return (
+                        400,
+                        "EntityTooLarge" if size > value else "EntityTooSmall",
+                        "Your proposed upload size is outside the range the policy allows.",
+                    )
+                continue
+            field_name = name.lstrip("$").lower()
+            covered.add(field_name)
+            given = form.get(field_name, "")
+            if (operator == "eq" and given != value) or (operator == "starts-with" and not given.startswith(value)):
+                return (
+                    403,
+                    "AccessDenied",
+                    f"Invalid according to Policy: Policy Condition failed: {json.dumps(condition)}",
+                )
+        extra = sorted(set(form) - covered)
+        if extra:
+            return 403, "AccessDenied", f"Invalid according to Policy: Extra input fields: {extra[0]}"
+        return None
 
 
 def s3_error(code: str, message: str, status: int) -> Fault:

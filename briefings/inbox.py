@@ -1,0 +1,215 @@
+"""The inbox: what authors uploaded through their invitations, and pulling it into `episodes/SLUG/`.
+
+Every byte in the inbox is untrusted: the metadata is read only up to MAX_METADATA_BYTES and must be a JSON
+object (JSON has no entities to expand); the recording is streamed to a file up to the invitation's limit and
+decoded by ffmpeg, whatever name or type the browser gave it, and named by the container ffmpeg found. The
+briefing then goes through the same model and checks as `briefings check`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from briefings.check import check_folder
+from briefings.config import EPISODES_DIR, STATE_DIR, Show
+from briefings.errors import BriefingsError, Problem, shown
+from briefings.invitation import (
+    MAX_METADATA_BYTES,
+    METADATA_NAME,
+    RECORDING_NAME,
+    Invitation,
+    inbox_storage,
+    read_invitations,
+)
+from briefings.recording import EXTENSION_FOR, RecordingError, analyse
+from briefings.runner import Runner
+from briefings.storage import Storage
+from briefings.submission import BRIEFING_FILE, Submission
+
+# Names the author cannot choose: the producer's files, which `inbox pull` names itself.
+FILE_FIELDS = ("recording", "transcript", "artwork")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What one invitation's author has uploaded so far."""
+
+    invitation: Invitation
+    recording: int | None  # its size in bytes; None until uploaded
+    metadata: int | None
+    modified: datetime | None
+
+    @property
+    def complete(self) -> bool:
+        """Both parts are in: the page uploads the recording first, then the metadata."""
+        return self.recording is not None and self.metadata is not None
+
+    def to_dict(self, now: datetime) -> dict[str, Any]:
+        """As `briefings inbox --json` prints it."""
+        return {
+            "slug": self.invitation.slug,
+            "invitation": self.invitation.id,
+            "time": None if self.modified is None else self.modified.isoformat(timespec="seconds"),
+            "size": (self.recording or 0) + (self.metadata or 0),
+            "complete": self.complete,
+            "invitation_status": self.invitation.status(now),
+        }
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """One upload `inbox pull` took in (its briefing as `check` found it), or why it did not."""
+
+    slug: str
+    submission: Submission | None
+    refused: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """As `briefings inbox pull --json` prints it: check's JSON, or why it was not pulled."""
+        if self.submission is None:
+            return {"slug": self.slug, "pulled": False, "reason": self.refused}
+        return {"pulled": True} | self.submission.to_dict()
+
+
+def uploads(storage: Storage) -> list[Upload]:
+    """Every invitation's uploads at the destination `storage`, oldest first (revoked ones included)."""
+    listing = inbox_storage(storage).listing()
+    found = []
+    for invitation in read_invitations(storage).values():
+        recording = listing.get(invitation.folder + RECORDING_NAME)
+        metadata = listing.get(invitation.folder + METADATA_NAME)
+        if recording is None and metadata is None:
+            continue
+        times = [item[1] for item in (recording, metadata) if item is not None]
+        found.append(Upload(invitation, recording and recording[0], metadata and metadata[0], max(times)))
+    return sorted(found, key=lambda upload: (upload.modified or datetime.min, upload.invitation.slug))
+
+
+def _with_fixed(briefing: dict[str, Any], fixed: dict[str, str]) -> dict[str, Any]:
+    """The author's metadata with the producer's fields put back (the page shows them read-only, but what
+    it sends is the author's to change)."""
+    for path, value in fixed.items():
+        section, name = path.split(".", 1)
+        part = briefing.get(section)
+        briefing[section] = {**(part if isinstance(part, dict) else {}), name: value}
+    return briefing
+
+
+def _metadata(storage: Storage, upload: Upload) -> dict[str, Any]:
+    """The author's briefing as a dict, refusing what is too big, not JSON, or not an object."""
+    if (upload.metadata or 0) > MAX_METADATA_BYTES:
+        raise BriefingsError(f"{METADATA_NAME}: larger than {MAX_METADATA_BYTES // 1024} KB")
+    data = inbox_storage(storage).read(upload.invitation.folder + METADATA_NAME) or b""
+    try:
+        document = json.loads(data[: MAX_METADATA_BYTES + 1].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BriefingsError(f"{METADATA_NAME}: not the page's JSON") from None
+    if not isinstance(document, dict):
+        raise BriefingsError(f"{METADATA_NAME}: not the page's JSON")
+    briefing = {key: value for key, value in document.items() if key not in FILE_FIELDS}
+    return _with_fixed(briefing, upload.invitation.fixed)
+
+
+def _recording(storage: Storage, upload: Upload, runner: Runner, folder: Path) -> Path:
+    """The recording, streamed into `folder` and named by the container ffmpeg finds in it."""
+    download = folder / RECORDING_NAME
+    inbox_storage(storage).download(upload.invitation.folder + RECORDING_NAME, download, upload.invitation.max_bytes)
+    try:
+        container = analyse(runner, download).container
+    except RecordingError:
+        raise BriefingsError(f"{RECORDING_NAME}: not audio that ffmpeg can decode") from None
+    extension = EXTENSION_FOR.get(container)
+    if extension is None:
+        raise BriefingsError(f"{RECORDING_NAME}: a {container} file, not a recording format briefings accepts")
+    return download.rename(download.with_suffix(extension))
+
+
+def _yaml(briefing: dict[str, Any], upload: Upload) -> str:
+    header = (
+        f"# Submitted from a browser (invitation {upload.invitation.id}, "
+        f"{'unknown time' if upload.modified is None else upload.modified.isoformat(timespec='minutes')}).\n"
+    )
+    return header + yaml.safe_dump(briefing, sort_keys=False, allow_unicode=True, width=100)
+
+
+@dataclass(frozen=True)
+class Puller:
+    """What pulling needs from the workspace."""
+
+    workspace: Path
+    show: Show
+    storage: Storage
+    runner: Runner
+    cache: Path | None
+    now: datetime
+
+
+def pull_one(puller: Puller, upload: Upload, force: bool) -> Pulled:
+    """Bring one complete upload into `episodes/SLUG/`, check it, and remove it from the inbox."""
+    slug, storage = upload.invitation.slug, puller.storage
+    target = puller.workspace / EPISODES_DIR / slug
+    if target.exists() and not force:
+        return Pulled(slug, None, f"{shown(target)} already exists (fix: give --force to replace it)")
+    state = puller.workspace / STATE_DIR
+    state.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="pull-", dir=state) as scratch:
+        staged = Path(scratch) / slug
+        staged.mkdir()
+        try:
+            briefing = _metadata(storage, upload)
+            recording = _recording(storage, upload, puller.runner, staged)
+        except BriefingsError as error:
+            where = f"{inbox_storage(storage).describe()}{upload.invitation.folder}"
+            return Pulled(slug, None, f"{where}{error} (fix: ask the author to submit again)")
+        briefing["recording"] = recording.name
+        (staged / BRIEFING_FILE).write_text(_yaml(briefing, upload), encoding="utf-8")
+        if target.exists():
+            # --force: the folder it replaces is kept, never deleted (it may hold the only copy of a recording).
+            kept = state / "replaced" / f"{slug}-{puller.now.strftime('%Y%m%dT%H%M%S')}"
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(target, kept)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(staged, target)
+    inbox = inbox_storage(storage)
+    for name in (RECORDING_NAME, METADATA_NAME):
+        inbox.delete(upload.invitation.folder + name)
+    return Pulled(slug, check_folder(target, puller.show, puller.runner, puller.cache))
+
+
+def pull(puller: Puller, slugs: Sequence[str], force: bool) -> list[Pulled]:
+    """Pull every complete upload (or those of `slugs`) whose invitation is not revoked."""
+    found = uploads(puller.storage)
+    pulled: list[Pulled] = []
+    for slug in slugs:
+        if not any(upload.invitation.slug == slug for upload in found):
+            pulled.append(Pulled(slug, None, "nothing uploaded under this slug (fix: see `briefings inbox`)"))
+    for upload in found:
+        slug = upload.invitation.slug
+        if slugs and slug not in slugs:
+            continue
+        if upload.invitation.revoked:
+            if slugs:
+                pulled.append(Pulled(slug, None, "its invitation is revoked: the upload is ignored"))
+        elif not upload.complete:
+            if slugs:
+                pulled.append(Pulled(slug, None, "not complete: the author has not finished uploading"))
+        else:
+            pulled.append(pull_one(puller, upload, force))
+    return pulled
+
+
+def report(pulled: Pulled) -> list[Problem | str]:
+    """What `inbox pull` says about one upload: check's lines, or why it was not pulled."""
+    if pulled.submission is None:
+        return [f"{pulled.slug}: not pulled: {pulled.refused}"]
+    lines: list[Problem | str] = [f"{shown(pulled.submission.folder)}: pulled from the inbox"]
+    return lines + list(pulled.submission.problems)
