@@ -92,6 +92,7 @@ class Filters:
     types: list[tuple[str, int]]
     regions: list[tuple[str, int]]
     years: list[tuple[int, int]]
+    partnerships: list[tuple[str, int]]
 
 
 def transcript_paragraphs(text: str, kind: str) -> list[tuple[float | None, str]]:
@@ -141,6 +142,25 @@ def filter_name(review_type: str) -> str:
     return FILTER_NAMES.get(review_type, review_type.capitalize())
 
 
+# The partnership filter names a partnership as the sector shortens it (Westmarsh SCP): at 360 px a full
+# name ("Westmarsh Safeguarding Children Partnership (12)") is cut off.
+PARTNERSHIP_SHORT = (
+    ("Local Safeguarding Children Board", "LSCB"),
+    ("Safeguarding Children Partnership", "SCP"),
+    ("Safeguarding Children Board", "SCB"),
+    ("Safeguarding Adults Board", "SAB"),
+    ("Safeguarding Partnership", "SP"),
+)
+
+
+def partnership_name(partnership: str) -> str:
+    """How the partnership filter names a partnership: with its usual abbreviation, if it has one."""
+    for words, short in PARTNERSHIP_SHORT:
+        if partnership.endswith(words):
+            return partnership.removesuffix(words) + short
+    return partnership
+
+
 def _counted(values: list[Any], reverse: bool = False) -> list[tuple[Any, int]]:
     return sorted(Counter(values).items(), key=lambda item: item[0], reverse=reverse)
 
@@ -152,6 +172,7 @@ def filters_of(show: Show, episodes: Sequence[Episode]) -> Filters:
         types=_counted([episode.briefing.review.type.value for episode in episodes]),
         regions=_counted([episode.briefing.review.region for episode in episodes]),
         years=_counted([episode.published.year for episode in episodes], reverse=True),
+        partnerships=_counted([episode.briefing.review.partnership for episode in episodes]),
     )
 
 
@@ -198,6 +219,7 @@ _templates.globals.update(
     page_url=page_url,
     page_url_of=page_url_of,
     filter_name=filter_name,
+    partnership_name=partnership_name,
     theme_page_key=theme_page_key,
     subscribe_page_key=subscribe_page_key,
 )

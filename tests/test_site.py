@@ -450,6 +450,17 @@ def test_filters_narrow_the_list(page: Page, site: str) -> None:
     page.get_by_label("Search titles").fill("child")
     listed(page, "#results", [CHILD_B, CHILD_A])
     assert page.url == site + "?q=child&theme=information+sharing&year=2026"
+    # Some 150 partnerships in a central archive: each one's briefings, named as the sector shortens them.
+    partnership = page.get_by_label("Partnership")
+    assert partnership.evaluate("select => Array.from(select.options, o => o.text)") == [
+        "All partnerships", "Northvale SCB (1)", "Westmarsh SCP (1)"
+    ]  # fmt: skip
+    partnership.select_option("Northvale Safeguarding Children Board")
+    listed(page, "#results", [CHILD_B])
+    assert page.inner_text("#search-status") == (
+        "1 briefing matches \u201cchild\u201d on information sharing, published in 2026, "
+        "by Northvale Safeguarding Children Board."
+    )
 
 
 def test_chapter_button_seeks_the_player(page: Page, site: str) -> None:
@@ -827,7 +838,7 @@ def test_on_a_phone_the_first_briefing_is_on_the_first_screen(page: Page, site: 
     first = page.locator("#all h3").first.bounding_box()
     assert first is not None and first["y"] + first["height"] <= PHONE["height"], first
     # The filters wait behind one line; opened, each choice shows whole (the review types' were cut off).
-    page.get_by_text("Filter by theme, type, region or year").click()
+    page.get_by_text("Filter by theme, type, region, year…").click()
     cut = page.evaluate(
         "() => Array.from(document.querySelectorAll('.filters select')).flatMap(select => {"
         " const style = getComputedStyle(select), pen = document.createElement('canvas').getContext('2d');"

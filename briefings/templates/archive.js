@@ -74,7 +74,7 @@
     });
   }
 
-  var FILTERS = ["theme", "type", "region", "year"];
+  var FILTERS = ["theme", "type", "region", "year", "partnership"];
   var RESULTS_PER_PAGE = 20;
 
   /* Search with Pagefind (pagefind/, built with the site by briefings/search.py): its script, its
@@ -144,6 +144,7 @@
       if (values.type) filters.push("from a " + values.type);
       if (values.region) filters.push("in " + values.region);
       if (values.year) filters.push("published in " + values.year);
+      if (values.partnership) filters.push("by " + values.partnership);
       return parts.join(" ") + (filters.length ? " " + filters.join(", ") : "") + ".";
     }
 
