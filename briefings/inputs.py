@@ -12,6 +12,7 @@ from typing import Any
 import briefings
 from briefings.config import EPISODES_DIR, SHOW_FILE, STATE_DIR, Show
 from briefings.harvest import read_state, source_urls
+from briefings.search import pagefind_version
 
 DIGESTS_FILE = "cache/digests.json"
 PUBLISHED_FILE = "published.json"
@@ -97,6 +98,8 @@ def workspace_fingerprint(workspace: Path, show: Show, digests: DigestCache) -> 
     package = Path(briefings.__file__).parent
     # The code and templates that render the output; a new version renders differently.
     total.update(f"briefings {briefings.__version__}\n".encode())
+    # Pagefind writes the search bundle: an upgrade of it alone changes what is published.
+    total.update(f"pagefind {pagefind_version()}\n".encode())
     for path in _files(package):
         if path.suffix in (".py", ".html", ".css", ".toml", ".json", ".js"):
             total.update(f"{path.relative_to(package).as_posix()}\0{digests.digest(path)}\n".encode())

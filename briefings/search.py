@@ -177,8 +177,13 @@ def transcript_words(paragraphs: Iterable[str]) -> str:
     return " ".join(words)
 
 
+def pagefind_version() -> str:
+    """The version of Pagefind that indexes the search (its binary's wheel)."""
+    return version("pagefind_bin")
+
+
 def _fingerprint(documents: dict[str, str]) -> str:
-    digest = hashlib.sha256(f"pagefind {version('pagefind_bin')}\n".encode())
+    digest = hashlib.sha256(f"pagefind {pagefind_version()}\n".encode())
     for key in sorted(documents):
         digest.update(f"{len(key)} {key} {len(documents[key])}\n".encode())
         digest.update(documents[key].encode("utf-8"))

@@ -12,11 +12,15 @@ from pathlib import Path
 
 import feedparser
 import podcastparser
+import pytest
 import yaml
 from lxml import etree
 from mutagen.id3 import ID3
 from mutagen.mp4 import MP4
 
+from briefings import inputs
+from briefings.config import load_show
+from briefings.inputs import DigestCache, workspace_fingerprint
 from briefings.runner import find_ffmpeg
 from tests.conftest import REPO, copy_example, ebur128, run, run_json
 
@@ -352,3 +356,16 @@ def test_a_limiter_warning_is_said_when_the_recording_is_encoded_not_on_every_ru
     facts.write_text(json.dumps(data | {"warnings": [warning.removeprefix("warning: ")]}))
     briefing.write_text(briefing.read_text().replace("the baby no one saw", "the baby nobody saw"))
     assert limiter_warnings() == []
+
+
+def test_a_new_pagefind_alone_makes_the_next_publish_build_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The search bundle is Pagefind's output: upgrading it (pip install -U pagefind) must not leave the
+    # old bundle published because nothing else changed.
+    workspace = copy_example(tmp_path / "workspace")
+    show = load_show(workspace)
+    before = workspace_fingerprint(workspace, show, DigestCache(workspace))
+    assert workspace_fingerprint(workspace, show, DigestCache(workspace)) == before
+    monkeypatch.setattr(inputs, "pagefind_version", lambda: "99.0.0")
+    assert workspace_fingerprint(workspace, show, DigestCache(workspace)) != before
