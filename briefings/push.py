@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from enum import Enum
 from pathlib import Path
 
 import requests
@@ -26,21 +27,28 @@ TIMEOUT_SECONDS = 15
 GIVE_UP_AFTER = timedelta(days=1)
 
 
+class Hub(Enum):
+    """How an address is pinged."""
+
+    WEBSUB = "websub"  # a form POST: hub.mode=publish, hub.url
+    PODCAST_INDEX = "podcast-index"  # a GET ?url=: https://podcastindex-org.github.io/docs-api/#get-/hub/pubnotify
+
+
 def pending_file(workspace: Path, destination: str) -> Path:
     """Where the pings not yet delivered for `destination` wait (hub -> feed URL -> when first due)."""
     return workspace / STATE_DIR / "pings" / f"{state_name(destination)}.json"
 
 
-def hubs(settings: NotifySettings) -> list[str]:
-    """Every address pinged: the WebSub hubs, then Podcast Index's pubnotify if it is on."""
-    addresses = [str(hub) for hub in settings.websub_hubs]
-    return addresses + ([str(settings.podcast_index_url)] if settings.podcast_index else [])
+def hubs(settings: NotifySettings) -> dict[str, Hub]:
+    """Every address pinged, with how: the WebSub hubs, then Podcast Index's pubnotify if it is on."""
+    addresses = {str(hub): Hub.WEBSUB for hub in settings.websub_hubs}
+    return addresses | ({str(settings.podcast_index_url): Hub.PODCAST_INDEX} if settings.podcast_index else {})
 
 
-def send(settings: NotifySettings, hub: str, feed: str, client: requests.Session) -> str | None:
+def send(kind: Hub, hub: str, feed: str, client: requests.Session) -> str | None:
     """Ping `hub` that `feed` changed; None when the hub accepted it, else why not."""
     try:
-        if settings.podcast_index and hub == str(settings.podcast_index_url):
+        if kind is Hub.PODCAST_INDEX:
             response = client.get(hub, params={"url": feed}, timeout=TIMEOUT_SECONDS)
         else:
             response = client.post(hub, data={"hub.mode": "publish", "hub.url": feed}, timeout=TIMEOUT_SECONDS)
@@ -81,7 +89,7 @@ def ping(
     if waiting and seen:
         with web.session("WebSub publisher") as client:
             for hub, feed, since in waiting:
-                problem = send(settings, hub, feed, client)
+                problem = send(addresses[hub], hub, feed, client)
                 if problem is None:
                     delivered.append({"hub": hub, "feed": feed})
                     del pending[hub][feed]
