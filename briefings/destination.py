@@ -96,6 +96,19 @@ def cloudfront_client(profile: str | None) -> Any:
         ) from None
 
 
+def temporary_credentials(settings: PublishSettings, spec: Destination, env: Mapping[str, str]) -> bool:
+    """True when boto3's chain finds temporary credentials (a session token: STS, SSO, an assumed role),
+    which stop signing anything, presigned uploads included, when the session ends."""
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        credentials = boto3.session.Session(profile_name=boto_profile(settings, spec, env)).get_credentials()
+    except BotoCoreError:
+        return False  # opening the destination has already said what is wrong with them
+    return credentials is not None and bool(credentials.get_frozen_credentials().token)
+
+
 def boto_profile(settings: PublishSettings, spec: Destination, env: Mapping[str, str]) -> str | None:
     """The profile to give boto3: a flag, else show.toml's unless AWS_PROFILE is set (boto3 reads that itself)."""
     return spec.profile or (None if env.get("AWS_PROFILE") else settings.profile)

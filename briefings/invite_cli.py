@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from briefings.destination import Destination
+from briefings.destination import Destination, temporary_credentials
 from briefings.errors import UsageError, printable
 from briefings.inbox import Puller, pull, report, uploads
 from briefings.invitation import (
@@ -108,6 +108,13 @@ def invite_command(
     }
     invitation, payload = invite(storage, slug, space.now(), expires, max_mb, fixed)
     address = link(space.show.url, payload)
+    if temporary_credentials(space.show.publish, destination, space.env):
+        click.echo(
+            "warning: signed with temporary credentials (a session, SSO or an assumed role): the link stops "
+            "working when they expire, however long --expires is (fix: sign with a dedicated IAM user's keys, "
+            'see README, "For producers: invitations")',
+            err=True,
+        )
     if as_json:
         click.echo(json.dumps({"url": address, "slug": slug, "expires": invitation.expires}, indent=2))
         return

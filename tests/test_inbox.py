@@ -302,3 +302,16 @@ def test_setup_bucket_prints_then_sets_only_what_the_page_needs(inviting: Path, 
     assert sorted(rule["ID"] for rule in cors) == ["briefings-submit", "theirs"]
     (lifecycle,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]  # type: ignore[attr-defined]
     assert lifecycle["ID"] == "briefings-inbox" and lifecycle["Expiration"] == {"Days": 30}
+
+
+def test_invite_warns_that_temporary_credentials_make_links_that_die_with_them(
+    inviting: Path,
+    moto: str,  # noqa: F811
+    bucket: str,  # noqa: F811
+) -> None:
+    to = ["--to", f"s3://{bucket}/{PREFIX}"]
+    lasting = run(inviting, "invite", SLUG, *to, env=aws_env(moto))
+    assert lasting.exit_code == 0 and lasting.stderr == ""
+    session = run(inviting, "invite", SLUG, *to, env=aws_env(moto, AWS_SESSION_TOKEN="FwoGZXIvYXdzEXAMPLE"))
+    assert session.exit_code == 0 and "/submit/#" in session.stdout.splitlines()[-1]
+    assert session.stderr.startswith("warning: signed with temporary credentials") and "FwoGZXIv" not in session.output
