@@ -19,6 +19,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -28,6 +29,7 @@ from briefings.errors import BriefingsError, ConflictError, StorageError, UsageE
 from briefings.staff import private_storage
 from briefings.storage import S3Storage, Storage
 from briefings.submission import SLUG_PATTERN, Review, slug_for
+from briefings.validation import explain
 
 STATE_KEY = "invitations.json"
 STATE_VERSION = 1
@@ -116,12 +118,18 @@ def fixed_fields(values: Mapping[str, str | None]) -> dict[str, str]:
         info = Review.model_fields[name]
         try:
             adapter: TypeAdapter[Any] = TypeAdapter(Annotated[info.annotation, *info.metadata])  # type: ignore[arg-type]
-            adapter.validate_python(value)
+            checked = adapter.validate_python(value)
         except ValidationError as error:
-            message = error.errors()[0]["msg"].removeprefix("Value error, ")
-            option = "--review-type" if name == "type" else f"--{name}"
-            raise UsageError(f"{option} {printable(value)}: {message}") from None
-        fixed[path] = value.strip()
+            message, fix = explain(Review, error.errors()[0])  # check's own words for briefing.yaml's field
+            option = {"type": "--review-type", "region": "--review-region"}.get(name, f"--{name}")
+            raise UsageError(f"{option} {printable(value)!r}: {message} (fix: {fix})") from None
+        # As briefing.yaml would say it once read: "SCR" is "serious case review" on the page too.
+        if isinstance(checked, Enum):
+            fixed[path] = checked.value
+        elif isinstance(checked, datetime):
+            fixed[path] = checked.isoformat()
+        else:
+            fixed[path] = str(checked)
     return fixed
 
 

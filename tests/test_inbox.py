@@ -93,7 +93,8 @@ def test_invitation_signs_one_exact_key_each_with_sigv4_and_expires_with_it(
     bucket: str,  # noqa: F811
 ) -> None:
     payload = invite(inviting, moto, bucket, "--expires", "3d", "--max-mb", "20", "--review-type", "SCR")
-    assert payload["slug"] == SLUG and payload["fixed"] == {"review.type": "SCR"}
+    # The producer's fields as briefing.yaml would read them: the page shows "serious case review".
+    assert payload["slug"] == SLUG and payload["fixed"] == {"review.type": "serious case review"}
     folder = f"{PREFIX}-inbox/{SLUG}/"
     for part, name, type_condition, most in (
         ("recording", "recording", ["starts-with", "$Content-Type", "audio/"], 20 * 1024 * 1024),
@@ -121,7 +122,7 @@ def test_invite_refuses_what_cannot_work_in_one_line(inviting: Path, moto: str, 
     env = aws_env(moto)
     for arguments, code, message in (
         (["--expires", "8d", *to], 2, "--expires 8d: longer than 7 days, which S3 signatures (SigV4) cannot outlive"),
-        (["--published", "next week", *to], 2, "--published next week: "),
+        (["--published", "next week", *to], 2, "--published 'next week': is not a valid date and time (fix: "),
         (["--max-mb", "0", *to], 2, "--max-mb 0: out of range"),
         (["--to", str(inviting / "feed")], 1, "authors upload straight into a bucket, and this is a folder"),
         (["--to", f"s3://{bucket}"], 1, "the inbox must sit beside the show's prefix"),
