@@ -98,6 +98,8 @@ def index_record(episode: Episode) -> dict[str, object]:
     }
     if episode.origin is not None:
         record["from"] = {"title": episode.origin.show_title, "url": episode.origin.show_url}
+    if briefing.staff_only:  # only ever in a subscriber's private search (site.render_staff_pages)
+        record["staff"] = True
     return record
 
 

@@ -196,9 +196,9 @@ def page_links(current: int, count: int, around: int = 2) -> list[int | None]:
     return links
 
 
-def _versioned(key: str, data: bytes) -> str:
+def _versioned(key: str, sha256: str) -> str:
     # Pages and assets are cached for minutes; a content hash in the link makes a new page fetch its new script.
-    return f"{key}?v={hashlib.sha256(data).hexdigest()[:10]}"
+    return f"{key}?v={sha256[:10]}"
 
 
 def _origin(url: str) -> str:
@@ -225,6 +225,104 @@ _templates.globals.update(
 )
 
 
+def _paragraphs(episodes: Sequence[Episode], transcripts: dict[str, str]) -> dict[str, list[tuple[float | None, str]]]:
+    """Each briefing's transcript paragraphs, times placed in the published file."""
+    paragraphs: dict[str, list[tuple[float | None, str]]] = {}
+    for episode in episodes:
+        if episode.slug in transcripts and episode.transcript_type:
+            # Times in the author's recording, placed as the chapters are (trimmed silence, the intro), so
+            # each plays the moment it names in the published file.
+            paragraphs[episode.slug] = [
+                (None if start is None else episode.timeline.place(start), text)
+                for start, text in transcript_paragraphs(transcripts[episode.slug], episode.transcript_type)
+            ]
+    return paragraphs
+
+
+def _searched(
+    show: Show, ordered: Sequence[Episode], transcripts: dict[str, str], search_cache: Path | None
+) -> tuple[dict[str, list[tuple[float | None, str]]], dict[str, bytes]]:
+    """The briefings' transcript paragraphs, and Pagefind's bundle over the briefings (keyed by path)."""
+    paragraphs = _paragraphs(ordered, transcripts)
+    words = {slug: transcript_words(text for _, text in found) for slug, found in paragraphs.items()}
+    return paragraphs, search_files(ordered, show.language, words, search_cache)
+
+
+def _shipped() -> dict[str, bytes]:
+    """The static files published beside the pages, as the package ships them."""
+    return {name: resources.files("briefings").joinpath(f"templates/{name}").read_bytes() for name in ASSETS}
+
+
+def _assets(files: dict[str, bytes]) -> dict[str, str]:
+    """The links to the static files and Pagefind's script among `files`, each with its content's hash."""
+    linked = (*ASSETS, SEARCH_SCRIPT_KEY)
+    return {key: _versioned(key, hashlib.sha256(data).hexdigest()) for key, data in files.items() if key in linked}
+
+
+def _common(show: Show, ordered: Sequence[Episode], feed_key: str, assets: dict[str, str]) -> dict[str, Any]:
+    """What every page of the archive is rendered with."""
+    return {
+        "show": show,
+        "feed_key": feed_key,
+        "opml_key": OPML_KEY,
+        # Every theme has a feed (feed.py makes one even before its first briefing); only used ones a page.
+        "themes": themes_of(show, ordered),
+        "review_type_feeds": review_type_feeds(ordered),
+        "assets": assets,
+        "stop_words": " ".join(sorted(stop_words(show.language))),
+        "media_origins": sorted({_origin(episode.origin.media_url) for episode in ordered if episode.origin}),
+    }
+
+
+def _listing(
+    ordered: Sequence[Episode], common: dict[str, Any], page_size: int, up: str = "", **extra: Any
+) -> dict[str, str]:
+    """The pages listing every briefing in `ordered`, keyed relative to the folder they are published in;
+    `up` is the way from that folder back to the site root."""
+    pages: dict[str, str] = {}
+    listing = _templates.get_template("index.html")
+    filters = filters_of(common["show"], ordered)
+    page_count = max(1, math.ceil(len(ordered) / page_size))
+    for number in range(1, page_count + 1):
+        key = listing_page_key(number)
+        pages[key] = listing.render(
+            episodes=ordered[(number - 1) * page_size : number * page_size],
+            total=len(ordered),
+            page=number,
+            first=(number - 1) * page_size + 1,
+            page_count=page_count,
+            page_links=page_links(number, page_count),
+            filters=filters,
+            root=up + _root(key),
+            home=_root(key),
+            **common,
+            **extra,
+        )
+    return pages
+
+
+def _briefing_pages(
+    ordered: Sequence[Episode], paragraphs: dict[str, list[tuple[float | None, str]]], common: dict[str, Any]
+) -> dict[str, str]:
+    """A page per briefing, at its page key."""
+    briefing = _templates.get_template("briefing.html")
+    pages: dict[str, str] = {}
+    for episode in ordered:
+        found = paragraphs.get(episode.slug)
+        root = _root(episode.page_key)
+        pages[episode.page_key] = briefing.render(
+            episode=episode,
+            transcript=transcript_html(found) if found else None,
+            root=root,
+            home=root,
+            # A staff-only briefing's page is in no public listing or search, and must not name its address to
+            # the sites it links to (the report): robots and referrer meta tags (base.html).
+            private=episode.briefing.staff_only,
+            **common,
+        )
+    return pages
+
+
 def render_site(
     show: Show,
     episodes: Sequence[Episode],
@@ -239,82 +337,90 @@ def render_site(
     builds, so an unchanged archive gets the same bytes.
     """
     ordered = sorted(episodes, key=lambda episode: episode.published, reverse=True)
-    files: dict[str, bytes] = {
-        name: resources.files("briefings").joinpath(f"templates/{name}").read_bytes() for name in ASSETS
-    }
-    paragraphs: dict[str, list[tuple[float | None, str]]] = {}
-    for episode in ordered:
-        if episode.slug in transcripts and episode.transcript_type:
-            # Times in the author's recording, placed as the chapters are (trimmed silence, the intro), so
-            # each plays the moment it names in the published file.
-            paragraphs[episode.slug] = [
-                (None if start is None else episode.timeline.place(start), text)
-                for start, text in transcript_paragraphs(transcripts[episode.slug], episode.transcript_type)
-            ]
-    words = {slug: transcript_words(text for _, text in found) for slug, found in paragraphs.items()}
-    files.update(search_files(ordered, show.language, words, search_cache))
-    filters = filters_of(show, ordered)
-    common = {
-        "show": show,
-        "feed_key": feed_key,
-        "opml_key": OPML_KEY,
-        # Every theme has a feed (feed.py makes one even before its first briefing); only used ones a page.
-        "themes": themes_of(show, ordered),
-        "review_type_feeds": review_type_feeds(ordered),
-        "assets": {key: _versioned(key, files[key]) for key in (*ASSETS, SEARCH_SCRIPT_KEY) if key in files},
-        "stop_words": " ".join(sorted(stop_words(show.language))),
-        "media_origins": sorted({_origin(episode.origin.media_url) for episode in ordered if episode.origin}),
-    }
+    paragraphs, search = _searched(show, ordered, transcripts, search_cache)
+    files = {**_shipped(), **search}
+    common = _common(show, ordered, feed_key, _assets(files))
 
-    pages: dict[str, str] = {}
-    listing = _templates.get_template("index.html")
-    page_count = max(1, math.ceil(len(ordered) / page_size))
-    for number in range(1, page_count + 1):
-        key = listing_page_key(number)
-        pages[key] = listing.render(
-            episodes=ordered[(number - 1) * page_size : number * page_size],
-            total=len(ordered),
-            page=number,
-            first=(number - 1) * page_size + 1,
-            page_count=page_count,
-            page_links=page_links(number, page_count),
-            filters=filters,
-            root=_root(key),
-            **common,
-        )
-    briefing = _templates.get_template("briefing.html")
-    for episode in ordered:
-        found = paragraphs.get(episode.slug)
-        pages[episode.page_key] = briefing.render(
-            episode=episode,
-            transcript=transcript_html(found) if found else None,
-            root=_root(episode.page_key),
-            **common,
-        )
+    pages = _listing(ordered, common, page_size)
+    pages.update(_briefing_pages(ordered, paragraphs, common))
     theme_page = _templates.get_template("theme.html")
     # A page for every theme, like its feed, even with no briefings (yet, or after a withdrawal): a link
     # someone shared keeps working.
     for theme in themes_of(show, ordered):
+        root = _root(theme.page_key)
         pages[theme.page_key] = theme_page.render(
             theme=theme,
             episodes=[episode for episode in ordered if theme.name in episode.briefing.themes],
-            root=_root(theme.page_key),
+            root=root,
+            home=root,
             **common,
         )
-    pages["themes/index.html"] = _templates.get_template("themes.html").render(root="../", **common)
+    pages["themes/index.html"] = _templates.get_template("themes.html").render(root="../", home="../", **common)
     subscribe = _templates.get_template("subscribe.html")
     choices: list[Theme | None] = [None, *themes_of(show, ordered)]
     for choice in choices:
         key = subscribe_page_key(choice.name if choice else None)
         feed_url = show.url + (choice.feed_key if choice else feed_key)
+        root = _root(key)
         pages[key] = subscribe.render(
             theme=choice,
             feed_url=feed_url,
             # The title an app shows while it fetches the feed: the feed's own (feed.py's feed_specs).
             apps=app_links(feed_url, theme_feed_title(show, choice.name) if choice else show.title),
             qr=qr_code(feed_url, "QR code of the address above"),
-            root=_root(key),
+            root=root,
+            home=root,
             **common,
         )
     files.update({key: text.encode("utf-8") for key, text in pages.items()})
     return files
+
+
+def render_staff_pages(
+    show: Show,
+    episodes: Sequence[Episode],
+    feed_key: str,
+    transcripts: dict[str, str],
+    search_folder: str,
+    search_cache: Path | None = None,
+) -> dict[str, bytes]:
+    """The staff-only briefings' pages (at their private page keys) and their own Pagefind bundle under
+    `search_folder`: never part of the public archive or its search, which `render_site` renders."""
+    ordered = sorted(episodes, key=lambda episode: episode.published, reverse=True)
+    paragraphs, search = _searched(show, ordered, transcripts, search_cache)
+    # The pages load the public archive's style and script (no private search on them: the subscriber's
+    # archive page has it), named as the public pages name them.
+    common = _common(show, ordered, feed_key, _assets(_shipped()))
+    pages = _briefing_pages(ordered, paragraphs, common)
+    return {
+        **{search_folder + key: data for key, data in search.items()},
+        **{key: text.encode("utf-8") for key, text in pages.items()},
+    }
+
+
+def render_private_index(
+    show: Show,
+    episodes: Sequence[Episode],
+    searches: Sequence[tuple[str, str]],
+    *,
+    up: str,
+    feed_name: str,
+    page_size: int = PAGE_SIZE,
+) -> dict[str, bytes]:
+    """A subscriber's private archive: every briefing in `episodes`, public and staff-only (marked), listed
+    as the public archive lists them, keyed relative to the subscriber's folder; `up` is the way from that
+    folder back to the site root, and `feed_name` their feed's name in it. Every link is relative, so the
+    same bytes serve every subscriber: nothing in them names a token.
+
+    `searches` are the Pagefind bundles to search, as (the key of each one's script, its SHA-256): the
+    first is loaded, the others merged into it in the browser (Pagefind's `mergeIndex`,
+    https://pagefind.app/docs/multisite/).
+    """
+    ordered = sorted(episodes, key=lambda episode: episode.published, reverse=True)
+    scripts = [_versioned(key, sha256) for key, sha256 in searches]
+    assets = _assets(_shipped()) | ({SEARCH_SCRIPT_KEY: scripts[0]} if scripts else {})
+    common = _common(show, ordered, feed_name, assets)
+    # Pagefind takes a merged bundle's folder (it fetches pagefind-entry.json and the index parts there).
+    merge = [script.rsplit("/", 1)[0] + "/" for script in scripts[1:]]
+    pages = _listing(ordered, common, page_size, up, private=True, subscriber=True, merge=merge)
+    return {key: text.encode("utf-8") for key, text in pages.items()}

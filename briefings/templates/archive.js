@@ -105,10 +105,17 @@
       if (!loading) {
         // A full address: import() takes "pagefind/..." for a package name, not a path.
         var script = new URL(form.getAttribute("data-search"), document.baseURI).href;
+        // A subscriber's archive also searches the staff-only briefings' own bundle (data-merge), merged
+        // into the first with Pagefind's mergeIndex (https://pagefind.app/docs/multisite/).
+        var merged = (form.getAttribute("data-merge") || "").split(" ").filter(Boolean).map(function (folder) {
+          return new URL(folder, document.baseURI).href;
+        });
         loading = import(script).then(function (module) {
           // In the page, not a worker: one script less to fetch, and a search takes milliseconds.
           return module.options({ noWorker: true }).then(function () {
             return module.init();
+          }).then(function () {
+            return Promise.all(merged.map(function (folder) { return module.mergeIndex(folder); }));
           }).then(function () {
             pagefind = module;
             // What has loaded, for tests and scripts/bench_search.py to wait on.
@@ -285,6 +292,7 @@
       var heading = element("h3", null, { id: id });
       heading.appendChild(element("a", record.title, { href: root + record.url }));
       article.appendChild(heading);
+      if (record.staff) article.appendChild(element("p", "Staff only", { class: "staff-only" }));
       var details = element("dl", null, { class: "details" });
       var published = element("time", record.date, { datetime: record.published });
       var pairs = [
