@@ -22,6 +22,7 @@ from briefings.layout import (
     FEED_KEY,
     FEEDS,
     MEDIA,
+    PRIVATE_SEARCH_NAME,
     Build,
     Output,
     artwork_key,
@@ -34,7 +35,7 @@ from briefings.lifecycle import State, state_of
 from briefings.progress import Reporter
 from briefings.publish import Manifest
 from briefings.runner import Runner, each
-from briefings.site import render_site
+from briefings.site import render_site, render_staff_pages
 from briefings.submission import Submission, episode_folders
 from briefings.tagging import Tags, duration, tag
 from briefings.transcript import TIMED_TYPES, TRANSCRIPT_TYPES, TranscriptError, html_transcript, shifted
@@ -97,13 +98,13 @@ def _stage_episode(
     folder: str | None = None,
 ) -> Episode:
     """Stage one briefing's files: a public one's under its slug; a staff-only one's under `folder`, a key
-    derived from a secret (briefings.staff), so no public name or guessable address holds its slug."""
+    derived from a secret (briefings.staff), so no public name or guessable address holds its slug (its
+    page is there too: site.render_staff_pages)."""
     briefing = submission.briefing
     assert briefing is not None
     slug = submission.slug
     side = folder or f"briefings/{slug}/"
-    # A staff-only briefing has no page: its feed items link to its transcript page, or its audio.
-    page_key = f"briefings/{slug}/index.html" if folder is None else f"{folder}transcript.html"
+    page_key = f"{side}index.html"
     tagged = stager.root / f".tagging-{slug}{processed.suffix}"
     tags = Tags(
         title=briefing.title,
@@ -139,8 +140,6 @@ def _stage_episode(
     if transcript_html is not None:
         transcript_html_key = f"{side}transcript.html"
         stager.add_bytes(transcript_html_key, transcript_html, MEDIA)
-    if folder is not None and transcript_html_key is None:
-        page_key = media.key
     episode = Episode(
         slug,
         guid,
@@ -277,6 +276,7 @@ def build(
     episodes: list[Episode] = []
     staff_episodes: list[Episode] = []
     transcripts: dict[str, str] = {}
+    staff_transcripts: dict[str, str] = {}
     encode_warnings: list[Problem] = []
     for submission, result in results:
         if isinstance(result, Problem):
@@ -309,8 +309,10 @@ def build(
             continue
         episode, transcript_text = staged
         if hidden is not None:
-            # Its transcript text goes to no public search index either.
+            # Its transcript text goes to no public search index either: only to the private one.
             staff_episodes.append(episode)
+            if transcript_text is not None:
+                staff_transcripts[episode.slug] = transcript_text
             if result.fresh:
                 encode_warnings += result.encoded.warnings
             continue
@@ -379,6 +381,13 @@ def build(
         stager.add_bytes(key, data, site_stage(key))
     for key, data in feeds.items():
         stager.add_bytes(key, data, FEEDS)
+    if staff_episodes and media_folder is not None:
+        # Their pages and their own search, under keys derived from the secret as their files are.
+        search_folder = media_folder(PRIVATE_SEARCH_NAME)
+        kept_search = workspace / STATE_DIR / "cache" / "search-private"
+        staff_pages = render_staff_pages(show, staff_episodes, FEED_KEY, staff_transcripts, search_folder, kept_search)
+        for key, data in staff_pages.items():
+            private.add_bytes(key, data, site_stage(key.removeprefix(search_folder)))
     return Build(
         show=show,
         episodes=tuple(sorted(episodes, key=lambda episode: episode.published, reverse=True)),

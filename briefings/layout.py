@@ -12,6 +12,9 @@ from briefings.errors import Problem
 from briefings.tagging import MEDIA_TYPES
 
 FEED_KEY = "feed.xml"
+# What the staff-only briefings' own search bundle is named by when its private folder is derived (as a
+# staff-only briefing's is from its slug, briefings.staff): no slug holds a "/", so no briefing shares it.
+PRIVATE_SEARCH_NAME = "search/"
 OPML_KEY = "feeds.opml"
 CONTENT_TYPES = {
     **MEDIA_TYPES,

@@ -66,11 +66,7 @@ class Release:
     def invalidation(self) -> list[str]:
         """What the CDN was asked to drop, if anything."""
         done = self.summary.get("cdn_invalidation")
-        if not done:
-            return []
-        return [
-            f"CDN: {done['distribution']} drops its copies of {len(done['paths'])} path(s) (invalidation {done['id']})"
-        ]
+        return [invalidation_line(done)] if done else []
 
     def lines(self) -> list[str]:
         """What a publish did (or would do), as `briefings publish` prints it."""
@@ -103,6 +99,11 @@ class Release:
         """True when a real publish wrote and deleted nothing and refused nothing."""
         summary = self.summary
         return not summary["dry_run"] and not summary["written"] and not summary["deleted"] and not self.refused
+
+
+def invalidation_line(done: dict[str, Any]) -> str:
+    """What a CDN was asked to drop (`Workspace.invalidate_cdn`), as the command line prints it."""
+    return f"CDN: {done['distribution']} drops its copies of {len(done['paths'])} path(s) (invalidation {done['id']})"
 
 
 def build_summary(result: Build) -> dict[str, Any]:

@@ -1,8 +1,8 @@
-"""Staff-only briefings' private side: subscribers, each with a private feed address, and the private state.
+"""Staff-only briefings' private side: subscribers, each with a private feed and archive, and the private state.
 
-A subscriber's address is `p/<token>/feed.xml` under the show's base_url, the token 128 random bits
-(`secrets.token_urlsafe(16)`): unguessable, so the address is the credential, and deleting the feed revokes
-it. Static hosting cannot check a token, so whoever rewrites a subscriber's feed must know its key: the
+A subscriber's address is `p/<token>/feed.xml` under the show's base_url, beside their archive
+`p/<token>/index.html`, the token 128 random bits (`secrets.token_urlsafe(16)`): unguessable, so the address
+is the credential, and deleting the feed and archive revokes it. Static hosting cannot check a token, so whoever rewrites a subscriber's feed must know its key: the
 private state keeps each feed's key beside the token's SHA-256 (which identifies an address a subscriber
 reports without repeating it). The state is never under the public prefix: it lives beside it, in
 `<PREFIX>-private/` of the same bucket (or the folder `<folder>-private/` next to a published folder),
@@ -31,8 +31,10 @@ from briefings.config import Show
 from briefings.episode import Episode
 from briefings.errors import BriefingsError, ConflictError, StorageError, UsageError, printable
 from briefings.feed import ATOM_NS, ITUNES_NS, PODCAST_NS, render_feed
-from briefings.layout import Build, cache_control, content_type
+from briefings.layout import FEEDS, PAGES, Build, cache_control, content_type
 from briefings.progress import Reporter
+from briefings.search import SEARCH_SCRIPT_KEY
+from briefings.site import render_private_index
 from briefings.storage import LocalStorage, S3Storage, Storage
 
 STATE_KEY = "staff.json"
@@ -44,6 +46,10 @@ PRIVATE_SUFFIX = "-private"
 FEEDS_PREFIX = "p/"
 MEDIA_PREFIX = "m/"
 FEED_NAME = "feed.xml"
+# A subscriber's private archive, beside their feed (site.render_private_index), and the way back from
+# their folder to the site root, which its relative links take.
+ARCHIVE_NAME = "index.html"
+SUBSCRIBER_UP = "../../"
 # Conditional writes that lose to another producer are read again and redone; this many times at most.
 ATTEMPTS = 20
 # A private key in a message (a storage error names the key it failed on) is shown without its secret part.
@@ -224,6 +230,11 @@ def feed_address(base_url: str, token: str) -> str:
     return f"{base_url}{FEEDS_PREFIX}{token}/{FEED_NAME}"
 
 
+def archive_address(base_url: str, token: str) -> str:
+    """The address of a subscriber's private archive (the page their feed links to)."""
+    return f"{base_url}{FEEDS_PREFIX}{token}/{ARCHIVE_NAME}"
+
+
 def _checked_name(name: str) -> str:
     text = " ".join(name.split())
     if not text or len(text) > MAX_NAME or not text.isprintable():
@@ -308,11 +319,22 @@ def _known(state: StaffState, name: str) -> Subscriber:
     return subscriber
 
 
-def _delete_feed(storage: Storage, private: Storage, feed_key: str) -> None:
-    """Delete a subscriber's published objects, then forget them in the private state."""
+@dataclass(frozen=True)
+class Changed:
+    """What `revoke` or `rotate` did: the subscriber (as they were before a revoke), their new token (after a
+    rotate), and the keys deleted at the destination (their old feed and archive), for a CDN to drop."""
+
+    subscriber: Subscriber
+    deleted: tuple[str, ...]
+    token: str | None = None
+
+
+def _delete_feed(storage: Storage, private: Storage, feed_key: str) -> tuple[str, ...]:
+    """Delete a subscriber's published objects, then forget them in the private state; the keys deleted."""
     folder = _feed_folder(feed_key)
     state, _ = read_state(private)
-    for key in sorted({*(key for key in state.objects if key.startswith(folder)), feed_key}):
+    deleted = tuple(sorted({*(key for key in state.objects if key.startswith(folder)), feed_key}))
+    for key in deleted:
         _delete(storage, key)
 
     def forget(state: StaffState) -> tuple[StaffState, None]:
@@ -320,10 +342,11 @@ def _delete_feed(storage: Storage, private: Storage, feed_key: str) -> None:
         return replace(state, objects=objects), None
 
     update(private, forget)
+    return deleted
 
 
-def revoke(storage: Storage, name: str, rotate_media: bool = False) -> Subscriber:
-    """Revoke a subscriber: their feed is deleted at once, and they are kept in the state as revoked.
+def revoke(storage: Storage, name: str, rotate_media: bool = False) -> Changed:
+    """Revoke a subscriber: their feed and archive are deleted at once, and they are kept in the state as revoked.
 
     `rotate_media` also draws a new secret, so the next publish moves every staff-only file to new keys
     (and deletes the old ones): for a lost phone, whose app knows the old files' addresses.
@@ -338,13 +361,11 @@ def revoke(storage: Storage, name: str, rotate_media: bool = False) -> Subscribe
         return replace(state, subscribers={**state.subscribers, subscriber.name: revoked}), subscriber
 
     old = update(private, change)
-    if old.feed_key is not None:
-        _delete_feed(storage, private, old.feed_key)
-    return old
+    return Changed(old, _delete_feed(storage, private, old.feed_key) if old.feed_key is not None else ())
 
 
-def rotate(storage: Storage, name: str) -> tuple[Subscriber, str]:
-    """Give a subscriber a new address and delete the feed at the old one; them and the new token."""
+def rotate(storage: Storage, name: str) -> Changed:
+    """Give a subscriber a new address and delete the feed and archive at the old one."""
     private = private_storage(storage)
     token, digest, key = _new_token()
 
@@ -354,19 +375,20 @@ def rotate(storage: Storage, name: str) -> tuple[Subscriber, str]:
         return replace(state, subscribers={**state.subscribers, subscriber.name: rotated}), (subscriber, rotated)
 
     old, new = update(private, change)
-    if old.feed_key is not None:
-        _delete_feed(storage, private, old.feed_key)
-    return new, token
+    return Changed(new, _delete_feed(storage, private, old.feed_key) if old.feed_key is not None else (), token)
 
 
 def render_private_feed(show: Show, episodes: Sequence[Episode], artwork_key: str, feed_key: str) -> bytes:
-    """A subscriber's feed: `episodes` at `feed_key` (its rel=self), marked so no directory lists it, with no
-    WebSub hub (nothing is ever pinged about it)."""
+    """A subscriber's feed: `episodes` at `feed_key` (its rel=self), linking to their private archive beside
+    it, marked so no directory lists it, with no WebSub hub (nothing is ever pinged about it)."""
     root = etree.fromstring(render_feed(show, episodes, artwork_key, feed_key), etree.XMLParser(remove_blank_text=True))
     channel = root.find("channel")
     assert channel is not None
     for hub in channel.findall(f"{{{ATOM_NS}}}link[@rel='hub']"):
         channel.remove(hub)
+    link = channel.find("link")
+    assert link is not None
+    link.text = archive_address(show.url, _token_of(feed_key))
     first_item = channel.find("item")
     blocks = []
     # Apple: `<itunes:block>Yes</itunes:block>` keeps the show out of Apple Podcasts
@@ -447,9 +469,10 @@ def publish_private(
     dry_run: bool,
     reporter: Reporter,
 ) -> PrivatePublish | None:
-    """Bring every active subscriber's feed and the staff-only files up to date at `storage`, after the public
-    publish: files first, then feeds, then the private state; then delete what no feed names (revoked or
-    expired subscribers' feeds, withdrawn staff-only briefings' files). None when there is nothing private.
+    """Bring every active subscriber's feed and archive and the staff-only files up to date at `storage`,
+    after the public publish: files first, then pages, then feeds, then the private state; then delete what
+    no feed names (revoked or expired subscribers' feeds and archives, withdrawn staff-only briefings' files
+    and pages, the private search as it was). None when there is nothing private.
     """
     private = side.storage
     if private is None:
@@ -464,34 +487,43 @@ def publish_private(
         for subscriber in active
         if subscriber.feed_key is not None
     }
-    wanted = {output.key: (output, output.sha256, output.size) for output in result.private_outputs}
-    # Staff-only files only once some subscriber can hear them.
-    if not feeds:
-        wanted = {}
-    existing = storage.sizes() if wanted or feeds else {}
+    # Each file as (its source, SHA-256, size, upload stage). Staff-only files only once some subscriber can
+    # hear them.
+    wanted: dict[str, tuple[Path | bytes, str, int, int]] = {}
+    if feeds:
+        wanted = {
+            output.key: (output.path, output.sha256, output.size, output.stage) for output in result.private_outputs
+        }
+        # The public archive's search, then the staff-only briefings' own, merged into it in the browser.
+        searches = [(output.key, output.sha256) for output in (*result.outputs, *result.private_outputs)
+                    if output.key.endswith(SEARCH_SCRIPT_KEY)]  # fmt: skip
+        listed = [*result.episodes, *result.harvested, *result.staff_episodes]
+        archive = render_private_index(result.show, listed, searches, up=SUBSCRIBER_UP, feed_name=FEED_NAME)
+        for feed_key in feeds:
+            for name, data in archive.items():
+                wanted[_feed_folder(feed_key) + name] = (data, hashlib.sha256(data).hexdigest(), len(data), PAGES)
+    wanted |= {key: (data, hashlib.sha256(data).hexdigest(), len(data), FEEDS) for key, data in feeds.items()}
+    existing = storage.sizes() if wanted else {}
     writes: list[tuple[str, Path | bytes]] = []
-    for key, (output, sha256, size) in sorted(wanted.items()):
+    # Media and side files, then pages, then feeds: nothing names a file not there yet.
+    for key, (source, sha256, size, _) in sorted(wanted.items(), key=lambda item: (item[1][3], item[0])):
         known = state.objects.get(key, {})
         if known.get("sha256") != sha256 or existing.get(key) != size:
-            writes.append((key, output.path))
-    for key, data in sorted(feeds.items()):
-        known = state.objects.get(key, {})
-        if known.get("sha256") != hashlib.sha256(data).hexdigest() or existing.get(key) != len(data):
-            writes.append((key, data))
-    objects = {key: {"sha256": sha256, "size": size} for key, (_, sha256, size) in wanted.items()}
-    objects |= {key: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)} for key, data in feeds.items()}
+            writes.append((key, source))
+    objects = {key: {"sha256": sha256, "size": size} for key, (_, sha256, size, _) in wanted.items()}
     stale = sorted(key for key in state.objects if key not in objects)
     if dry_run:
         return PrivatePublish(len(feeds), len(writes), len(stale), side.version(now.date()))
-    for key, source in writes:  # media and side files sort before p/ feeds: nothing names a missing file
+    for key, source in writes:
         _write(storage, key, source)
     reporter.detail(f"wrote {len(writes)} private file(s) for {len(feeds)} private feed(s)")
     revoked: list[str] = []
 
     def record(current: StaffState) -> tuple[StaffState, None]:
-        # A subscriber revoked or rotated while this publish ran: the feed just written for them goes too.
+        # A subscriber revoked or rotated while this publish ran: the feed and archive just written for them go too.
         still = {subscriber.feed_key for subscriber in current.active(now.date())}
-        revoked[:] = [key for key in feeds if key not in still]
+        folders = tuple(_feed_folder(key) for key in feeds if key not in still)
+        revoked[:] = [key for key in objects if key.startswith(folders)]
         kept = {key: item for key, item in objects.items() if key not in revoked}
         episodes_now = {
             episode.slug: {"guid": episode.guid, "media": episode.media_key} for episode in result.staff_episodes
@@ -515,6 +547,6 @@ def publish_private(
 def private_feeds(storage: Storage, now: datetime) -> dict[str, int]:
     """Each staff-only briefing the private feeds list, with how many active feeds list it (for `status`)."""
     side = read_private(storage)
-    feeds = sum(1 for key in side.state.objects if key.startswith(FEEDS_PREFIX))
+    feeds = sum(1 for key in side.state.objects if key.startswith(FEEDS_PREFIX) and key.endswith(f"/{FEED_NAME}"))
     active = len(side.state.active(now.date()))
     return {slug: min(feeds, active) for slug in side.state.episodes} if feeds else {}

@@ -10,9 +10,18 @@ import click
 
 from briefings.destination import Destination
 from briefings.errors import printable
-from briefings.staff import add, feed_address, revoke, rotate, subscribers
+from briefings.release import invalidation_line
+from briefings.staff import Changed, add, archive_address, feed_address, revoke, rotate, subscribers
 from briefings.storage import Storage
-from briefings.terminal import BriefingsGroup, Display, Options, destination_options, global_options, json_option
+from briefings.terminal import (
+    BriefingsGroup,
+    Display,
+    Options,
+    cdn_option,
+    destination_options,
+    global_options,
+    json_option,
+)
 from briefings.workspace import Workspace
 
 
@@ -21,12 +30,26 @@ def _opened(options: Options, destination: Destination) -> tuple[Workspace, Stor
     return space, space.open(destination).storage
 
 
+def _addresses(space: Workspace, token: str) -> None:
+    """Print a subscriber's archive, then their feed address (the last line, for scripts)."""
+    click.echo(f"Private archive (a web page): {archive_address(space.show.url, token)}")
+    click.echo(feed_address(space.show.url, token))
+
+
+def _drop(space: Workspace, destination: Destination, distribution: str | None, changed: Changed) -> None:
+    """Have the CDN, if one is named, drop its copies of the deleted feed and archive (they hold a token, so
+    only their count is printed)."""
+    if distribution and changed.deleted:
+        click.echo(invalidation_line(space.invalidate_cdn(destination, distribution, changed.deleted)))
+
+
 @click.group(cls=BriefingsGroup, params=global_options(after_command=True))
 def staff() -> None:
     """Manage who hears staff-only briefings (`audience: staff`).
 
-    Each subscriber gets their own private feed address, which `briefings publish` keeps up to date
-    with every public briefing and every staff-only one; `staff revoke` deletes it at once.
+    Each subscriber gets their own private feed and archive (a web page with search), which `briefings
+    publish` keeps up to date with every public briefing and every staff-only one; `staff revoke`
+    deletes both at once.
 
     Example:
 
@@ -43,10 +66,10 @@ def staff() -> None:
 @destination_options(acl=False)
 @click.pass_obj
 def add_command(options: Options, destination: Destination, name: str, email: str | None, expires: str | None) -> None:
-    """Add a subscriber and print their private feed address (the last line).
+    """Add a subscriber and print their private archive's and feed's addresses (the feed's last).
 
-    Send them the address privately: anyone holding it can listen until it is revoked. Their feed is
-    written by the next `briefings publish`.
+    Send them the addresses privately: anyone holding one can listen and read until it is revoked. Their
+    feed and archive are written by the next `briefings publish`.
 
     Example:
 
@@ -54,8 +77,10 @@ def add_command(options: Options, destination: Destination, name: str, email: st
     """
     space, storage = _opened(options, destination)
     subscriber, token = add(storage, name, email, expires, space.now())
-    click.echo(f"Added {printable(subscriber.name)}; their feed is written by the next `briefings publish`.")
-    click.echo(feed_address(space.show.url, token))
+    click.echo(
+        f"Added {printable(subscriber.name)}; their feed and archive are written by the next `briefings publish`."
+    )
+    _addresses(space, token)
 
 
 @staff.command(name="list")
@@ -88,24 +113,29 @@ def list_command(options: Options, destination: Destination, as_json: bool) -> N
 @click.option(
     "--rotate-media", is_flag=True, help="Also move every staff-only file to new addresses now (a lost phone)."
 )
+@cdn_option
 @destination_options(acl=False)
 @click.pass_obj
-def revoke_command(options: Options, destination: Destination, name: str, rotate_media: bool) -> None:
-    """Revoke a subscriber: their private feed is deleted now.
+def revoke_command(
+    options: Options, destination: Destination, name: str, rotate_media: bool, distribution: str | None
+) -> None:
+    """Revoke a subscriber: their private feed and archive are deleted now.
 
     With --rotate-media, a publish then moves the staff-only files to new addresses and rewrites the
     other subscribers' feeds, so the files' old addresses (which a lost phone's app knows) stop answering.
-    A CDN in front of the bucket may serve its copies until they expire (see README, "Staff-only briefings").
+    A CDN in front of the bucket serves its copies until they expire, unless --invalidate-cdn names it
+    (see README, "Staff-only briefings").
 
     Example:
 
         briefings staff revoke "Sam Patel" --rotate-media
     """
     space, storage = _opened(options, destination)
-    subscriber = revoke(storage, name, rotate_media)
-    click.echo(f"Revoked {printable(subscriber.name)}: their private feed is deleted.")
+    changed = revoke(storage, name, rotate_media)
+    click.echo(f"Revoked {printable(changed.subscriber.name)}: their private feed and archive are deleted.")
+    _drop(space, destination, distribution, changed)
     if rotate_media:
-        done = space.publish(destination)
+        done = space.publish(destination, invalidate_cdn=distribution)
         click.echo(
             f"Moved the staff-only files to new addresses: {done.summary['private_written']} private file(s) "
             f"written, {done.summary['private_deleted']} deleted."
@@ -114,18 +144,21 @@ def revoke_command(options: Options, destination: Destination, name: str, rotate
 
 @staff.command(name="rotate")
 @click.argument("name")
+@cdn_option
 @destination_options(acl=False)
 @click.pass_obj
-def rotate_command(options: Options, destination: Destination, name: str) -> None:
-    """Give a subscriber a new address (the last line); the old one stops answering now.
+def rotate_command(options: Options, destination: Destination, name: str, distribution: str | None) -> None:
+    """Give a subscriber new addresses (the feed's last); the old ones stop answering now.
 
-    Their feed at the new address is written by the next `briefings publish`.
+    Their feed and archive at the new address are written by the next `briefings publish`.
 
     Example:
 
         briefings staff rotate "Sam Patel"
     """
     space, storage = _opened(options, destination)
-    subscriber, token = rotate(storage, name)
-    click.echo(f"New address for {printable(subscriber.name)}; the old one is deleted.")
-    click.echo(feed_address(space.show.url, token))
+    changed = rotate(storage, name)
+    assert changed.token is not None
+    click.echo(f"New addresses for {printable(changed.subscriber.name)}; the old ones are deleted.")
+    _drop(space, destination, distribution, changed)
+    _addresses(space, changed.token)

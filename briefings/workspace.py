@@ -300,6 +300,13 @@ class Workspace:
         """The destination `spec` names, opened (settings checked, credentials from boto3's chain)."""
         return open_destination(spec, show or self.show, self.env, self.path, self.reporter)
 
+    def invalidate_cdn(self, to: str | Destination | None, distribution: str, keys: Sequence[str]) -> dict[str, Any]:
+        """Have the CloudFront `distribution` in front of `to` drop its copies of `keys`; what it was asked."""
+        spec = _spec(to)
+        client = cloudfront_client(boto_profile(self.show.publish, spec, self.env))
+        invalidation, paths = invalidate(client, distribution, self.show.url, keys)
+        return {"distribution": distribution, "id": invalidation, "paths": paths}
+
     def _release(
         self,
         spec: Destination,
@@ -350,9 +357,7 @@ class Workspace:
         changed = [*done.summary["replace"], *done.summary["deleted"]]
         if distribution and not dry_run and changed:
             # After the publish: a CDN fetching again before the feeds changed would cache the old ones anew.
-            client = cloudfront_client(boto_profile(show.publish, spec, self.env))
-            invalidation, paths = invalidate(client, distribution, show.url, changed)
-            done.summary["cdn_invalidation"] = {"distribution": distribution, "id": invalidation, "paths": paths}
+            done.summary["cdn_invalidation"] = self.invalidate_cdn(spec, distribution, changed)
         email = show.notify.email
         if email is not None and dry_run:
             done.summary["would_email"] = [episode.slug for episode in due(done.released, email, moment)]

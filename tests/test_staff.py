@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -12,25 +13,41 @@ import subprocess
 import sys
 import threading
 import urllib.error
+import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+import boto3
 import feedparser
 import podcastparser
 import pytest
 import yaml
-from lxml import etree
+from lxml import etree, html
+from playwright.sync_api import Page, expect
 
 from briefings import staff
 from briefings.storage import LocalStorage, S3Storage
 from tests.conftest import REPO, run, run_json, serving
 from tests.test_gpodder import gpo
-from tests.test_s3 import PREFIX, aws_env, bucket, client, fetch, moto, point_at, publish, readme_policy  # noqa: F401
+from tests.test_s3 import (  # noqa: F401
+    PREFIX,
+    aws_env,
+    bucket,
+    client,
+    fetch,
+    moto,
+    new_distribution,
+    point_at,
+    publish,
+    readme_policy,
+)
+from tests.test_site import CHILD_A, CHILD_B, listed, search_ready
 
 ADDRESS = re.compile(r"^https://briefings\.example\.org/p/([A-Za-z0-9_-]{22})/feed\.xml$")
 
+GZIP = b"\x1f\x8b"
 STAFF_SLUG = "rapid-review-q7"
 STAFF_TITLE = "Quillwort review: the lodger upstairs"
 # Words that appear nowhere in the example show, one from each part of the staff-only briefing.
@@ -62,9 +79,12 @@ def add_staff_briefing(workspace: Path, slug: str = STAFF_SLUG) -> None:
 
 
 def leaks(files: dict[str, bytes]) -> list[str]:
-    """Each needle found in a file's name or bytes (case-insensitive), as `name: needle`."""
+    """Each needle found in a file's name or bytes (case-insensitive), as `name: needle`; the files of a
+    search bundle, which Pagefind compresses, as the browser reads them."""
     found = []
     for name, data in files.items():
+        if data.startswith(GZIP):
+            data = gzip.decompress(data)
         text = name.lower().encode() + b"\n" + data.lower()
         found += [f"{name}: {needle}" for needle in NEEDLES if needle.encode() in text]
     return found
@@ -153,11 +173,14 @@ def test_staff_only_briefing_is_in_no_object_of_the_bucket(staff_workspace: Path
 
 
 def add_subscriber(workspace: Path, name: str, *options: str) -> str:
-    """`briefings staff add`; the token in the address it printed last."""
+    """`briefings staff add`; the token in the address it printed last (after their archive's)."""
     result = run(workspace, "staff", "add", name, *options)
     assert result.exit_code == 0, result.output
     match = ADDRESS.match(result.stdout.splitlines()[-1])
     assert match, result.stdout
+    assert result.stdout.splitlines()[-2] == (
+        f"Private archive (a web page): https://briefings.example.org/p/{match[1]}/index.html"
+    )
     return match[1]
 
 
@@ -180,6 +203,10 @@ def test_staff_add_list_rotate_revoke_keep_only_hashes_beside_the_folder(workspa
     assert result.exit_code == 0, result.output
     new = ADDRESS.match(result.stdout.splitlines()[-1])
     assert new and new[1] != token
+    assert result.stdout.splitlines()[:2] == [
+        "New addresses for Sam Patel; the old ones are deleted.",
+        f"Private archive (a web page): https://briefings.example.org/p/{new[1]}/index.html",
+    ]
     assert token not in state_file.read_text()
 
     result = run(workspace, "staff", "revoke", "Sam Patel")
@@ -317,7 +344,85 @@ def test_a_subscriber_feed_lists_every_briefing_and_asks_not_to_be_listed(staff_
     assert run_json(staff_workspace, "publish")[1]["written"] == []
     third = add_subscriber(staff_workspace, "Kim Lee")
     result, summary = run_json(staff_workspace, "publish")
-    assert summary["private_written"] == 1 and (output / "p" / third / "feed.xml").is_file()
+    assert summary["private_written"] == 2 and (output / "p" / third / "feed.xml").is_file()
+    assert (output / "p" / third / "index.html").read_bytes() == (output / "p" / token / "index.html").read_bytes()
+
+
+def test_a_subscriber_archive_lists_every_briefing_and_links_the_staff_only_page(staff_workspace: Path) -> None:
+    token = add_subscriber(staff_workspace, "Sam Patel")
+    assert run(staff_workspace, "publish").exit_code == 0
+    output = staff_workspace / "feed"
+    index = output / "p" / token / "index.html"
+    archive = html.fromstring(index.read_bytes())
+    links = {link.text: link.get("href") for link in archive.xpath("//section[@id='all']//h3/a")}
+    assert sorted(links) == sorted([STAFF_TITLE, CHILD_A, CHILD_B])
+    assert archive.xpath("//section[@id='all']//article[p[@class='staff-only']]//h3/a/text()") == [STAFF_TITLE]
+    # The public briefings' own pages; the staff-only one's under its private folder.
+    assert links[CHILD_A] == "../../briefings/child-a/index.html"
+    staff_page = (index.parent / links[STAFF_TITLE]).resolve()
+    assert PRIVATE.match(staff_page.relative_to(output).as_posix()) and staff_page.name == "index.html"
+    feed = etree.parse(str(index.parent / "feed.xml")).getroot()
+    assert feed.findtext("channel/link") == f"https://briefings.example.org/p/{token}/index.html"
+
+    page = html.fromstring(staff_page.read_bytes())
+    assert page.findtext(".//h1") == STAFF_TITLE
+    assert page.xpath("//ol[@class='lessons']/li/text()") == ["Ask who else lives in the house, lanternfish or not."]
+    assert "The tangerineabacus moment" in page.text_content() and "obsidianpelican" in page.text_content()
+    assert page.xpath("//p[@class='staff-only']") and not page.xpath("//h2[.='Subscribe']")
+    for private_page in (archive, page):
+        assert private_page.xpath("//meta[@name='robots']/@content") == ["noindex, nofollow"]
+        assert private_page.xpath("//meta[@name='referrer']/@content") == ["no-referrer"]
+    # Every relative address on both pages names a published file (the searches' folders their entry file).
+    for path, tree in ((index, archive), (staff_page, page)):
+        for reference in tree.xpath("//@href | //@src | //@data-search"):
+            if "://" not in reference and not reference.startswith("#"):
+                target = (path.parent / reference.split("?")[0].split("#")[0]).resolve()
+                assert (target / "index.html" if reference.endswith("/") else target).is_file(), reference
+    [merged] = archive.xpath("//form[@id='search']/@data-merge")
+    search = (index.parent / merged).resolve()
+    assert (search / "pagefind-entry.json").is_file() and PRIVATE.match(search.relative_to(output).as_posix())
+
+    # The staff-only words are in the private search, and in nothing anyone else can find, the public search
+    # included; no public file names a private folder.
+    files = folder_files(output)
+    assert "lanternfish" in " ".join(leaks(folder_files(search)))
+    assert leaks(public_only(files)) == []
+    folders = [folder.name.encode() for folder in (output / "m").iterdir()] + [token.encode()]
+    assert [name for name, data in public_only(files).items() if any(folder in data for folder in folders)] == []
+
+
+def test_a_subscriber_finds_a_staff_only_lesson_in_their_archive_and_opens_its_page(
+    staff_workspace: Path, page: Page
+) -> None:
+    token = add_subscriber(staff_workspace, "Sam Patel")
+    assert run(staff_workspace, "publish").exit_code == 0
+    with serving(staff_workspace) as base:
+        address = f"{base}p/{token}/index.html"
+        page.goto(address)
+        expect(page.locator("#all p.staff-only")).to_have_text(["Staff only"])
+        query = page.get_by_label("Search titles, summaries, key lessons and transcripts")
+        query.fill("lanternfish")  # in the staff-only briefing's key lesson alone
+        search_ready(page)
+        listed(page, "#results", [STAFF_TITLE])
+        expect(page.locator("#results p.staff-only")).to_have_text(["Staff only"])
+        query.fill("violent")  # the public search is searched too
+        listed(page, "#results", [CHILD_B])
+        query.fill("lanternfish")
+        listed(page, "#results", [STAFF_TITLE])
+        page.locator("#results h3 a").click()
+        expect(page.locator("h1")).to_have_text(STAFF_TITLE)
+        assert PRIVATE.match(page.url.removeprefix(base))
+        expect(page.locator("ol.lessons li")).to_have_text(["Ask who else lives in the house, lanternfish or not."])
+        # Its audio loads from the private folder, and plays from a chapter's start.
+        page.wait_for_function("() => document.getElementById('player').duration > 30")
+        page.locator("button.chapter", has_text="The tangerineabacus moment").click()
+        page.wait_for_selector("button.chapter[aria-current]")
+        assert page.inner_text("button.chapter[aria-current]").endswith("The tangerineabacus moment")
+
+        assert run(staff_workspace, "staff", "revoke", "Sam Patel").exit_code == 0
+        with pytest.raises(urllib.error.HTTPError) as gone:
+            urllib.request.urlopen(address, timeout=10)
+        assert gone.value.code == 404
 
 
 def test_revoke_deletes_the_feed_at_once_and_a_withdrawn_staff_briefing_leaves_every_feed(
@@ -336,7 +441,8 @@ def test_revoke_deletes_the_feed_at_once_and_a_withdrawn_staff_briefing_leaves_e
     assert summary["private_feeds"] == 1
     assert result.exit_code == 0, result.output
     assert STAFF_TITLE.encode() not in (output / "p" / other / "feed.xml").read_bytes()
-    assert not (output / "m").exists()
+    assert STAFF_TITLE.encode() not in (output / "p" / other / "index.html").read_bytes()
+    assert not (output / "m").exists()  # its files, its page and the private search
     assert not (output / "p" / token).exists()
 
 
@@ -345,18 +451,22 @@ def test_revoke_with_rotate_media_moves_the_staff_only_files(staff_workspace: Pa
     other = add_subscriber(staff_workspace, "Jo Bloggs")
     assert run(staff_workspace, "publish").exit_code == 0
     output = staff_workspace / "feed"
-    [before] = (output / "m").iterdir()
-    old_files = {path.name for path in before.rglob("*") if path.is_file()}
+    # The briefing's folder (its files and page) and the private search's.
+    before = {folder.name: folder_files(folder) for folder in (output / "m").iterdir()}
+    assert len(before) == 2
     result = run(staff_workspace, "staff", "revoke", "Sam Patel", "--rotate-media")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-1].startswith("Moved the staff-only files to new addresses: ")
-    [after] = (output / "m").iterdir()
-    assert after.name != before.name and not before.exists()  # the old addresses answer nothing
-    new_files = {path.name for path in after.rglob("*") if path.is_file()}
-    # The same files (they name their own new addresses, so their bytes change too) in the new folder.
-    assert sorted(Path(name).suffix for name in new_files) == sorted(Path(name).suffix for name in old_files)
+    after = {folder.name: folder_files(folder) for folder in (output / "m").iterdir()}
+    assert len(after) == 2 and not set(after) & set(before)  # the old addresses answer nothing
+    # The same files (they name their own new addresses, so their bytes change too) in the new folders.
+    suffixes = sorted(sorted(Path(name).suffix for name in files) for files in before.values())
+    assert sorted(sorted(Path(name).suffix for name in files) for files in after.values()) == suffixes
     feed = (output / "p" / other / "feed.xml").read_text()
-    assert f"/m/{after.name}/" in feed and f"/m/{before.name}/" not in feed
+    archive = (output / "p" / other / "index.html").read_text()
+    for folder in after:
+        assert f"/m/{folder}/" in feed or f"/m/{folder}/" in archive
+    assert not [folder for folder in before if f"/m/{folder}/" in feed + archive]
 
 
 def test_staff_only_briefing_and_its_feeds_in_a_bucket(staff_workspace: Path, moto: str, bucket: str) -> None:  # noqa: F811
@@ -376,14 +486,29 @@ def test_staff_only_briefing_and_its_feeds_in_a_bucket(staff_workspace: Path, mo
         == []
     )
     assert STAFF_TITLE.encode() in fetch(address)
+    archive = added.stdout.splitlines()[-2].rsplit(" ", 1)[1]
+    assert archive == address.replace("feed.xml", "index.html") and STAFF_TITLE.encode() in fetch(archive)
     token = address.split("/p/")[1].split("/")[0].encode()
     assert [
         key for key in files if key.startswith(f"{PREFIX}/") and token in public_only(files, f"{PREFIX}/")[key]
     ] == []
-    revoked = run(staff_workspace, "staff", "revoke", "Sam Patel", *to, env=env)
+    distribution = new_distribution(moto, bucket)
+    revoked = run(staff_workspace, "staff", "revoke", "Sam Patel", *to, "--invalidate-cdn", distribution, env=env)
     assert revoked.exit_code == 0, revoked.output
-    with pytest.raises(urllib.error.HTTPError):
-        fetch(address)
+    for gone in (address, archive):
+        with pytest.raises(urllib.error.HTTPError):
+            fetch(gone)
+    # The CDN drops its copies of both (and of the folder address that serves the archive); the command
+    # prints how many paths, never one (each holds the token).
+    line = revoked.stdout.splitlines()[-1]
+    assert re.fullmatch(rf"CDN: {distribution} drops its copies of 3 path\(s\) \(invalidation \w+\)", line), line
+    assert token.decode() not in revoked.output
+    cloudfront = boto3.client("cloudfront", endpoint_url=moto, region_name="us-east-1", aws_access_key_id="x",
+                              aws_secret_access_key="y")  # fmt: skip
+    batch = cloudfront.get_invalidation(DistributionId=distribution, Id=line.rsplit(" ", 1)[1].rstrip(")"))
+    folder = f"/{bucket}/{PREFIX}/p/{token.decode()}/"
+    paths = batch["Invalidation"]["InvalidationBatch"]["Paths"]["Items"]
+    assert sorted(paths) == [folder, folder + "feed.xml", folder + "index.html"]
 
 
 def test_gpodder_hears_a_staff_only_briefing_until_revoked(staff_workspace: Path, tmp_path: Path) -> None:
@@ -421,7 +546,8 @@ def test_an_error_writing_a_private_feed_never_prints_its_address(staff_workspac
     (staff_workspace / "feed" / "p").write_text("in the way")
     result = run(staff_workspace, "publish")
     assert result.exit_code == 1
-    assert token not in result.output and "/p/<secret>/feed.xml: cannot write" in result.stderr, result.stderr
+    # Its archive page, written before the feed that links to it.
+    assert token not in result.output and "/p/<secret>/index.html: cannot write" in result.stderr, result.stderr
     assert "Traceback" not in result.output
 
 
@@ -435,7 +561,7 @@ def test_an_expired_subscriber_feed_is_deleted_by_the_next_publish(
     travel("2099-01-01T09:00:00+00:00")
     result, summary = run_json(staff_workspace, "publish")
     assert result.exit_code == 0, result.output
-    assert summary["private_feeds"] == 1 and summary["private_deleted"] == 1
+    assert summary["private_feeds"] == 1 and summary["private_deleted"] == 2  # their feed and archive
     assert not (staff_workspace / "feed" / "p" / token).exists()
     assert (staff_workspace / "feed" / "p" / other / "feed.xml").is_file()
     (listed, _) = sorted(
