@@ -15,6 +15,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -28,6 +29,8 @@ from lxml import etree, html
 from playwright.sync_api import Page, expect
 
 from briefings import staff
+from briefings.config import load_show
+from briefings.site import render_private_index
 from briefings.storage import LocalStorage, S3Storage
 from tests.conftest import REPO, run, run_json, serving
 from tests.test_gpodder import gpo
@@ -43,7 +46,7 @@ from tests.test_s3 import (  # noqa: F401
     publish,
     readme_policy,
 )
-from tests.test_site import CHILD_A, CHILD_B, listed, search_ready
+from tests.test_site import CHILD_A, CHILD_B, example_episodes, listed, search_ready
 
 ADDRESS = re.compile(r"^https://briefings\.example\.org/p/([A-Za-z0-9_-]{22})/feed\.xml$")
 
@@ -389,6 +392,32 @@ def test_a_subscriber_archive_lists_every_briefing_and_links_the_staff_only_page
     assert leaks(public_only(files)) == []
     folders = [folder.name.encode() for folder in (output / "m").iterdir()] + [token.encode()]
     assert [name for name, data in public_only(files).items() if any(folder in data for folder in folders)] == []
+
+
+def test_a_private_archive_of_several_pages_keeps_its_links_in_the_subscriber_folder(published: Path) -> None:
+    public, other = example_episodes(published)
+    hidden = replace(other, slug="staff-one", page_key="m/0123/index.html", media_key="m/0123/a.mp3",
+                     briefing=other.briefing.model_copy(update={"audience": "staff"}))  # fmt: skip
+    searches = [("pagefind/pagefind.js", "a" * 64), ("m/4567/pagefind/pagefind.js", "b" * 64)]
+    files = render_private_index(load_show(published), [public, hidden], searches, up="../../", feed_name="feed.xml",
+                                 page_size=1)  # fmt: skip
+    assert sorted(files) == ["index.html", "page/2/index.html"]
+    pages = [html.fromstring(files[key]) for key in sorted(files)]
+    # Pages of the same archive are reached within the subscriber's folder; the rest from the site root.
+    assert [page.xpath("//nav[@class='pages']//a[@rel]/@href") for page in pages] == [
+        ["page/2/index.html"],
+        ["../../index.html"],
+    ]
+    second = pages[1]
+    assert second.xpath("//link[@rel='alternate']/@href") == ["../../feed.xml"]
+    assert second.xpath("//link[@rel='stylesheet']/@href")[0].startswith("../../../../style.css?v=")
+    assert second.xpath("//form/@data-search") == ["../../../../pagefind/pagefind.js?v=aaaaaaaaaa"]
+    assert second.xpath("//form/@data-merge") == ["../../../../m/4567/pagefind/"]
+    assert hidden.published > public.published  # child-b's copy, newest first
+    assert [page.xpath("//section[@id='all']//h3/a/@href") for page in pages] == [
+        ["../../m/0123/index.html"],
+        [f"../../../../{public.page_key}"],
+    ]
 
 
 def test_a_subscriber_finds_a_staff_only_lesson_in_their_archive_and_opens_its_page(
