@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import re
@@ -21,6 +22,12 @@ from briefings.runner import run_pagefind
 # Pagefind's bundle: archive.js imports pagefind/pagefind.js, which fetches only the parts a query needs.
 BUNDLE_DIR = "pagefind"
 SEARCH_SCRIPT_KEY = f"{BUNDLE_DIR}/pagefind.js"
+# What archive.js shows of each result: one small JSON file of ours per briefing, `record/<id>.json` in the
+# bundle, named by the id Pagefind gives the briefing's result. Not Pagefind's own per-result file (its
+# "fragment", which is not published): that repeats every word indexed (a transcript's too), and metadata
+# given to Pagefind to keep there doubled its memory and time when indexing 10,000 briefings.
+RECORD_DIR = "record"
+FRAGMENT_DIR = "fragment"
 # Pagefind's own search interfaces and their styles: archive.js draws the results itself.
 UNUSED = frozenset(
     {
@@ -77,7 +84,7 @@ def page_url(episode: Episode) -> str:
 
 
 def index_record(episode: Episode) -> dict[str, object]:
-    """What the browser needs to show a briefing as a search result (Pagefind keeps it as the result's meta)."""
+    """What the browser needs to show a briefing as a search result (`record/<id>.json` in the bundle)."""
     briefing = episode.briefing
     review = briefing.review
     record: dict[str, object] = {
@@ -103,6 +110,11 @@ def index_record(episode: Episode) -> dict[str, object]:
     return record
 
 
+def record_bytes(episode: Episode) -> bytes:
+    """A briefing's record as published (record/<id>.json in the bundle)."""
+    return json.dumps(index_record(episode), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def stop_words(language: str) -> frozenset[str]:
     """The words left out of the index for a show in `language` (none but for English)."""
     return STOP_WORDS if language.lower().split("-")[0] == "en" else frozenset()
@@ -124,7 +136,6 @@ def search_document(episode: Episode, language: str, transcript: str | None) -> 
     """
     briefing = episode.briefing
     review = briefing.review
-    record = json.dumps(index_record(episode), ensure_ascii=False, separators=(",", ":"))
     # Filters and sort keys from attributes, so a value's text is never split or trimmed by markup.
     filters = (
         [("theme", theme) for theme in briefing.themes]
@@ -140,8 +151,11 @@ def search_document(episode: Episode, language: str, transcript: str | None) -> 
 
     parts = [
         f'<!doctype html><html lang="{escape(language)}"><head><title>{escape(briefing.title)}</title></head>',
-        f'<body data-pagefind-body data-pagefind-meta="record[data-record]" data-record="{escape(record)}"',
-        f' data-pagefind-sort="published[data-published]" data-published="{episode.published.isoformat()}">',
+        f'<body data-pagefind-body data-pagefind-sort="published[data-published]" data-published="{episode.published.isoformat()}"',
+        # The hash of its record (record_bytes): in Pagefind's fragment, whose hash names the result, so a
+        # changed record (a new audio address) has a new name, as every other file of the bundle, which
+        # is cached as never changing. Tiny: Pagefind's memory grows with the metadata it keeps.
+        f' data-pagefind-meta="record[data-record]" data-record="{hashlib.sha256(record_bytes(episode)).hexdigest()[:16]}">',
         '<div data-pagefind-ignore="index">',
         *(
             f'<span data-pagefind-filter="{name}[data-value]" data-value="{escape(value)}"></span>'
@@ -184,11 +198,12 @@ def pagefind_version() -> str:
     return version("pagefind_bin")
 
 
-def _fingerprint(documents: dict[str, str]) -> str:
+def _fingerprint(documents: dict[str, str], records: dict[str, bytes]) -> str:
     digest = hashlib.sha256(f"pagefind {pagefind_version()}\n".encode())
     for key in sorted(documents):
-        digest.update(f"{len(key)} {key} {len(documents[key])}\n".encode())
+        digest.update(f"{len(key)} {key} {len(documents[key])} {len(records[key])}\n".encode())
         digest.update(documents[key].encode("utf-8"))
+        digest.update(records[key])
     return digest.hexdigest()
 
 
@@ -200,14 +215,32 @@ def _read_bundle(folder: Path) -> dict[str, bytes]:
     }
 
 
-def search_bundle(documents: dict[str, str], cache: Path | None = None) -> dict[str, bytes]:
-    """Pagefind's search bundle for `documents` (HTML by path), keyed by where it is published.
+def _page_url(key: str) -> str:
+    """The address Pagefind gives the document at `key` (a folder's index.html is the folder)."""
+    return "/" + key.removesuffix("index.html")
+
+
+def _name_records(output: Path, records: dict[str, bytes]) -> None:
+    """Put each document's record in `output` under the id Pagefind gave its result (the name of the result's
+    fragment: gzip of a signature and JSON naming the document), then drop the fragments, which nothing
+    fetches. https://pagefind.app/docs/api/ (each result's `id`, and `data()`, which would fetch them)"""
+    by_url = {_page_url(key): record for key, record in records.items()}
+    (output / RECORD_DIR).mkdir()
+    for fragment in sorted((output / FRAGMENT_DIR).iterdir()):
+        found = json.loads(gzip.decompress(fragment.read_bytes()).removeprefix(b"pagefind_dcd"))
+        (output / RECORD_DIR / f"{fragment.stem}.json").write_bytes(by_url[found["url"]])
+    shutil.rmtree(output / FRAGMENT_DIR)
+
+
+def search_bundle(documents: dict[str, str], records: dict[str, bytes], cache: Path | None = None) -> dict[str, bytes]:
+    """Pagefind's search bundle for `documents` (HTML by path), with each one's record (by the same path) as
+    archive.js shows its result, keyed by where they are published.
 
     Pagefind's filter and meta files differ from run to run for the same input (their entries come out of
     a hash map in a different order each time), so a bundle is kept in `cache` with a fingerprint of its
     input: an unchanged archive gets the same bytes, and publishes nothing new.
     """
-    fingerprint = _fingerprint(documents)
+    fingerprint = _fingerprint(documents, records)
     stamp = None if cache is None else cache / "fingerprint"
     if stamp is not None and stamp.is_file() and stamp.read_text() == fingerprint:
         return _read_bundle(stamp.parent / BUNDLE_DIR)
@@ -217,6 +250,7 @@ def search_bundle(documents: dict[str, str], cache: Path | None = None) -> dict[
             (site / key).parent.mkdir(parents=True, exist_ok=True)
             (site / key).write_text(document, encoding="utf-8")
         run_pagefind(site, output)
+        _name_records(output, records)
         bundle = _read_bundle(output)
         if cache is not None:
             if cache.exists():
@@ -233,14 +267,15 @@ def search_files(
     """The archive's search: Pagefind's bundle over every briefing given (published ones only), keyed by path.
 
     `transcripts` maps a slug to its transcript's distinct words (`transcript_words`): the search matches
-    words, and repeats would double what Pagefind stores and what a result shown downloads.
+    words, and repeats would double what Pagefind stores.
     """
     if not episodes:
         return {}  # nothing to search (Pagefind refuses to index nothing): the archive shows no search box
     documents = {
         document_key(episode): search_document(episode, language, transcripts.get(episode.slug)) for episode in episodes
     }
-    return search_bundle(documents, cache)
+    records = {document_key(episode): record_bytes(episode) for episode in episodes}
+    return search_bundle(documents, records, cache)
 
 
 def document_key(episode: Episode) -> str:

@@ -6,6 +6,7 @@ import hashlib
 import math
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -24,6 +25,7 @@ from briefings.search import (
     length_label,
     long_date,
     page_url,
+    pagefind_version,
     search_files,
     stop_words,
     transcript_words,
@@ -239,13 +241,9 @@ def _paragraphs(episodes: Sequence[Episode], transcripts: dict[str, str]) -> dic
     return paragraphs
 
 
-def _searched(
-    show: Show, ordered: Sequence[Episode], transcripts: dict[str, str], search_cache: Path | None
-) -> tuple[dict[str, list[tuple[float | None, str]]], dict[str, bytes]]:
-    """The briefings' transcript paragraphs, and Pagefind's bundle over the briefings (keyed by path)."""
-    paragraphs = _paragraphs(ordered, transcripts)
-    words = {slug: transcript_words(text for _, text in found) for slug, found in paragraphs.items()}
-    return paragraphs, search_files(ordered, show.language, words, search_cache)
+def _words(paragraphs: dict[str, list[tuple[float | None, str]]]) -> dict[str, str]:
+    """Each transcript's distinct words, as the search indexes them."""
+    return {slug: transcript_words(text for _, text in found) for slug, found in paragraphs.items()}
 
 
 def _shipped() -> dict[str, bytes]:
@@ -253,10 +251,16 @@ def _shipped() -> dict[str, bytes]:
     return {name: resources.files("briefings").joinpath(f"templates/{name}").read_bytes() for name in ASSETS}
 
 
-def _assets(files: dict[str, bytes]) -> dict[str, str]:
-    """The links to the static files and Pagefind's script among `files`, each with its content's hash."""
-    linked = (*ASSETS, SEARCH_SCRIPT_KEY)
-    return {key: _versioned(key, hashlib.sha256(data).hexdigest()) for key, data in files.items() if key in linked}
+def _assets(files: dict[str, bytes], searched: bool) -> dict[str, str]:
+    """The links to the static files among `files`, each with its content's hash, and to Pagefind's script
+    if there is a search: with Pagefind's version, which the script is the same for, so pages can be
+    rendered while Pagefind is still indexing."""
+    assets = {key: _versioned(key, hashlib.sha256(data).hexdigest()) for key, data in files.items() if key in ASSETS}
+    if searched:
+        assets[SEARCH_SCRIPT_KEY] = _versioned(
+            SEARCH_SCRIPT_KEY, hashlib.sha256(pagefind_version().encode()).hexdigest()
+        )
+    return assets
 
 
 def _common(show: Show, ordered: Sequence[Episode], feed_key: str, assets: dict[str, str]) -> dict[str, Any]:
@@ -337,10 +341,28 @@ def render_site(
     builds, so an unchanged archive gets the same bytes.
     """
     ordered = sorted(episodes, key=lambda episode: episode.published, reverse=True)
-    paragraphs, search = _searched(show, ordered, transcripts, search_cache)
-    files = {**_shipped(), **search}
-    common = _common(show, ordered, feed_key, _assets(files))
+    paragraphs = _paragraphs(ordered, transcripts)
+    files = _shipped()
+    # Pagefind indexes in a process of its own while the pages render here: on two cores the two together
+    # take about as long as the longer alone (a national archive's build, issue 13).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        search = pool.submit(search_files, ordered, show.language, _words(paragraphs), search_cache)
+        common = _common(show, ordered, feed_key, _assets(files, searched=bool(ordered)))
+        pages = _pages(show, ordered, feed_key, paragraphs, page_size, common)
+        files.update(search.result())
+    files.update({key: text.encode("utf-8") for key, text in pages.items()})
+    return files
 
+
+def _pages(
+    show: Show,
+    ordered: Sequence[Episode],
+    feed_key: str,
+    paragraphs: dict[str, list[tuple[float | None, str]]],
+    page_size: int,
+    common: dict[str, Any],
+) -> dict[str, str]:
+    """The public archive's pages, keyed by their path in the output."""
     pages = _listing(ordered, common, page_size)
     pages.update(_briefing_pages(ordered, paragraphs, common))
     theme_page = _templates.get_template("theme.html")
@@ -372,8 +394,7 @@ def render_site(
             home=root,
             **common,
         )
-    files.update({key: text.encode("utf-8") for key, text in pages.items()})
-    return files
+    return pages
 
 
 def render_staff_pages(
@@ -387,10 +408,11 @@ def render_staff_pages(
     """The staff-only briefings' pages (at their private page keys) and their own Pagefind bundle under
     `search_folder`: never part of the public archive or its search, which `render_site` renders."""
     ordered = sorted(episodes, key=lambda episode: episode.published, reverse=True)
-    paragraphs, search = _searched(show, ordered, transcripts, search_cache)
+    paragraphs = _paragraphs(ordered, transcripts)
+    search = search_files(ordered, show.language, _words(paragraphs), search_cache)
     # The pages load the public archive's style and script (no private search on them: the subscriber's
     # archive page has it), named as the public pages name them.
-    common = _common(show, ordered, feed_key, _assets(_shipped()))
+    common = _common(show, ordered, feed_key, _assets(_shipped(), searched=False))
     pages = _briefing_pages(ordered, paragraphs, common)
     return {
         **{search_folder + key: data for key, data in search.items()},
@@ -402,6 +424,7 @@ def render_private_index(
     show: Show,
     episodes: Sequence[Episode],
     searches: Sequence[tuple[str, str]],
+    merged_results: Sequence[str],
     *,
     up: str,
     feed_name: str,
@@ -414,13 +437,16 @@ def render_private_index(
 
     `searches` are the Pagefind bundles to search, as (the key of each one's script, its SHA-256): the
     first is loaded, the others merged into it in the browser (Pagefind's `mergeIndex`,
-    https://pagefind.app/docs/multisite/).
+    https://pagefind.app/docs/multisite/); `merged_results` are the ids of the results whose records are in
+    the merged bundles.
     """
     ordered = sorted(episodes, key=lambda episode: episode.published, reverse=True)
     scripts = [_versioned(key, sha256) for key, sha256 in searches]
-    assets = _assets(_shipped()) | ({SEARCH_SCRIPT_KEY: scripts[0]} if scripts else {})
+    assets = _assets(_shipped(), searched=False) | ({SEARCH_SCRIPT_KEY: scripts[0]} if scripts else {})
     common = _common(show, ordered, feed_name, assets)
     # Pagefind takes a merged bundle's folder (it fetches pagefind-entry.json and the index parts there).
     merge = [script.rsplit("/", 1)[0] + "/" for script in scripts[1:]]
-    pages = _listing(ordered, common, page_size, up, private=True, subscriber=True, merge=merge)
+    pages = _listing(
+        ordered, common, page_size, up, private=True, subscriber=True, merge=merge, merged_results=merged_results
+    )
     return {key: text.encode("utf-8") for key, text in pages.items()}

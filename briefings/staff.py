@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from email.utils import parseaddr
 from enum import Enum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 from lxml import etree
@@ -33,7 +33,7 @@ from briefings.errors import BriefingsError, ConflictError, StorageError, UsageE
 from briefings.feed import ATOM_NS, ITUNES_NS, PODCAST_NS, render_feed
 from briefings.layout import FEEDS, PAGES, Build, cache_control, content_type
 from briefings.progress import Reporter
-from briefings.search import SEARCH_SCRIPT_KEY
+from briefings.search import BUNDLE_DIR, RECORD_DIR, SEARCH_SCRIPT_KEY
 from briefings.site import render_private_index
 from briefings.storage import LocalStorage, S3Storage, Storage
 
@@ -498,7 +498,12 @@ def publish_private(
         searches = [(output.key, output.sha256) for output in (*result.outputs, *result.private_outputs)
                     if output.key.endswith(SEARCH_SCRIPT_KEY)]  # fmt: skip
         listed = [*result.episodes, *result.harvested, *result.staff_episodes]
-        archive = render_private_index(result.show, listed, searches, up=SUBSCRIBER_UP, feed_name=FEED_NAME)
+        # The staff-only briefings' results, whose records are in their bundle, not the public one.
+        staff_results = [PurePosixPath(output.key).stem for output in result.private_outputs
+                         if PurePosixPath(output.key).parent.match(f"{BUNDLE_DIR}/{RECORD_DIR}")]  # fmt: skip
+        archive = render_private_index(
+            result.show, listed, searches, staff_results, up=SUBSCRIBER_UP, feed_name=FEED_NAME
+        )
         for feed_key in feeds:
             for name, data in archive.items():
                 wanted[_feed_folder(feed_key) + name] = (data, hashlib.sha256(data).hexdigest(), len(data), PAGES)

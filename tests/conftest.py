@@ -177,28 +177,18 @@ def page(browser: Browser, problems: Problems) -> Iterator[Page]:
 # --- The archive's search bundle (Pagefind), read back -------------------------------------------------
 
 
-def search_fragments(files: dict[str, bytes]) -> list[dict[str, Any]]:
-    """Every briefing in the Pagefind bundle among `files`, as Pagefind stores it (gzip, a signature, JSON)."""
-    fragments = []
-    for key, data in sorted(files.items()):
-        if key.startswith("pagefind/fragment/"):
-            decoded = gzip.decompress(data)
-            assert decoded.startswith(b"pagefind_dcd"), key
-            fragments.append(json.loads(decoded.removeprefix(b"pagefind_dcd")))
-    return fragments
-
-
 def search_records(files: dict[str, bytes]) -> list[dict[str, Any]]:
-    """What archive.js shows of each briefing in the search bundle, newest first."""
-    records = [json.loads(fragment["meta"]["record"]) for fragment in search_fragments(files)]
+    """What archive.js shows of each briefing in the search bundle (its record/<id>.json), newest first."""
+    records = [json.loads(data) for key, data in files.items() if key.startswith("pagefind/record/")]
     return sorted(records, key=lambda record: record["published"], reverse=True)
 
 
-def bundle_text(files: dict[str, bytes]) -> str:
-    """Every file of the search bundle, decompressed where Pagefind compressed it, as one lower-case text."""
+def bundle_text(files: dict[str, bytes], part: str = "") -> str:
+    """Every file of the search bundle (or of its `part`, e.g. index/, the word index), decompressed where
+    Pagefind compressed it, as one lower-case text."""
     texts = []
     for key, data in files.items():
-        if key.startswith("pagefind/"):
+        if key.startswith(f"pagefind/{part}"):
             texts.append((gzip.decompress(data) if data.startswith(b"\x1f\x8b") else data).decode("utf-8", "replace"))
     return "\n".join(texts).lower()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import random
 import shutil
 import subprocess
@@ -32,7 +31,6 @@ from tests.conftest import (
     bundle_text,
     published_files,
     run_json,
-    search_fragments,
     search_records,
     serving,
 )
@@ -250,11 +248,8 @@ def test_embargoed_briefing_is_never_in_the_search_index(workspace: Path, travel
     assert result.exit_code == 0, result.output
     files = published_files(workspace / "feed")
     assert [record["slug"] for record in search_records(files)] == ["child-b", "child-a"]
-    transcripts = {
-        json.loads(fragment["meta"]["record"])["slug"]: fragment["content"] for fragment in search_fragments(files)
-    }
-    assert "briefing" in transcripts["child-a"] and "briefing" in transcripts["child-b"]  # transcripts indexed
-    # Not in any file of the bundle: the fragments (what results show), the word index, filters and meta.
+    assert "lesson" in bundle_text(files, "index/")  # a word of the transcripts alone: they are indexed
+    # Not in any file of the bundle: the records (what results show), the word index, filters and meta.
     text = bundle_text(files)
     assert "zebrafish" not in text and "quokka" not in text and "child z" not in text
 
@@ -264,9 +259,7 @@ def test_embargoed_briefing_is_never_in_the_search_index(workspace: Path, travel
     files = published_files(workspace / "feed")
     records = search_records(files)
     assert records[0]["title"] == "Child Z: under embargo"
-    assert "quokkas" in next(
-        fragment["content"] for fragment in search_fragments(files) if "Child Z" in fragment["meta"]["title"]
-    )
+    assert "quokka" in bundle_text(files, "index/")
 
 
 def test_an_unchanged_archive_gets_the_same_search_files(published: Path, tmp_path: Path) -> None:
@@ -282,12 +275,13 @@ def test_an_unchanged_archive_gets_the_same_search_files(published: Path, tmp_pa
     first = bundle(episodes)
     assert "pagefind/pagefind.js" in first and "pagefind/pagefind-entry.json" in first
     assert bundle(episodes) == first
-    # A changed briefing is a new index: its fragment (and the meta naming it) change, the other's stays.
+    # A changed briefing is a new index: its record (named by Pagefind's id for it) changes, the other's stays.
     retitled = episodes[0].briefing.model_copy(update={"title": "Child A: retitled"})
     changed = bundle([episode(episodes[0].slug, retitled, episodes[0].media_key), *episodes[1:]])
     assert changed != first
-    fragments = [key for key in first if key.startswith("pagefind/fragment/")]
-    assert len(fragments) == 2 and len(set(fragments) & set(changed)) == 1
+    records = [key for key in first if key.startswith("pagefind/record/")]
+    assert len(records) == 2 and len(set(records) & set(changed)) == 1
+    assert not [key for key in first if key.startswith("pagefind/fragment/")]  # Pagefind's own: never fetched
 
 
 # --- In the browser -----------------------------------------------------------------------------------
@@ -703,7 +697,7 @@ def test_a_first_search_of_a_large_archive_fetches_little(page: Page, national: 
         loaded,
     )
     names = [name.split("?")[0].removeprefix(national) for name, _ in fetched]
-    assert "pagefind/pagefind.js" in names and sum(name.startswith("pagefind/fragment/") for name in names) == 20
+    assert "pagefind/pagefind.js" in names and sum(name.startswith("pagefind/record/") for name in names) == 20
     assert all(size > 0 for _, size in fetched), fetched  # sizes are measured, not hidden by the browser
     total = sum(size for _, size in fetched)
     assert total < 300_000, (total, fetched)

@@ -399,8 +399,8 @@ def test_a_private_archive_of_several_pages_keeps_its_links_in_the_subscriber_fo
     hidden = replace(other, slug="staff-one", page_key="m/0123/index.html", media_key="m/0123/a.mp3",
                      briefing=other.briefing.model_copy(update={"audience": "staff"}))  # fmt: skip
     searches = [("pagefind/pagefind.js", "a" * 64), ("m/4567/pagefind/pagefind.js", "b" * 64)]
-    files = render_private_index(load_show(published), [public, hidden], searches, up="../../", feed_name="feed.xml",
-                                 page_size=1)  # fmt: skip
+    files = render_private_index(load_show(published), [public, hidden], searches, ["en-gb_1a2b3c4"], up="../../",
+                                 feed_name="feed.xml", page_size=1)  # fmt: skip
     assert sorted(files) == ["index.html", "page/2/index.html"]
     pages = [html.fromstring(files[key]) for key in sorted(files)]
     # Pages of the same archive are reached within the subscriber's folder; the rest from the site root.
@@ -413,6 +413,8 @@ def test_a_private_archive_of_several_pages_keeps_its_links_in_the_subscriber_fo
     assert second.xpath("//link[@rel='stylesheet']/@href")[0].startswith("../../../../style.css?v=")
     assert second.xpath("//form/@data-search") == ["../../../../pagefind/pagefind.js?v=aaaaaaaaaa"]
     assert second.xpath("//form/@data-merge") == ["../../../../m/4567/pagefind/"]
+    # The staff-only results, whose records archive.js fetches from the merged bundle's folder.
+    assert second.xpath("//form/@data-merged-results") == ["en-gb_1a2b3c4"]
     assert hidden.published > public.published  # child-b's copy, newest first
     assert [page.xpath("//section[@id='all']//h3/a/@href") for page in pages] == [
         ["../../m/0123/index.html"],

@@ -95,6 +95,9 @@
     var stopWords = (form.getAttribute("data-stop-words") || "").split(" ");
     var pagefind = null;
     var loading = null;
+    // The folders of the bundles searched (the archive's, then any merged into it), where each result's
+    // record is (briefings/search.py: record/<id>.json).
+    var bundles = [];
     var matches = [];
     var shown = 0;
     // Each search is numbered: an answer that arrives after a newer search started is dropped.
@@ -110,6 +113,7 @@
         var merged = (form.getAttribute("data-merge") || "").split(" ").filter(Boolean).map(function (folder) {
           return new URL(folder, document.baseURI).href;
         });
+        bundles = [new URL("./", script).href].concat(merged);
         loading = import(script).then(function (module) {
           // In the page, not a worker: one script less to fetch, and a search takes milliseconds.
           return module.options({ noWorker: true }).then(function () {
@@ -268,12 +272,12 @@
     // first new one, as "Show more" does.
     function showMore(asked, focus) {
       var end = Math.min(matches.length, shown + RESULTS_PER_PAGE);
-      return Promise.all(matches.slice(shown, end).map(function (match) { return match.data(); })).then(function (found) {
+      return Promise.all(matches.slice(shown, end).map(record)).then(function (found) {
         if (asked !== latest) return;
         if (shown === 0) list.textContent = "";
         var fragment = document.createDocumentFragment();
         found.forEach(function (data) {
-          fragment.appendChild(entry(JSON.parse(data.meta.record)));
+          fragment.appendChild(entry(data));
         });
         var first = list.children.length;
         list.appendChild(fragment);
@@ -283,6 +287,21 @@
         var link = focus && list.children[first] && list.children[first].querySelector("a");
         if (link) link.focus();
       });
+    }
+
+    // A result's record, from the bundle that has it: the archive's, or (a staff-only briefing in a
+    // subscriber's archive) a merged one's.
+    var mergedResults = (form.getAttribute("data-merged-results") || "").split(" ");
+    function record(match) {
+      var folders = mergedResults.indexOf(match.id) < 0 ? bundles.slice(0, 1) : bundles.slice(1);
+      function next() {
+        return fetch(folders.shift() + "record/" + match.id + ".json").then(function (response) {
+          if (response.ok) return response.json();
+          if (folders.length) return next();
+          throw new Error("no record for " + match.id);
+        });
+      }
+      return next();
     }
 
     function entry(record) {
