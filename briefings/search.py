@@ -10,6 +10,7 @@ import shutil
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -244,7 +245,12 @@ def search_bundle(documents: dict[str, str], records: dict[str, bytes], cache: P
     stamp = None if cache is None else cache / "fingerprint"
     if stamp is not None and stamp.is_file() and stamp.read_text() == fingerprint:
         return _read_bundle(stamp.parent / BUNDLE_DIR)
-    with tempfile.TemporaryDirectory(prefix="briefings-search-") as scratch:
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+    # Beside the cache, so the new bundle is moved into it, not copied (some 20,000 files at national scale).
+    with tempfile.TemporaryDirectory(
+        prefix="briefings-search-", dir=None if cache is None else cache.parent
+    ) as scratch:
         site, output = Path(scratch) / "site", Path(scratch) / BUNDLE_DIR
         for key, document in documents.items():
             (site / key).parent.mkdir(parents=True, exist_ok=True)
@@ -255,27 +261,40 @@ def search_bundle(documents: dict[str, str], records: dict[str, bytes], cache: P
         if cache is not None:
             if cache.exists():
                 shutil.rmtree(cache)
-            cache.mkdir(parents=True)
-            shutil.copytree(output, cache / BUNDLE_DIR)
+            cache.mkdir()
+            output.rename(cache / BUNDLE_DIR)
             (cache / "fingerprint").write_text(fingerprint)
     return bundle
 
 
-def search_files(
-    episodes: Sequence[Episode], language: str, transcripts: dict[str, str], cache: Path | None = None
-) -> dict[str, bytes]:
-    """The archive's search: Pagefind's bundle over every briefing given (published ones only), keyed by path.
+@dataclass(frozen=True)
+class Documents:
+    """What Pagefind indexes (an HTML document per briefing) and what a result shows (its record), by the
+    briefing's document key."""
+
+    documents: dict[str, str]
+    records: dict[str, bytes]
+
+    def bundle(self, cache: Path | None = None) -> dict[str, bytes]:
+        """The archive's search: Pagefind's bundle over these documents, keyed by path (`search_bundle`)."""
+        if not self.documents:
+            return {}  # nothing to search (Pagefind refuses to index nothing): the archive shows no search box
+        return search_bundle(self.documents, self.records, cache)
+
+
+def search_documents(episodes: Sequence[Episode], language: str, transcripts: dict[str, str]) -> Documents:
+    """Every briefing given (published ones only) as the search indexes and shows it.
 
     `transcripts` maps a slug to its transcript's distinct words (`transcript_words`): the search matches
     words, and repeats would double what Pagefind stores.
     """
-    if not episodes:
-        return {}  # nothing to search (Pagefind refuses to index nothing): the archive shows no search box
-    documents = {
-        document_key(episode): search_document(episode, language, transcripts.get(episode.slug)) for episode in episodes
-    }
-    records = {document_key(episode): record_bytes(episode) for episode in episodes}
-    return search_bundle(documents, records, cache)
+    return Documents(
+        {
+            document_key(episode): search_document(episode, language, transcripts.get(episode.slug))
+            for episode in episodes
+        },
+        {document_key(episode): record_bytes(episode) for episode in episodes},
+    )
 
 
 def document_key(episode: Episode) -> str:

@@ -26,7 +26,7 @@ from briefings.search import (
     long_date,
     page_url,
     pagefind_version,
-    search_files,
+    search_documents,
     stop_words,
     transcript_words,
 )
@@ -343,10 +343,11 @@ def render_site(
     ordered = sorted(episodes, key=lambda episode: episode.published, reverse=True)
     paragraphs = _paragraphs(ordered, transcripts)
     files = _shipped()
+    documents = search_documents(ordered, show.language, _words(paragraphs))
     # Pagefind indexes in a process of its own while the pages render here: on two cores the two together
     # take about as long as the longer alone (a national archive's build, issue 13).
     with ThreadPoolExecutor(max_workers=1) as pool:
-        search = pool.submit(search_files, ordered, show.language, _words(paragraphs), search_cache)
+        search = pool.submit(documents.bundle, search_cache)
         common = _common(show, ordered, feed_key, _assets(files, searched=bool(ordered)))
         pages = _pages(show, ordered, feed_key, paragraphs, page_size, common)
         files.update(search.result())
@@ -409,7 +410,7 @@ def render_staff_pages(
     `search_folder`: never part of the public archive or its search, which `render_site` renders."""
     ordered = sorted(episodes, key=lambda episode: episode.published, reverse=True)
     paragraphs = _paragraphs(ordered, transcripts)
-    search = search_files(ordered, show.language, _words(paragraphs), search_cache)
+    search = search_documents(ordered, show.language, _words(paragraphs)).bundle(search_cache)
     # The pages load the public archive's style and script (no private search on them: the subscriber's
     # archive page has it), named as the public pages name them.
     common = _common(show, ordered, feed_key, _assets(_shipped(), searched=False))
