@@ -20,13 +20,14 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from lxml import html
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 from pydantic import ValidationError
 
 from briefings.config import PublishSettings, load_show
@@ -222,19 +223,29 @@ def speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def browser(speech: Path) -> Iterator[Browser]:
-    """Chromium as tests/conftest.py starts it, with a fake microphone that says `speech` (and lets the page
-    use it without asking)."""
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={speech}",
-            ],
-        )  # fmt: skip
-        yield launched
-        launched.close()
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as started:
+        yield started
+
+
+def with_microphone(playwright: Playwright, sound: Path) -> Browser:
+    """Chromium as tests/conftest.py starts it, with a fake microphone that plays `sound` in a loop (and
+    lets the page use it without asking)."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={sound}",
+        ],
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright, speech: Path) -> Iterator[Browser]:
+    """Chromium with a fake microphone saying `speech`."""
+    launched = with_microphone(playwright, speech)
+    yield launched
+    launched.close()
 
 
 @pytest.fixture(scope="module")
@@ -355,12 +366,34 @@ def record(page: Page, seconds: float = 4) -> None:
     page.get_by_role("button", name="Start recording").click()
     expect(page.get_by_role("button", name="Stop recording")).to_be_focused()
     page.wait_for_timeout(seconds * 1000)
-    assert page.locator("#level-warning").inner_text() in (
-        "",
-        "Recording. Press Stop recording when you have finished.",
-    )
+    expect(page.locator("#level-warning")).to_have_text("Recording. Press Stop recording when you have finished.")
     page.get_by_role("button", name="Stop recording").click()
     expect(page.locator("#recording-about")).to_contain_text("recording.")
+
+
+@pytest.mark.parametrize(
+    ("sound", "warning"),
+    [
+        ("anoisesrc=amplitude=0.003:color=pink", "Very quiet: we can hardly hear you."),
+        ("sine=frequency=220,volume=8", "Too loud: your voice is distorting."),
+    ],
+)
+def test_a_very_quiet_or_clipping_microphone_is_said_plainly(
+    playwright: Playwright, site: tuple[Path, str], tmp_path: Path, sound: str, warning: str
+) -> None:
+    wav = tmp_path / "microphone.wav"
+    subprocess.run(
+        [find_ffmpeg(), "-v", "error", "-f", "lavfi", "-i", sound, "-t", "8", "-ar", "48000", "-ac", "1", str(wav)],
+        check=True,
+    )
+    workspace, _ = site
+    launched = with_microphone(playwright, wav)
+    page = launched.new_page()
+    page.goto(invite(workspace))
+    page.get_by_role("button", name="Start recording").click()
+    expect(page.locator("#level-warning")).to_contain_text(warning, timeout=8000)
+    page.get_by_role("button", name="Stop recording").click()
+    launched.close()
 
 
 def decoded_seconds(data: bytes, folder: Path) -> float:
@@ -407,8 +440,10 @@ def test_the_page_is_published_for_search_engines_to_leave_alone(site: tuple[Pat
 def test_an_author_records_fills_in_and_sends_and_both_files_reach_the_inbox(
     page: Page, site: tuple[Path, str], s3: S3Front, bucket: str, inbox: None, tmp_path: Path
 ) -> None:
-    workspace, _ = site
+    workspace, base = site
     link = invite(workspace, "--published", "2027-01-05T10:00:00+00:00", "--review-type", "serious case review")
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     page.goto(link)
     expect(page.get_by_role("heading", name="Submit a briefing")).to_be_visible()
     # The producer's fields are shown, not asked.
@@ -419,7 +454,7 @@ def test_an_author_records_fills_in_and_sends_and_both_files_reach_the_inbox(
     fill_in(page)
     record(page)
     about = page.locator("#recording-about").inner_text()
-    assert about.startswith("recording.") and "4 seconds" in about, about
+    assert re.match(r"recording\.(m4a|webm|ogg), \d+ KB, [3-6] seconds\. It is shorter than 30 seconds", about), about
     page.get_by_role("button", name="Send to the producer").click()
     expect(page.get_by_role("heading", name="Briefing received")).to_be_focused()
     expect(page.get_by_text("Received: the producer will be in touch.")).to_be_visible()
@@ -430,6 +465,9 @@ def test_an_author_records_fills_in_and_sends_and_both_files_reach_the_inbox(
     assert briefing.themes == ["neglect", "voice of the child"]
     assert [(chapter.start, chapter.title) for chapter in briefing.chapters] == [(0.0, "Introduction")]
     assert 3 <= decoded_seconds(found[RECORDING_NAME], tmp_path) <= 6
+    # Nothing but the site and the bucket was asked for anything.
+    origins = {f"{parts.scheme}://{parts.netloc}" for parts in map(urlsplit, requested) if parts.scheme != "blob"}
+    assert origins == {base.rstrip("/"), s3.url}
     # Opened again, the link says it is done rather than asking again.
     page.reload()
     expect(page.get_by_text("Received: the producer will be in touch.")).to_be_visible()

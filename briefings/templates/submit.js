@@ -135,6 +135,7 @@
   // RFC 3339 date-times, as pydantic's AwareDatetime reads them, with validation.explain's and
   // submission._plausible_year's words for each way one can be wrong.
   function dateTimeProblem(text) {
+    if (!text) return ["is empty", "fill it in"];
     var parts = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(:\d{2}(\.\d+)?)?(Z|z|[+-]\d{2}:\d{2})?$/.exec(text);
     if (!parts) return ["is not a valid date and time", "write it as YYYY-MM-DDTHH:MM:SS+00:00, e.g. 2026-03-12T10:00:00+00:00"];
     var year = Number(parts[1]), month = Number(parts[2]), day = Number(parts[3]);
@@ -167,7 +168,8 @@
     if (rules.type && rules.type !== kind && !(rules.type === "number" && kind === "integer")) {
       fail("type", rules.type);
     } else {
-      if (rules.enum && rules.enum.indexOf(value) < 0) fail("enum", rules.enum);
+      if (rules.enum && value === "") fail("minLength", 1); // a choice not made yet
+      else if (rules.enum && rules.enum.indexOf(value) < 0) fail("enum", rules.enum);
       if (kind === "string") {
         var length = Array.from(value).length;
         if (rules.minLength !== undefined && length < rules.minLength) fail("minLength", rules.minLength);
@@ -550,7 +552,8 @@
       var samples = new Float32Array(analyser.fftSize);
       var peaks = [];
       var began = Date.now();
-      var warning = "";
+      var clippedAt = null;
+      var warning = "Recording. Press Stop recording when you have finished.";
       recorder.ondataavailable = function (event) {
         if (event.data.size) chunks.push(event.data);
       };
@@ -580,8 +583,10 @@
         byId("elapsed").textContent = clock(elapsed);
         peaks.push(peak);
         if (peaks.length > 30) peaks.shift(); // three seconds at ten a second
-        var said = "";
-        if (peak >= CLIPPED) {
+        // A warning stays three seconds after what set it off, so it can be read.
+        if (peak >= CLIPPED) clippedAt = elapsed;
+        var said = "Recording. Press Stop recording when you have finished.";
+        if (clippedAt !== null && elapsed - clippedAt < 3) {
           said = "Too loud: your voice is distorting. Move a little further from the microphone, or turn its level down.";
         } else if (elapsed > 3 && Math.max.apply(null, peaks) < QUIET) {
           said = "Very quiet: we can hardly hear you. Move closer to the microphone, or turn its level up.";
