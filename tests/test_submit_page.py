@@ -210,12 +210,13 @@ class S3Front:
 
 @pytest.fixture(scope="module")
 def speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A spoken sentence (espeak-ng), 48 kHz mono, padded to 8 s: Chromium's fake microphone plays it in a loop."""
+    """A spoken sentence (espeak-ng, whose peaks touch full scale, 6 dB down as a good microphone level), 48 kHz
+    mono, padded to 8 s: Chromium's fake microphone plays it in a loop."""
     folder = tmp_path_factory.mktemp("speech")
     subprocess.run(["espeak-ng", "-s", "150", "-w", str(folder / "said.wav"), WORDS], check=True)
     wav = folder / "speech.wav"
     subprocess.run(
-        [find_ffmpeg(), "-v", "error", "-i", str(folder / "said.wav"), "-af", "apad=whole_dur=8",
+        [find_ffmpeg(), "-v", "error", "-i", str(folder / "said.wav"), "-af", "volume=-6dB,apad=whole_dur=8",
          "-ar", "48000", "-ac", "1", "-c:a", "pcm_s16le", str(wav)],
         check=True,
     )  # fmt: skip
