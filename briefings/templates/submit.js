@@ -21,12 +21,15 @@
   var QUIET = 0.02; // the loudest sample of the last three seconds below -34 dBFS: speech this quiet is lost in noise
   var CLIPPED = 0.99; // samples at full scale: the microphone is overloaded and the voice distorted
   var SHORTEST = 30; // seconds: `briefings check` refuses shorter recordings
+  var MAX_METADATA_BYTES = 256 * 1024; // the invitation's POST policy for briefing.json (invitation.py)
 
   var form = document.getElementById("submission");
   var invitation = null;
   var schema = null;
   var draftKey = null;
   var recording = null; // {blob, name, seconds}
+  var attempted = false; // an upload was started and not confirmed: a reload offers Retry
+  var sent = false; // confirmed: nothing is kept any more
   var timer = null;
 
   function byId(id) {
@@ -460,6 +463,9 @@
     } else if (recording.blob.size > invitation.max_bytes) {
       errors.push({ path: ["recording"], message: "is " + megabytes(recording.blob.size) + ", more than the " + megabytes(invitation.max_bytes) + " this link takes", fix: "record a shorter briefing, or ask the producer for a link that takes more" });
     }
+    if (new Blob([JSON.stringify(data)]).size > MAX_METADATA_BYTES) {
+      errors.push({ path: ["chapters"], message: "make the answers longer than the 256 KB a briefing may have", fix: "keep only the main chapters" });
+    }
     return { data: data, errors: errors };
   }
 
@@ -493,8 +499,10 @@
     return stored("readwrite", function (store) { return store.put(draft, draftKey); });
   }
 
-  function saveDraft(attempted) {
-    return writeDraft({ form: formValues(), recording: recording, attempted: Boolean(attempted), sent: false });
+  // Every change is kept (a field's change, a pause in typing, a recording); IndexedDB runs the writes in order.
+  function saveDraft() {
+    if (sent) return Promise.resolve();
+    return writeDraft({ form: formValues(), recording: recording, attempted: attempted, sent: false });
   }
 
   /* --- Recording --------------------------------------------------------------------------------------- */
@@ -667,8 +675,11 @@
     announced = -1;
     var metadataBlob = new Blob([JSON.stringify(checked.data, null, 1)], { type: "application/json" });
     // Sent from what IndexedDB holds, so what is sent is what a retry (even after a reload) would send.
-    saveDraft(true)
+    attempted = true;
+    saveDraft()
       .then(readDraft)
+      // A browser that keeps nothing (IndexedDB off) still sends what it holds; a retry then needs the page open.
+      .catch(function () { return { recording: recording }; })
       .then(function (draft) {
         var kept = draft.recording;
         var share = kept.blob.size / (kept.blob.size + metadataBlob.size);
@@ -683,6 +694,7 @@
       })
       .then(function () {
         showProgress(1);
+        sent = true;
         return writeDraft({ sent: true, at: new Date().toISOString() });
       })
       .then(received, failed);
@@ -731,11 +743,12 @@
     showFixed();
     Promise.all([
       fetch(form.getAttribute("data-schema")).then(function (response) { return response.json(); }),
-      readDraft()
+      readDraft().catch(function () { return null; })
     ]).then(function (found) {
       schema = found[0];
       var draft = found[1];
       if (draft && draft.sent) {
+        sent = true;
         received();
         return;
       }
@@ -743,7 +756,8 @@
       if (draft && draft.recording) {
         useRecording(draft.recording.blob, draft.recording.name, draft.recording.seconds);
       }
-      if (draft && draft.attempted) {
+      attempted = Boolean(draft && draft.attempted);
+      if (attempted) {
         var restored = byId("restored");
         restored.textContent = "Your last upload did not finish. Your answers and recording are kept: press Retry to send them again.";
         restored.hidden = false;
@@ -753,6 +767,10 @@
         byId("restored").hidden = false;
       }
       form.hidden = false;
+    }, function () {
+      var message = byId("no-invitation");
+      message.appendChild(element("p", "The page did not load completely. Check your connection and reload it.", { class: "lead" }));
+      message.hidden = false;
     });
     byId("add-lesson").addEventListener("click", function () {
       addRow(byId("lessons"), "lesson").querySelector("textarea").focus();
