@@ -32,7 +32,7 @@ from briefings.search import (
     transcript_words,
 )
 from briefings.submission import ReviewType
-from briefings.submit_form import submission_schema, upload_origins
+from briefings.submit_form import submission_schema, upload_origins, upload_urls
 from briefings.subscribe import app_links, qr_code, subscribe_page_key
 from briefings.timecode import clock
 from briefings.transcript import parse
@@ -416,6 +416,7 @@ def _submit_files(show: Show, common: dict[str, Any]) -> dict[str, bytes]:
         root=_root(SUBMIT_PAGE_KEY),
         home=_root(SUBMIT_PAGE_KEY),
         # Its own recording plays from memory; uploads go to the show's bucket, and nowhere else.
+        upload_urls=upload_urls(show),
         **(common | {"media_origins": ["blob:"], "connect_origins": upload_origins(show)}),
     )
     return {SUBMIT_SCRIPT_KEY: script, SUBMIT_SCHEMA_KEY: schema, SUBMIT_PAGE_KEY: page.encode("utf-8")}

@@ -95,18 +95,24 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def upload_origins(show: Show) -> list[str]:
-    """Where the submission page may send uploads (its Content-Security-Policy's connect-src): the bucket of
-    show.toml's `[publish] to`, as `briefings invite` signs for it; none for a show published to a folder.
+def upload_urls(show: Show) -> list[str]:
+    """The addresses the submission page may send uploads to: the bucket of show.toml's `[publish] to`, as
+    `briefings invite` signs for it; none for a show published to a folder.
 
     An invitation is read from the link, so a forged link could name someone else's bucket: the page sends
-    an author's recording only to this show's.
+    an author's recording only to this show's (its Content-Security-Policy allows only their origins).
     """
     parts = urlsplit(show.publish.to)
     if parts.scheme != "s3":
         return []
     if show.publish.endpoint_url:
-        return [_origin(show.publish.endpoint_url)]  # path-style: ENDPOINT/BUCKET, as boto3 signs for it
+        # Path-style, as boto3 signs for an endpoint: ENDPOINT/BUCKET (other buckets share the origin).
+        return [f"{_origin(show.publish.endpoint_url)}/{parts.netloc}"]
     # boto3 signs presigned POSTs for the bucket's global virtual-hosted address; the regional one as well.
     regional = [f"https://{parts.netloc}.s3.{show.publish.region}.amazonaws.com"] if show.publish.region else []
     return [f"https://{parts.netloc}.s3.amazonaws.com", *regional]
+
+
+def upload_origins(show: Show) -> list[str]:
+    """The origins of `upload_urls`, for the page's Content-Security-Policy (connect-src)."""
+    return list(dict.fromkeys(_origin(url) for url in upload_urls(show)))

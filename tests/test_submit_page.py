@@ -34,7 +34,7 @@ from briefings.config import PublishSettings, load_show
 from briefings.invitation import METADATA_NAME, RECORDING_NAME
 from briefings.runner import find_ffmpeg
 from briefings.submission import Briefing
-from briefings.submit_form import submission_schema, upload_origins
+from briefings.submit_form import submission_schema, upload_origins, upload_urls
 from briefings.validation import problems_from
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, REPO, Problems, bundle_text, published_files, run
 from tests.s3support import free_port, moto_server
@@ -125,21 +125,28 @@ def briefing_data() -> dict[str, Any]:
     }
 
 
-def test_upload_origins_are_the_shows_bucket_only() -> None:
+def test_uploads_go_to_the_shows_bucket_only() -> None:
     show = load_show(REPO)
-    assert upload_origins(show) == []  # published to a folder: the page uploads nowhere
-    for settings, expected in (
-        ({"to": "s3://westmarsh/podcast"}, ["https://westmarsh.s3.amazonaws.com"]),
+    assert upload_urls(show) == upload_origins(show) == []  # published to a folder: the page uploads nowhere
+    for settings, urls, origins in (
+        (
+            {"to": "s3://westmarsh/podcast"},
+            ["https://westmarsh.s3.amazonaws.com"],
+            ["https://westmarsh.s3.amazonaws.com"],
+        ),
         (
             {"to": "s3://westmarsh/podcast", "region": "eu-west-2"},
             ["https://westmarsh.s3.amazonaws.com", "https://westmarsh.s3.eu-west-2.amazonaws.com"],
+            ["https://westmarsh.s3.amazonaws.com", "https://westmarsh.s3.eu-west-2.amazonaws.com"],
         ),
-        (
+        (  # path-style: another bucket on the same endpoint has the same origin, but not the same address
             {"to": "s3://westmarsh/podcast", "endpoint_url": "https://minio.example.net:9000/"},
+            ["https://minio.example.net:9000/westmarsh"],
             ["https://minio.example.net:9000"],
         ),
     ):
-        assert upload_origins(show.model_copy(update={"publish": PublishSettings(**settings)})) == expected
+        changed = show.model_copy(update={"publish": PublishSettings(**settings)})
+        assert (upload_urls(changed), upload_origins(changed)) == (urls, origins)
 
 
 # --- The page in a browser, uploading to a bucket -----------------------------------------------------------
@@ -615,9 +622,11 @@ def test_an_expired_or_forged_link_uploads_nothing(page: Page, site: tuple[Path,
     page.goto(forged(link, {"expires": (datetime.now(UTC) - timedelta(hours=1)).isoformat()}))
     expect(page.get_by_role("alert")).to_contain_text("This link expired on")
     # A link naming another bucket would send the author's recording there: the page refuses it.
-    page.goto(forged(link, {"recording": payload(link)["recording"] | {"url": "https://attacker.example.net/"}}))
-    page.reload()
-    expect(page.get_by_role("alert")).to_contain_text("does not belong to this site")
+    recording = payload(link)["recording"]
+    for elsewhere in ("https://attacker.example.net/", recording["url"] + "-attacker"):  # a bucket beside the show's
+        page.goto(forged(link, {"recording": recording | {"url": elsewhere}}))
+        page.reload()
+        expect(page.get_by_role("alert")).to_contain_text("does not belong to this site")
 
 
 def test_the_page_meets_wcag_22_aa_and_fits_a_phone(page: Page, site: tuple[Path, str], tmp_path: Path) -> None:

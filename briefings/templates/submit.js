@@ -91,8 +91,9 @@
     if (!valid) {
       return { problem: "This link is incomplete or damaged. Copy the whole link from the producer's message into the address bar, or ask the producer for a new one." };
     }
-    var origins = form.getAttribute("data-upload-origins").split(" ").filter(Boolean);
-    if ([found.recording.url, found.metadata.url].some(function (url) { return origins.indexOf(originOf(url)) < 0; })) {
+    // The bucket the show publishes to, and no other: a forged link could name someone else's.
+    var allowed = form.getAttribute("data-upload-urls").split(" ").filter(Boolean);
+    if ([found.recording.url, found.metadata.url].some(function (url) { return allowed.indexOf(bucketOf(url)) < 0; })) {
       return { problem: "This link does not belong to this site: it would send your recording elsewhere. Ask the producer for a new one." };
     }
     if (!(new Date(found.expires) > new Date())) {
@@ -101,9 +102,11 @@
     return { invitation: found };
   }
 
-  function originOf(url) {
+  // An upload address as upload_urls (briefings/submit_form.py) gives it: no trailing slash, query or fragment.
+  function bucketOf(url) {
     try {
-      return new URL(url).origin;
+      var parsed = new URL(url);
+      return parsed.origin + parsed.pathname.replace(/\/$/, "");
     } catch (error) {
       return null;
     }
