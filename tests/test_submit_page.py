@@ -454,7 +454,8 @@ def test_an_author_records_fills_in_and_sends_and_both_files_reach_the_inbox(
     page.on("request", lambda request: requested.append(request.url))
     page.goto(link)
     expect(page.get_by_role("heading", name="Submit a briefing")).to_be_visible()
-    # The producer's fields are shown, not asked.
+    # The producer's fields are shown, not asked (once the script has read the invitation).
+    expect(page.locator("#fixed")).to_be_visible()
     assert page.locator("#fixed").inner_text().split("\n") == [
         "Review type", "Serious case review", "When the review is published", "5 January 2027 at 10:00",
     ]  # fmt: skip
