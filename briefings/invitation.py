@@ -16,7 +16,7 @@ import base64
 import json
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -218,11 +218,16 @@ def invite(
     storage: Storage,
     slug: str,
     now: datetime,
+    page_uploads_to: Sequence[str],
     expires: str = DEFAULT_EXPIRY,
     max_mb: int = DEFAULT_MAX_MB,
     fixed: Mapping[str, str | None] | None = None,
 ) -> tuple[Invitation, dict[str, Any]]:
-    """Make an invitation for `slug` and sign its uploads; returns it and the page's payload (`link`)."""
+    """Make an invitation for `slug` and sign its uploads; returns it and the page's payload (`link`).
+
+    `page_uploads_to` are the addresses the submission page sends uploads to (submit_form.upload_urls): an
+    invitation for another bucket is refused here, as the page would refuse it in the author's hands.
+    """
     _checked_slug(slug)
     length = expiry(expires)
     if not 1 <= max_mb <= 5000:
@@ -253,6 +258,12 @@ def invite(
         MAX_METADATA_BYTES,
         seconds,
     )
+    if recording["url"].rstrip("/") not in page_uploads_to:
+        raise BriefingsError(
+            f"{storage.describe()}: the submission page uploads only to the bucket in show.toml's [publish] (`to`, "
+            "`endpoint_url`, `region`), and this is another (fix: set them to this bucket in show.toml and publish, "
+            "so the page allows it; then invite again)"
+        )
     _update(storage, lambda invitations: ({**invitations, invitation.id: invitation}, None))
     payload = {
         "v": 1,

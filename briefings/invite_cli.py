@@ -23,6 +23,7 @@ from briefings.invitation import (
 )
 from briefings.runner import Runner
 from briefings.storage import Storage
+from briefings.submit_form import upload_urls
 from briefings.terminal import (
     BriefingsCommand,
     BriefingsGroup,
@@ -106,7 +107,7 @@ def invite_command(
         "review.published": published,
         "review.type": review_type,
     }
-    invitation, payload = invite(storage, slug, space.now(), expires, max_mb, fixed)
+    invitation, payload = invite(storage, slug, space.now(), upload_urls(space.show), expires, max_mb, fixed)
     address = link(space.show.url, payload)
     if temporary_credentials(space.show.publish, destination, space.env):
         click.echo(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ from briefings.search import (
     transcript_words,
 )
 from briefings.submission import ReviewType
+from briefings.submit_form import submission_schema, upload_origins, upload_urls
 from briefings.subscribe import app_links, qr_code, subscribe_page_key
 from briefings.timecode import clock
 from briefings.transcript import parse
@@ -46,6 +48,11 @@ ASSETS = ("style.css", "archive.js", "favicon.svg")
 # Briefings per listing page: 50 full entries keep a page near 100 kB, so 2,000 briefings make 40 pages
 # rather than one page of several megabytes; the search covers them all.
 PAGE_SIZE = 50
+# The page an invited author submits a briefing from (`briefings invite` links to its folder), its script and the
+# JSON Schema its form is checked against.
+SUBMIT_PAGE_KEY = "submit/index.html"
+SUBMIT_SCRIPT_KEY = "submit/submit.js"
+SUBMIT_SCHEMA_KEY = "submit/schema.json"
 
 
 def theme_page_key(theme: str) -> str:
@@ -350,6 +357,7 @@ def render_site(
         search = pool.submit(documents.bundle, search_cache)
         common = _common(show, ordered, feed_key, _assets(files, searched=bool(ordered)))
         pages = _pages(show, ordered, feed_key, paragraphs, page_size, common)
+        files.update(_submit_files(show, common))
         files.update(search.result())
     files.update({key: text.encode("utf-8") for key, text in pages.items()})
     return files
@@ -396,6 +404,23 @@ def _pages(
             **common,
         )
     return pages
+
+
+def _submit_files(show: Show, common: dict[str, Any]) -> dict[str, bytes]:
+    """The page an invited author submits a briefing from, its script and its form's JSON Schema."""
+    script = resources.files("briefings").joinpath("templates/submit.js").read_bytes()
+    schema = json.dumps(submission_schema(show.themes), indent=1).encode("utf-8")
+    page = _templates.get_template("submit.html").render(
+        review_types=[kind.value for kind in ReviewType],
+        script=_versioned("submit.js", hashlib.sha256(script).hexdigest()),
+        schema=_versioned("schema.json", hashlib.sha256(schema).hexdigest()),
+        root=_root(SUBMIT_PAGE_KEY),
+        home=_root(SUBMIT_PAGE_KEY),
+        # Its own recording plays from memory; uploads go to the show's bucket, and nowhere else.
+        upload_urls=upload_urls(show),
+        **(common | {"media_origins": ["blob:"], "connect_origins": upload_origins(show)}),
+    )
+    return {SUBMIT_SCRIPT_KEY: script, SUBMIT_SCHEMA_KEY: schema, SUBMIT_PAGE_KEY: page.encode("utf-8")}
 
 
 def render_staff_pages(

@@ -82,9 +82,12 @@ def speech(tmp_path: Path, name: str, *encoding: str, pipe: bool = False) -> byt
 
 @pytest.fixture
 def inviting(workspace: Path, moto: str, bucket: str, proxy: FaultProxy) -> Path:  # noqa: F811
-    """The published example, going live at the bucket, with the proxy checking POST policies as S3 does."""
+    """The published example, going live at the bucket (show.toml's `to`, which the submission page uploads
+    to), with the proxy checking POST policies as S3 does."""
     proxy.policies = PostPolicy(SECRET)
-    return point_at(workspace, moto, bucket)
+    show = point_at(workspace, moto, bucket) / "show.toml"
+    show.write_text(show.read_text().replace('to = "feed"', f'to = "s3://{bucket}/{PREFIX}"\nendpoint_url = "{moto}"'))
+    return workspace
 
 
 def test_invitation_signs_one_exact_key_each_with_sigv4_and_expires_with_it(
@@ -126,6 +129,7 @@ def test_invite_refuses_what_cannot_work_in_one_line(inviting: Path, moto: str, 
         (["--max-mb", "0", *to], 2, "--max-mb 0: out of range"),
         (["--to", str(inviting / "feed")], 1, "authors upload straight into a bucket, and this is a folder"),
         (["--to", f"s3://{bucket}"], 1, "the inbox must sit beside the show's prefix"),
+        (["--to", f"s3://other-{bucket}/{PREFIX}"], 1, "the submission page uploads only to the bucket in show.toml"),
     ):
         result = run(inviting, "invite", SLUG, *arguments, env=env)
         assert result.exit_code == code, result.output
