@@ -1,7 +1,7 @@
 """The inbox: what authors uploaded through their invitations, and pulling it into `episodes/SLUG/`.
 
 Every byte in the inbox is untrusted: the metadata is read only up to MAX_METADATA_BYTES and must be a JSON
-object (JSON has no entities to expand); the recording is streamed to a file up to the invitation's limit and
+object (JSON has no entities to expand) nested no deeper than briefing.yaml may be; the recording is streamed to a file up to the invitation's limit and
 decoded by ffmpeg, whatever name or type the browser gave it, and named by the container ffmpeg found. The
 briefing then goes through the same model and checks as `briefings check`.
 """
@@ -33,10 +33,8 @@ from briefings.invitation import (
 from briefings.recording import EXTENSION_FOR, RecordingError, analyse
 from briefings.runner import Runner
 from briefings.storage import Storage
-from briefings.submission import BRIEFING_FILE, Submission
-
-# Names the author cannot choose: the producer's files, which `inbox pull` names itself.
-FILE_FIELDS = ("recording", "transcript", "artwork")
+from briefings.submission import BRIEFING_FILE, MAX_DEPTH, Submission
+from briefings.submit_form import LEFT_TO_THE_PRODUCER
 
 
 @dataclass(frozen=True)
@@ -46,19 +44,25 @@ class Upload:
     invitation: Invitation
     recording: int | None  # its size in bytes; None until uploaded
     metadata: int | None
-    modified: datetime | None
+    modified: datetime  # when its last part arrived
+    # When the metadata arrived, if it has: the page sends it after the recording, so an upload is complete
+    # only when it is newer than the recording (an author sending again replaces the recording first).
+    metadata_modified: datetime | None = None
+    recording_modified: datetime | None = None
 
     @property
     def complete(self) -> bool:
-        """Both parts are in: the page uploads the recording first, then the metadata."""
-        return self.recording is not None and self.metadata is not None
+        """Both parts are in, the metadata sent after the recording."""
+        if self.metadata_modified is None or self.recording_modified is None:
+            return False
+        return self.metadata_modified >= self.recording_modified
 
     def to_dict(self, now: datetime) -> dict[str, Any]:
         """As `briefings inbox --json` prints it."""
         return {
             "slug": self.invitation.slug,
             "invitation": self.invitation.id,
-            "time": None if self.modified is None else self.modified.isoformat(timespec="seconds"),
+            "time": self.modified.isoformat(timespec="seconds"),
             "size": (self.recording or 0) + (self.metadata or 0),
             "complete": self.complete,
             "invitation_status": self.invitation.status(now),
@@ -90,8 +94,17 @@ def uploads(storage: Storage) -> list[Upload]:
         if recording is None and metadata is None:
             continue
         times = [item[1] for item in (recording, metadata) if item is not None]
-        found.append(Upload(invitation, recording and recording[0], metadata and metadata[0], max(times)))
-    return sorted(found, key=lambda upload: (upload.modified or datetime.min, upload.invitation.slug))
+        found.append(
+            Upload(
+                invitation,
+                None if recording is None else recording[0],
+                None if metadata is None else metadata[0],
+                max(times),
+                None if metadata is None else metadata[1],
+                None if recording is None else recording[1],
+            )
+        )
+    return sorted(found, key=lambda upload: (upload.modified, upload.invitation.slug))
 
 
 def _with_fixed(briefing: dict[str, Any], fixed: dict[str, str]) -> dict[str, Any]:
@@ -104,18 +117,33 @@ def _with_fixed(briefing: dict[str, Any], fixed: dict[str, str]) -> dict[str, An
     return briefing
 
 
-def _metadata(storage: Storage, upload: Upload) -> dict[str, Any]:
-    """The author's briefing as a dict, refusing what is too big, not JSON, or not an object."""
-    if (upload.metadata or 0) > MAX_METADATA_BYTES:
-        raise BriefingsError(f"{METADATA_NAME}: larger than {MAX_METADATA_BYTES // 1024} KB")
-    data = inbox_storage(storage).read(upload.invitation.folder + METADATA_NAME) or b""
+def _depth(value: Any) -> int:
+    """How deeply `value` nests lists and objects (without recursion: the value is untrusted)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _metadata(storage: Storage, upload: Upload, folder: Path) -> dict[str, Any]:
+    """The author's briefing as a dict, refusing what is too big, not JSON, not an object, or nested deeper
+    than briefing.yaml may be; without what is the producer's to decide, and with the producer's fields."""
+    download = folder / METADATA_NAME
+    inbox_storage(storage).download(upload.invitation.folder + METADATA_NAME, download, MAX_METADATA_BYTES)
     try:
-        document = json.loads(data[: MAX_METADATA_BYTES + 1].decode("utf-8"))
+        document = json.loads(download.read_bytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise BriefingsError(f"{METADATA_NAME}: not the page's JSON") from None
+    finally:
+        download.unlink()
     if not isinstance(document, dict):
         raise BriefingsError(f"{METADATA_NAME}: not the page's JSON")
-    briefing = {key: value for key, value in document.items() if key not in FILE_FIELDS}
+    if _depth(document) > MAX_DEPTH:
+        raise BriefingsError(f"{METADATA_NAME}: nested more than {MAX_DEPTH} levels deep, which no briefing is")
+    briefing = {key: value for key, value in document.items() if key not in LEFT_TO_THE_PRODUCER}
     return _with_fixed(briefing, upload.invitation.fixed)
 
 
@@ -134,10 +162,7 @@ def _recording(storage: Storage, upload: Upload, runner: Runner, folder: Path) -
 
 
 def _yaml(briefing: dict[str, Any], upload: Upload) -> str:
-    header = (
-        f"# Submitted from a browser (invitation {upload.invitation.id}, "
-        f"{'unknown time' if upload.modified is None else upload.modified.isoformat(timespec='minutes')}).\n"
-    )
+    header = f"# Submitted from a browser (invitation {upload.invitation.id}, {upload.modified.isoformat(timespec='minutes')}).\n"
     return header + yaml.safe_dump(briefing, sort_keys=False, allow_unicode=True, width=100)
 
 
@@ -165,7 +190,7 @@ def pull_one(puller: Puller, upload: Upload, force: bool) -> Pulled:
         staged = Path(scratch) / slug
         staged.mkdir()
         try:
-            briefing = _metadata(storage, upload)
+            briefing = _metadata(storage, upload, staged)
             recording = _recording(storage, upload, puller.runner, staged)
         except BriefingsError as error:
             where = f"{inbox_storage(storage).describe()}{upload.invitation.folder}"

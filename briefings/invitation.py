@@ -25,10 +25,11 @@ from urllib.parse import urlsplit
 
 from pydantic import TypeAdapter, ValidationError
 
-from briefings.errors import BriefingsError, ConflictError, StorageError, UsageError, printable
+from briefings.errors import BriefingsError, StorageError, UsageError, printable
 from briefings.staff import private_storage
-from briefings.storage import S3Storage, Storage
+from briefings.storage import S3Storage, Storage, update_json
 from briefings.submission import SLUG_PATTERN, Review, slug_for
+from briefings.submit_form import upload_address
 from briefings.validation import explain
 
 STATE_KEY = "invitations.json"
@@ -40,8 +41,8 @@ METADATA_TYPE = "application/json"
 MAX_METADATA_BYTES = 256 * 1024
 DEFAULT_EXPIRY = "7d"
 DEFAULT_MAX_MB = 300
-# A SigV4 signature is valid for at most 7 days, so a presigned POST's policy cannot outlive that:
-# https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html (X-Amz-Expires)
+# SigV4 presigned requests last at most 7 days (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html,
+# X-Amz-Expires); a POST policy's signature is made the same way, and the links keep to the same limit.
 MAX_EXPIRY = timedelta(days=7)
 EXPIRY = re.compile(r"^(?P<amount>[1-9][0-9]{0,3})(?P<unit>[dhm])$")
 UNITS = {"d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}
@@ -51,7 +52,6 @@ UNITS = {"d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes
 NO_POST_POLICY = {"r2.cloudflarestorage.com": "Cloudflare R2", "backblazeb2.com": "Backblaze B2"}
 # Fields of the review the producer may decide, as the page names them (dotted paths into briefing.yaml).
 FIXED_FIELDS = ("review.partnership", "review.region", "review.published", "review.type")
-ATTEMPTS = 20
 CORS_RULE_ID = "briefings-submit"
 LIFECYCLE_RULE_ID = "briefings-inbox"
 INBOX_DAYS = 30
@@ -179,16 +179,12 @@ def read_invitations(storage: Storage) -> dict[str, Invitation]:
 def _update(storage: Storage, change: Callable[[dict[str, Invitation]], tuple[dict[str, Invitation], T]]) -> T:
     """Apply `change` to the invitations and write them only if no one else did meanwhile (else redo it)."""
     private = private_storage(storage)
-    where = f"{private.describe()}{STATE_KEY}"
-    for _ in range(ATTEMPTS):
-        data, tag = private.read_tagged(STATE_KEY)
-        changed, result = change(_state(data, where))
-        try:
-            private.write_if(STATE_KEY, _encoded(changed), "application/json", "no-store", tag)
-        except ConflictError:
-            continue
-        return result
-    raise StorageError(f"{where}: changed by others {ATTEMPTS} times in a row (fix: run the command again)")
+
+    def changed(data: bytes | None) -> tuple[bytes, T]:
+        invitations, result = change(_state(data, f"{private.describe()}{STATE_KEY}"))
+        return _encoded(invitations), result
+
+    return update_json(private, STATE_KEY, changed)[0]
 
 
 def _checked_slug(slug: str) -> str:
@@ -258,7 +254,7 @@ def invite(
         MAX_METADATA_BYTES,
         seconds,
     )
-    if recording["url"].rstrip("/") not in page_uploads_to:
+    if upload_address(recording["url"]) not in page_uploads_to:
         raise BriefingsError(
             f"{storage.describe()}: the submission page uploads only to the bucket in show.toml's [publish] (`to`, "
             "`endpoint_url`, `region`), and this is another (fix: set them to this bucket in show.toml and publish, "

@@ -22,23 +22,16 @@ from briefings.invitation import (
     revoke,
 )
 from briefings.runner import Runner
-from briefings.storage import Storage
+from briefings.staff_cli import opened
 from briefings.submit_form import upload_urls
 from briefings.terminal import (
     BriefingsCommand,
     BriefingsGroup,
-    Display,
     Options,
     destination_options,
     global_options,
     json_option,
 )
-from briefings.workspace import Workspace
-
-
-def _opened(options: Options, destination: Destination) -> tuple[Workspace, Storage]:
-    space = Workspace(options.workspace, reporter=Display(sys.stderr, quiet=options.quiet, verbose=options.verbose))
-    return space, space.open(destination).storage
 
 
 @click.command(name="invite", cls=BriefingsCommand)
@@ -80,7 +73,7 @@ def invite_command(
 
         briefings invite child-d --expires 3d --review-type "serious case review"
     """
-    space, storage = _opened(options, destination)
+    space, storage = opened(options, destination)
     if listing:
         now = space.now()
         found = [
@@ -137,7 +130,7 @@ def setup_bucket_command(options: Options, destination: Destination, applying: b
 
         briefings setup-bucket --to s3://my-bucket/briefings --apply
     """
-    space, storage = _opened(options, destination)
+    space, storage = opened(options, destination)
     rules = bucket_rules(storage, space.show.url)
     click.echo(json.dumps(rules, indent=2))
     if applying:
@@ -145,6 +138,9 @@ def setup_bucket_command(options: Options, destination: Destination, applying: b
         click.echo(f"Set the CORS and lifecycle rules on s3://{printable(rules['bucket'])}.")
     else:
         click.echo("Nothing changed: run again with --apply to set these rules.")
+
+
+INBOX_DESTINATION = "briefings.inbox.destination"
 
 
 @click.group(name="inbox", cls=BriefingsGroup, invoke_without_command=True, params=global_options(after_command=True))
@@ -162,8 +158,10 @@ def inbox_group(ctx: click.Context, destination: Destination, as_json: bool) -> 
         briefings inbox --json
     """
     if ctx.invoked_subcommand is not None:
+        # `briefings inbox --to X pull`: the destination given before `pull` is pull's, unless it gives its own.
+        ctx.meta[INBOX_DESTINATION] = destination
         return
-    space, storage = _opened(ctx.obj, destination)
+    space, storage = opened(ctx.obj, destination)
     now = space.now()
     found = [upload.to_dict(now) for upload in uploads(storage)]
     if as_json:
@@ -197,7 +195,9 @@ def pull_command(
 
         briefings inbox pull child-d
     """
-    space, storage = _opened(options, destination)
+    if destination == Destination():
+        destination = click.get_current_context().meta.get(INBOX_DESTINATION, destination)
+    space, storage = opened(options, destination)
     puller = Puller(space.path, space.show, storage, Runner(), space.analysis_cache, space.now())
     pulled = pull(puller, slugs, force)
     failed = any(item.submission is None or not item.submission.valid for item in pulled)

@@ -38,9 +38,10 @@ CONTENT_TYPES = {
     ".pf_fragment": "application/octet-stream",
     ".pf_filter": "application/octet-stream",
 }
-# Pagefind names these parts by their content (a hash), like media; its script, WebAssembly and entry file
-# keep their names and change with every index.
-HASHED_SEARCH_PARTS = ("pagefind/fragment/", "pagefind/index/", "pagefind/filter/")
+# Pagefind names these parts by their content (a hash), like media, and each result's record by its id for
+# the result (search.py), which changes with the record; its script, WebAssembly and entry file keep their
+# names and change with every index.
+HASHED_SEARCH_PARTS = ("pagefind/record/", "pagefind/index/", "pagefind/filter/")
 SEARCH_ENTRY_KEY = "pagefind/pagefind-entry.json"
 # Media never changes under a key (its name carries its hash); everything else may change at any publish.
 IMMUTABLE = "public, max-age=31536000, immutable"

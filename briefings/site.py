@@ -15,7 +15,6 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
-from pydantic import HttpUrl
 
 from briefings.config import Show, url_slug
 from briefings.episode import Episode
@@ -32,7 +31,7 @@ from briefings.search import (
     transcript_words,
 )
 from briefings.submission import ReviewType
-from briefings.submit_form import submission_schema, upload_origins, upload_urls
+from briefings.submit_form import origin, submission_schema, upload_origins, upload_urls
 from briefings.subscribe import app_links, qr_code, subscribe_page_key
 from briefings.timecode import clock
 from briefings.transcript import parse
@@ -210,13 +209,6 @@ def _versioned(key: str, sha256: str) -> str:
     return f"{key}?v={sha256[:10]}"
 
 
-def _origin(url: str) -> str:
-    """A URL's origin as a Content-Security-Policy source: scheme, host and any port but the default."""
-    parsed = HttpUrl(url)
-    port = "" if parsed.port == {"https": 443, "http": 80}.get(parsed.scheme) else f":{parsed.port}"
-    return f"{parsed.scheme}://{parsed.host}{port}"
-
-
 def _root(key: str) -> str:
     return "../" * key.count("/")
 
@@ -264,10 +256,13 @@ def _assets(files: dict[str, bytes], searched: bool) -> dict[str, str]:
     rendered while Pagefind is still indexing."""
     assets = {key: _versioned(key, hashlib.sha256(data).hexdigest()) for key, data in files.items() if key in ASSETS}
     if searched:
-        assets[SEARCH_SCRIPT_KEY] = _versioned(
-            SEARCH_SCRIPT_KEY, hashlib.sha256(pagefind_version().encode()).hexdigest()
-        )
+        assets[SEARCH_SCRIPT_KEY] = _search_script(SEARCH_SCRIPT_KEY)
     return assets
+
+
+def _search_script(key: str) -> str:
+    """The link to a Pagefind bundle's script at `key`, stamped with Pagefind's version, which it is the same for."""
+    return _versioned(key, hashlib.sha256(pagefind_version().encode()).hexdigest())
 
 
 def _common(show: Show, ordered: Sequence[Episode], feed_key: str, assets: dict[str, str]) -> dict[str, Any]:
@@ -281,7 +276,7 @@ def _common(show: Show, ordered: Sequence[Episode], feed_key: str, assets: dict[
         "review_type_feeds": review_type_feeds(ordered),
         "assets": assets,
         "stop_words": " ".join(sorted(stop_words(show.language))),
-        "media_origins": sorted({_origin(episode.origin.media_url) for episode in ordered if episode.origin}),
+        "media_origins": sorted({origin(episode.origin.media_url) for episode in ordered if episode.origin}),
     }
 
 
@@ -449,7 +444,7 @@ def render_staff_pages(
 def render_private_index(
     show: Show,
     episodes: Sequence[Episode],
-    searches: Sequence[tuple[str, str]],
+    searches: Sequence[str],
     merged_results: Sequence[str],
     *,
     up: str,
@@ -461,13 +456,12 @@ def render_private_index(
     folder back to the site root, and `feed_name` their feed's name in it. Every link is relative, so the
     same bytes serve every subscriber: nothing in them names a token.
 
-    `searches` are the Pagefind bundles to search, as (the key of each one's script, its SHA-256): the
-    first is loaded, the others merged into it in the browser (Pagefind's `mergeIndex`,
-    https://pagefind.app/docs/multisite/); `merged_results` are the ids of the results whose records are in
-    the merged bundles.
+    `searches` are the Pagefind bundles to search, as the key of each one's script: the first is loaded,
+    the others merged into it in the browser (Pagefind's `mergeIndex`, https://pagefind.app/docs/multisite/);
+    `merged_results` are the ids of the results whose records are in the merged bundles.
     """
     ordered = sorted(episodes, key=lambda episode: episode.published, reverse=True)
-    scripts = [_versioned(key, sha256) for key, sha256 in searches]
+    scripts = [_search_script(key) for key in searches]
     assets = _assets(_shipped(), searched=False) | ({SEARCH_SCRIPT_KEY: scripts[0]} if scripts else {})
     common = _common(show, ordered, feed_name, assets)
     # Pagefind takes a merged bundle's folder (it fetches pagefind-entry.json and the index parts there).

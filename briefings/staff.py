@@ -29,18 +29,16 @@ from lxml import etree
 
 from briefings.config import Show
 from briefings.episode import Episode
-from briefings.errors import BriefingsError, ConflictError, StorageError, UsageError, printable
+from briefings.errors import BriefingsError, StorageError, UsageError, printable
 from briefings.feed import ATOM_NS, ITUNES_NS, PODCAST_NS, render_feed
 from briefings.layout import FEEDS, PAGES, Build, cache_control, content_type
 from briefings.progress import Reporter
 from briefings.search import BUNDLE_DIR, RECORD_DIR, SEARCH_SCRIPT_KEY
 from briefings.site import render_private_index
-from briefings.storage import LocalStorage, S3Storage, Storage
+from briefings.storage import LocalStorage, S3Storage, Storage, update_json
 
 STATE_KEY = "staff.json"
 STATE_VERSION = 1
-STATE_TYPE = "application/json"
-STATE_CACHE = "no-store"
 PRIVATE_SUFFIX = "-private"
 # Subscribers' feeds and staff-only files, at the public destination under keys no one can guess.
 FEEDS_PREFIX = "p/"
@@ -50,8 +48,6 @@ FEED_NAME = "feed.xml"
 # their folder to the site root, which its relative links take.
 ARCHIVE_NAME = "index.html"
 SUBSCRIBER_UP = "../../"
-# Conditional writes that lose to another producer are read again and redone; this many times at most.
-ATTEMPTS = 20
 # A private key in a message (a storage error names the key it failed on) is shown without its secret part.
 SECRET_PART = re.compile(r"\b(p|m)/[A-Za-z0-9_-]{16,}/")
 MAX_NAME = 100
@@ -194,19 +190,16 @@ def update(private: Storage, change: Callable[[StaffState], tuple[StaffState, T]
 
 def _update(private: Storage, change: Callable[[StaffState], tuple[StaffState, T]]) -> tuple[T, StaffState, str]:
     """`update`, also returning the state written and its version tag."""
-    for _ in range(ATTEMPTS):
-        state, tag = read_state(private)
+
+    def changed(data: bytes | None) -> tuple[bytes, tuple[T, StaffState]]:
+        state = StaffState() if data is None else parse_state(data, f"{private.describe()}{STATE_KEY}")
         if not state.secret:
             state = replace(state, secret=secrets.token_hex(32))
-        changed, result = change(state)
-        try:
-            written = private.write_if(STATE_KEY, changed.to_bytes(), STATE_TYPE, STATE_CACHE, tag)
-        except ConflictError:
-            continue
-        return result, changed, written
-    raise StorageError(
-        f"{private.describe()}{STATE_KEY}: changed by others {ATTEMPTS} times in a row (fix: run the command again)"
-    )
+        new, result = change(state)
+        return new.to_bytes(), (result, new)
+
+    (result, state), tag = update_json(private, STATE_KEY, changed)
+    return result, state, tag
 
 
 def _write(storage: Storage, key: str, source: Path | bytes) -> None:
@@ -495,7 +488,7 @@ def publish_private(
             output.key: (output.path, output.sha256, output.size, output.stage) for output in result.private_outputs
         }
         # The public archive's search, then the staff-only briefings' own, merged into it in the browser.
-        searches = [(output.key, output.sha256) for output in (*result.outputs, *result.private_outputs)
+        searches = [output.key for output in (*result.outputs, *result.private_outputs)
                     if output.key.endswith(SEARCH_SCRIPT_KEY)]  # fmt: skip
         listed = [*result.episodes, *result.harvested, *result.staff_episodes]
         # The staff-only briefings' results, whose records are in their bundle, not the public one.

@@ -25,7 +25,9 @@ from briefings.terminal import (
 from briefings.workspace import Workspace
 
 
-def _opened(options: Options, destination: Destination) -> tuple[Workspace, Storage]:
+def opened(options: Options, destination: Destination) -> tuple[Workspace, Storage]:
+    """The workspace the options name, and the destination opened from it (for the commands that manage a
+    destination's private side: staff, invitations and the inbox)."""
     space = Workspace(options.workspace, reporter=Display(sys.stderr, quiet=options.quiet, verbose=options.verbose))
     return space, space.open(destination).storage
 
@@ -75,7 +77,7 @@ def add_command(options: Options, destination: Destination, name: str, email: st
 
         briefings staff add "Sam Patel" --email sam.patel@westmarsh.gov.uk
     """
-    space, storage = _opened(options, destination)
+    space, storage = opened(options, destination)
     subscriber, token = add(storage, name, email, expires, space.now())
     click.echo(
         f"Added {printable(subscriber.name)}; their feed and archive are written by the next `briefings publish`."
@@ -94,7 +96,7 @@ def list_command(options: Options, destination: Destination, as_json: bool) -> N
 
         briefings staff list --json
     """
-    space, storage = _opened(options, destination)
+    space, storage = opened(options, destination)
     today = space.now().date()
     found = [subscriber.to_dict(today) for subscriber in subscribers(storage)]
     if as_json:
@@ -130,7 +132,7 @@ def revoke_command(
 
         briefings staff revoke "Sam Patel" --rotate-media
     """
-    space, storage = _opened(options, destination)
+    space, storage = opened(options, destination)
     changed = revoke(storage, name, rotate_media)
     click.echo(f"Revoked {printable(changed.subscriber.name)}: their private feed and archive are deleted.")
     _drop(space, destination, distribution, changed)
@@ -156,7 +158,7 @@ def rotate_command(options: Options, destination: Destination, name: str, distri
 
         briefings staff rotate "Sam Patel"
     """
-    space, storage = _opened(options, destination)
+    space, storage = opened(options, destination)
     changed = rotate(storage, name)
     assert changed.token is not None
     click.echo(f"New addresses for {printable(changed.subscriber.name)}; the old ones are deleted.")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from botocore.exceptions import (
     ClientError,
@@ -67,6 +67,28 @@ class Storage(Protocol):
         Raises ConflictError when someone else changed the object in between.
         """
         ...
+
+
+# Conditional writes that lose to another writer are read again and redone; this many times at most.
+ATTEMPTS = 20
+T = TypeVar("T")
+
+
+def update_json(storage: Storage, key: str, change: Callable[[bytes | None], tuple[bytes, T]]) -> tuple[T, str]:
+    """Replace the small JSON object at `key` with what `change` makes of its bytes (None: there is none yet),
+    only if no one else wrote it meanwhile (S3 conditional writes, as the manifest); on a conflict read it
+    again and redo `change`, so two producers changing it at once both land. Returns what `change` returned
+    and the version tag written."""
+    for _ in range(ATTEMPTS):
+        data, tag = storage.read_tagged(key)
+        written, result = change(data)
+        try:
+            return result, storage.write_if(key, written, "application/json", "no-store", tag)
+        except ConflictError:
+            continue
+    raise StorageError(
+        f"{storage.describe()}{key}: changed by others {ATTEMPTS} times in a row (fix: run the command again)"
+    )
 
 
 class LocalStorage:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import HttpUrl, TypeAdapter, ValidationError
 
 from briefings.config import Show
 from briefings.submission import MARKUP, MAX_SECONDS, Briefing, Chapter, Review, Text
@@ -90,29 +90,44 @@ def submission_schema(themes: Sequence[str]) -> dict[str, Any]:
     return schema
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+def origin(url: str) -> str:
+    """A URL's origin as browsers and Content-Security-Policy sources name it: scheme, host and any port but
+    the default."""
+    parsed = HttpUrl(url)
+    port = "" if parsed.port == {"https": 443, "http": 80}.get(parsed.scheme) else f":{parsed.port}"
+    return f"{parsed.scheme}://{parsed.host}{port}"
+
+
+def upload_address(url: str) -> str:
+    """An upload address as `upload_urls` gives it and the page compares it (submit.js, bucketOf): its origin
+    and path, without a trailing slash."""
+    return origin(url) + urlsplit(url).path.rstrip("/")
 
 
 def upload_urls(show: Show) -> list[str]:
     """The addresses the submission page may send uploads to: the bucket of show.toml's `[publish] to`, as
-    `briefings invite` signs for it; none for a show published to a folder.
+    `briefings invite` signs for it (boto3's presigned POST); none for a show published to a folder.
 
     An invitation is read from the link, so a forged link could name someone else's bucket: the page sends
     an author's recording only to this show's (its Content-Security-Policy allows only their origins).
     """
     parts = urlsplit(show.publish.to)
+    bucket = parts.netloc
     if parts.scheme != "s3":
         return []
     if show.publish.endpoint_url:
         # Path-style, as boto3 signs for an endpoint: ENDPOINT/BUCKET (other buckets share the origin).
-        return [f"{_origin(show.publish.endpoint_url)}/{parts.netloc}"]
-    # boto3 signs presigned POSTs for the bucket's global virtual-hosted address; the regional one as well.
-    regional = [f"https://{parts.netloc}.s3.{show.publish.region}.amazonaws.com"] if show.publish.region else []
-    return [f"https://{parts.netloc}.s3.amazonaws.com", *regional]
+        return [f"{origin(show.publish.endpoint_url)}/{bucket}"]
+    if "." in bucket:  # no virtual-hosted HTTPS address for a name with dots: path-style, on the regional host
+        region = show.publish.region or "us-east-1"
+        return [
+            f"https://s3.amazonaws.com/{bucket}"
+            if region == "us-east-1"
+            else f"https://s3.{region}.amazonaws.com/{bucket}"
+        ]
+    return [f"https://{bucket}.s3.amazonaws.com"]
 
 
 def upload_origins(show: Show) -> list[str]:
     """The origins of `upload_urls`, for the page's Content-Security-Policy (connect-src)."""
-    return list(dict.fromkeys(_origin(url) for url in upload_urls(show)))
+    return list(dict.fromkeys(origin(url) for url in upload_urls(show)))

@@ -10,6 +10,7 @@ import base64
 import json
 import shutil
 import subprocess
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -229,14 +230,16 @@ def test_pull_refuses_hostile_uploads_one_line_each_and_keeps_going(
         "child-e": (b"<html><script>alert(1)</script></html>", b"{}"),  # a page, not a recording
         "child-f": (voice, b'["not", "an", "object"]'),
         "child-g": (voice, b'{"title": '),  # cut short
-        "child-h": (voice, b"[" * 100_000 + b"]" * 100_000),  # nested too deep for any parser
+        "child-h": (voice, b'{"title": ' + b"[" * 500 + b"]" * 500 + b"}"),  # JSON reads it; YAML could not write it
     }
     for slug, (recording, metadata) in cases.items():
         payload = invite(inviting, moto, bucket, slug=slug)
         assert post(payload["recording"], recording, "audio/ogg").status_code == 204
         assert post(payload["metadata"], metadata, "application/json").status_code == 204
     good = invite(inviting, moto, bucket, slug="child-i")
-    submit(good, voice, briefing() | {"title": "Child I: a briefing with one mistake", "key_lessons": []})
+    # What is the producer's to decide (audience, withdraw_after...) is not the page's to send.
+    mistaken = briefing() | {"title": "Child I: a briefing with one mistake", "key_lessons": [], "audience": "staff"}
+    submit(good, voice, mistaken)
     pulled = run(inviting, "inbox", "pull", *to, env=env)
     assert pulled.exit_code == 1
     lines = pulled.output.splitlines()
@@ -251,7 +254,9 @@ def test_pull_refuses_hostile_uploads_one_line_each_and_keeps_going(
     assert any("child-f" in line and "briefing.json: not the page's JSON" in line for line in lines)
     # The one that was a briefing is pulled, with check's own words about its mistake.
     assert any("child-i/briefing.yaml" in line and "key_lessons" in line and "fix:" in line for line in lines), lines
+    assert any("child-h" in line and "nested more than 20 levels deep" in line for line in lines)
     assert sorted(path.name for path in (inviting / "episodes").iterdir()) == ["child-a", "child-b", "child-i"]
+    assert "audience" not in yaml.safe_load((inviting / "episodes" / "child-i" / "briefing.yaml").read_text())
     left = json.loads(run(inviting, "inbox", "--json", *to, env=env).stdout)
     assert sorted(item["slug"] for item in left) == ["child-e", "child-f", "child-g", "child-h"]
 
@@ -265,6 +270,15 @@ def test_revoked_invitations_are_ignored_and_nothing_is_overwritten_without_forc
     env = aws_env(moto)
     to = ["--to", f"s3://{bucket}/{PREFIX}"]
     voice = speech(tmp_path, "voice.ogg", "-c:a", "libopus", "-t", "40")
+    # Sent again, the recording first: until its briefing follows, the upload is not complete.
+    again = invite(inviting, moto, bucket, slug="child-s")
+    submit(again, voice, briefing())
+    time.sleep(1.1)  # S3's times are to the second
+    assert post(again["recording"], voice, "audio/ogg").status_code == 204
+    (resent,) = [
+        item for item in json.loads(run(inviting, "inbox", "--json", *to, env=env).stdout) if item["slug"] == "child-s"
+    ]
+    assert resent["complete"] is False
     submit(invite(inviting, moto, bucket, slug="child-r"), voice, briefing())
     revoked = run(inviting, "invite", "child-r", "--revoke", *to, env=env)
     assert revoked.exit_code == 0 and "Revoked 1 invitation(s) for child-r" in revoked.output

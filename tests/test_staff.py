@@ -398,7 +398,7 @@ def test_a_private_archive_of_several_pages_keeps_its_links_in_the_subscriber_fo
     public, other = example_episodes(published)
     hidden = replace(other, slug="staff-one", page_key="m/0123/index.html", media_key="m/0123/a.mp3",
                      briefing=other.briefing.model_copy(update={"audience": "staff"}))  # fmt: skip
-    searches = [("pagefind/pagefind.js", "a" * 64), ("m/4567/pagefind/pagefind.js", "b" * 64)]
+    searches = ["pagefind/pagefind.js", "m/4567/pagefind/pagefind.js"]
     files = render_private_index(load_show(published), [public, hidden], searches, ["en-gb_1a2b3c4"], up="../../",
                                  feed_name="feed.xml", page_size=1)  # fmt: skip
     assert sorted(files) == ["index.html", "page/2/index.html"]
@@ -411,7 +411,8 @@ def test_a_private_archive_of_several_pages_keeps_its_links_in_the_subscriber_fo
     second = pages[1]
     assert second.xpath("//link[@rel='alternate']/@href") == ["../../feed.xml"]
     assert second.xpath("//link[@rel='stylesheet']/@href")[0].startswith("../../../../style.css?v=")
-    assert second.xpath("//form/@data-search") == ["../../../../pagefind/pagefind.js?v=aaaaaaaaaa"]
+    (script,) = second.xpath("//form/@data-search")
+    assert re.fullmatch(r"\.\./\.\./\.\./\.\./pagefind/pagefind\.js\?v=[0-9a-f]{10}", script), script
     assert second.xpath("//form/@data-merge") == ["../../../../m/4567/pagefind/"]
     # The staff-only results, whose records archive.js fetches from the merged bundle's folder.
     assert second.xpath("//form/@data-merged-results") == ["en-gb_1a2b3c4"]

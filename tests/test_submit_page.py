@@ -34,7 +34,7 @@ from briefings.config import PublishSettings, load_show
 from briefings.invitation import METADATA_NAME, RECORDING_NAME
 from briefings.runner import find_ffmpeg
 from briefings.submission import Briefing
-from briefings.submit_form import submission_schema, upload_origins, upload_urls
+from briefings.submit_form import submission_schema, upload_address, upload_origins, upload_urls
 from briefings.validation import problems_from
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, REPO, Problems, bundle_text, published_files, run
 from tests.s3support import free_port, moto_server
@@ -129,24 +129,29 @@ def test_uploads_go_to_the_shows_bucket_only() -> None:
     show = load_show(REPO)
     assert upload_urls(show) == upload_origins(show) == []  # published to a folder: the page uploads nowhere
     for settings, urls, origins in (
+        # Where boto3 signs a presigned POST for: the bucket's global virtual-hosted address...
+        ({"to": "s3://westmarsh/podcast", "region": "eu-west-2"}, ["https://westmarsh.s3.amazonaws.com"], None),
+        # ...but for a name with dots (no HTTPS certificate would fit), path-style on the regional host.
+        ({"to": "s3://west.marsh/podcast"}, ["https://s3.amazonaws.com/west.marsh"], ["https://s3.amazonaws.com"]),
         (
-            {"to": "s3://westmarsh/podcast"},
-            ["https://westmarsh.s3.amazonaws.com"],
-            ["https://westmarsh.s3.amazonaws.com"],
-        ),
-        (
-            {"to": "s3://westmarsh/podcast", "region": "eu-west-2"},
-            ["https://westmarsh.s3.amazonaws.com", "https://westmarsh.s3.eu-west-2.amazonaws.com"],
-            ["https://westmarsh.s3.amazonaws.com", "https://westmarsh.s3.eu-west-2.amazonaws.com"],
+            {"to": "s3://west.marsh/podcast", "region": "eu-west-2"},
+            ["https://s3.eu-west-2.amazonaws.com/west.marsh"],
+            ["https://s3.eu-west-2.amazonaws.com"],
         ),
         (  # path-style: another bucket on the same endpoint has the same origin, but not the same address
-            {"to": "s3://westmarsh/podcast", "endpoint_url": "https://minio.example.net:9000/"},
-            ["https://minio.example.net:9000/westmarsh"],
-            ["https://minio.example.net:9000"],
+            {"to": "s3://westmarsh/podcast", "endpoint_url": "https://minio.example.net:443/"},
+            ["https://minio.example.net/westmarsh"],
+            ["https://minio.example.net"],
         ),
     ):
         changed = show.model_copy(update={"publish": PublishSettings(**settings)})
-        assert (upload_urls(changed), upload_origins(changed)) == (urls, origins)
+        assert (upload_urls(changed), upload_origins(changed)) == (urls, origins or urls)
+    # Each is what boto3 signs for (offline: signing sends nothing).
+    for bucket, region in (("westmarsh", "eu-west-2"), ("west.marsh", "us-east-1"), ("west.marsh", "eu-west-2")):
+        client = boto3.client("s3", region_name=region, aws_access_key_id="a", aws_secret_access_key="b")
+        settings = PublishSettings(to=f"s3://{bucket}/podcast", region=region)
+        signed = client.generate_presigned_post(bucket, "k")["url"]
+        assert upload_address(signed) in upload_urls(show.model_copy(update={"publish": settings}))
 
 
 # --- The page in a browser, uploading to a bucket -----------------------------------------------------------
