@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import socket
+import sys
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from briefings.config import SHOW_FILE, load_show
@@ -54,6 +56,12 @@ class PreviewServer(ThreadingHTTPServer):
         self.public_base = public_base
         self.listening = f"http://{address[0]}:{self.server_address[1]}/"
         self.served_base = self.listening
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A browser closing a connection it no longer needs (a page left while loading) is no error to
+        print, let alone with socketserver's traceback; anything else is a bug, reported as it is."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class PreviewHandler(BaseHTTPRequestHandler):

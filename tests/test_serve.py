@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import socket
+import struct
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -100,6 +102,11 @@ def test_hostile_requests_get_an_answer_not_a_traceback(published: Path, tmp_pat
             assert huge.headers["Content-Range"] == f"bytes */{size}"
         for path in ("feed.xml%00.jpg", "%00", "index.html%00", "a" * 5000):
             assert requests.get(base + path, timeout=10).status_code == 404
+        # A client that resets its connection mid-request (a browser leaving a page): no traceback either.
+        host, port = base.removeprefix("http://").rstrip("/").split(":")
+        with socket.create_connection((host, int(port))) as reset:
+            reset.sendall(b"GET /feed.xml HTTP/1.1\r\nHost: ")
+            reset.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         # The server still answers after them all.
         assert requests.get(base + "feed.xml", timeout=10).status_code == 200
     assert log.read_text() == ""

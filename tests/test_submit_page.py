@@ -494,22 +494,35 @@ def test_an_author_chooses_a_file_instead(
     link = invite(workspace)
     # An .mp4 is video/mp4 to the browser: the page sends it as audio/mp4, the only kind the POST policy takes.
     mp4 = tmp_path / "briefing.mp4"
-    subprocess.run([find_ffmpeg(), "-v", "error", "-i", str(speech), "-c:a", "aac", str(mp4)], check=True)
+    spoken = REPO / "episodes" / "child-a" / "recording.opus"  # a briefing's length, which check asks for
+    subprocess.run([find_ffmpeg(), "-v", "error", "-i", str(spoken), "-c:a", "aac", str(mp4)], check=True)
     page.goto(link)
     fill_in(page)
     page.get_by_label("Review type").select_option("serious case review")
-    page.get_by_label("Date", exact=True).fill("2027-02-01")
+    page.get_by_label("Date", exact=True).fill("2026-02-01")
     page.get_by_label("Time", exact=True).fill("09:30")
     page.get_by_label("Or choose a recording file").set_input_files(mp4)
     expect(page.locator("#recording-about")).to_contain_text("briefing.mp4")
-    expect(page.locator("#recording-about")).to_contain_text("8 seconds")
+    expect(page.locator("#recording-about")).to_contain_text("48 seconds")
     page.get_by_role("button", name="Send to the producer").click()
     expect(page.get_by_role("heading", name="Briefing received")).to_be_visible()
     found = uploads(s3, bucket)
     assert found[RECORDING_NAME] == mp4.read_bytes()
-    assert_briefing(found[METADATA_NAME], "2027-02-01T09:30:00+00:00")  # the browser's zone is UTC here
+    assert_briefing(found[METADATA_NAME], "2026-02-01T09:30:00+00:00")  # the browser's zone is UTC here
     head = client(s3).head_object(Bucket=bucket, Key=f"{PREFIX}-inbox/{SLUG}/{link_id(s3, bucket)}/{RECORDING_NAME}")
     assert head["ContentType"] == "audio/mp4"
+    # The producer's side: pulled, checked and published like any briefing.
+    try:
+        pulled = run(workspace, "inbox", "pull", env=ENV)
+        assert pulled.exit_code == 0, pulled.output
+        assert f"episodes/{SLUG}: pulled from the inbox" in pulled.output.replace(f"{workspace}/", "")
+        assert run(workspace, "check", SLUG).exit_code == 0
+        out = tmp_path / "out"
+        published = run(workspace, "publish", "--to", str(out))
+        assert published.exit_code == 0, published.output
+        assert "Child D: the voice nobody heard" in (out / "feed.xml").read_text()
+    finally:
+        shutil.rmtree(workspace / "episodes" / SLUG, ignore_errors=True)
 
 
 def link_id(s3: S3Front, bucket: str) -> str:
