@@ -61,17 +61,18 @@ def invite_command(
     revoking: bool,
     as_json: bool,
 ) -> None:
-    """Invite an author to submit briefing SLUG from a browser; print the link (the last line).
+    """Invite an author to submit a briefing from a browser.
 
-    The link opens the submission page of the published site (`submit/`): the author fills in the
-    briefing, records or picks a file, and uploads it into the bucket's inbox, beside the show's
-    prefix. Send the link privately: whoever holds it can upload until it expires. Then run
-    `briefings inbox pull`. Needs an s3:// destination whose store accepts POST policies (AWS S3,
-    MinIO) and, once, `briefings setup-bucket --apply`.
+    Prints the link for briefing SLUG (the last line). The link opens the submission page of the
+    published site (`submit/`): the author fills in the briefing, records or picks a file, and uploads
+    it into the bucket's inbox, beside the show's prefix. Send the link privately: whoever holds it can
+    upload until it expires. Then run `briefings inbox pull`. Needs show.toml's [publish] `to` to be
+    the bucket (the page uploads only there), a store that accepts POST policies (AWS S3, MinIO) and,
+    once, `briefings setup-bucket --apply`.
 
     Example:
 
-        briefings invite child-d --expires 3d --review-type "serious case review"
+        briefings invite child-d --expires 3d --review-type SCR
     """
     space, storage = opened(options, destination)
     if listing:
@@ -121,9 +122,9 @@ def invite_command(
 @destination_options(acl=False)
 @click.pass_obj
 def setup_bucket_command(options: Options, destination: Destination, applying: bool) -> None:
-    """Print (and with --apply, set) the bucket rules browser submissions need.
+    """Show, or set, the bucket rules browser submissions need.
 
-    A CORS rule that lets the site's origin (base_url) POST to the bucket and nothing more, and a
+    Prints them; --apply sets them. A CORS rule that lets the site's origin (base_url) POST to the bucket and nothing more, and a
     lifecycle rule that deletes uploads left in the inbox for 30 days. Rules of others are kept.
 
     Example:
