@@ -47,6 +47,7 @@ REGIONS = [
     "East of England", "London", "South East", "South West", "Wales",
 ]  # fmt: skip
 TYPES = ["SCR", "LCSPR", "national", "SAR", "DHR"]
+PARTNERSHIPS = 150
 
 
 class Words:
@@ -115,6 +116,8 @@ def synthetic(count: int) -> tuple[list[Episode], dict[str, str]]:
     generator = random.Random(7)
     words = Words(generator)
     first = datetime(2014, 1, 6, 10, tzinfo=UTC)
+    # England has some 150 safeguarding partnerships: an archive's partnership filter offers each once.
+    partnerships = [f"{words.sentence(2)[:-1]} Safeguarding Children Partnership" for _ in range(PARTNERSHIPS)]
     episodes, transcripts = [], {}
     for number in range(count):
         slug = f"child-{number:04d}"
@@ -129,7 +132,7 @@ def synthetic(count: int) -> tuple[list[Episode], dict[str, str]]:
                 "review": {
                     "type": generator.choice(TYPES),
                     "subject": f"Child {number}",
-                    "partnership": f"{words.sentence(2)[:-1]} Safeguarding Children Partnership",
+                    "partnership": partnerships[number % PARTNERSHIPS],
                     "region": generator.choice(REGIONS),
                     "report_url": f"https://reviews.example.org/{slug}.pdf",
                     "published": (first + timedelta(days=number * 2.2)).isoformat(),
