@@ -107,6 +107,18 @@ def uploads(storage: Storage) -> list[Upload]:
     return sorted(found, key=lambda upload: (upload.modified, upload.invitation.slug))
 
 
+@dataclass(frozen=True)
+class Puller:
+    """What pulling needs from the workspace."""
+
+    workspace: Path
+    show: Show
+    storage: Storage
+    runner: Runner
+    cache: Path | None
+    now: datetime
+
+
 def _with_fixed(briefing: dict[str, Any], fixed: dict[str, str]) -> dict[str, Any]:
     """The author's metadata with the producer's fields put back (the page shows them read-only, but what
     it sends is the author's to change)."""
@@ -147,12 +159,14 @@ def _metadata(storage: Storage, upload: Upload, folder: Path) -> dict[str, Any]:
     return _with_fixed(briefing, upload.invitation.fixed)
 
 
-def _recording(storage: Storage, upload: Upload, runner: Runner, folder: Path) -> Path:
-    """The recording, streamed into `folder` and named by the container ffmpeg finds in it."""
+def _recording(puller: Puller, upload: Upload, folder: Path) -> Path:
+    """The recording, streamed into `folder` and named by the container ffmpeg finds in it (its analysis
+    kept where `check` then finds it: one decode)."""
     download = folder / RECORDING_NAME
-    inbox_storage(storage).download(upload.invitation.folder + RECORDING_NAME, download, upload.invitation.max_bytes)
+    inbox = inbox_storage(puller.storage)
+    inbox.download(upload.invitation.folder + RECORDING_NAME, download, upload.invitation.max_bytes)
     try:
-        container = analyse(runner, download).container
+        container = analyse(puller.runner, download, puller.cache, puller.show.audio).container
     except RecordingError:
         raise BriefingsError(f"{RECORDING_NAME}: not audio that ffmpeg can decode") from None
     extension = EXTENSION_FOR.get(container)
@@ -164,18 +178,6 @@ def _recording(storage: Storage, upload: Upload, runner: Runner, folder: Path) -
 def _yaml(briefing: dict[str, Any], upload: Upload) -> str:
     header = f"# Submitted from a browser (invitation {upload.invitation.id}, {upload.modified.isoformat(timespec='minutes')}).\n"
     return header + yaml.safe_dump(briefing, sort_keys=False, allow_unicode=True, width=100)
-
-
-@dataclass(frozen=True)
-class Puller:
-    """What pulling needs from the workspace."""
-
-    workspace: Path
-    show: Show
-    storage: Storage
-    runner: Runner
-    cache: Path | None
-    now: datetime
 
 
 def pull_one(puller: Puller, upload: Upload, force: bool) -> Pulled:
@@ -191,7 +193,7 @@ def pull_one(puller: Puller, upload: Upload, force: bool) -> Pulled:
         staged.mkdir()
         try:
             briefing = _metadata(storage, upload, staged)
-            recording = _recording(storage, upload, puller.runner, staged)
+            recording = _recording(puller, upload, staged)
         except BriefingsError as error:
             where = f"{inbox_storage(storage).describe()}{upload.invitation.folder}"
             return Pulled(slug, None, f"{where}{error} (fix: ask the author to submit again)")
