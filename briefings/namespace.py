@@ -47,10 +47,10 @@ REVIEW_ELEMENTS = (
 )
 
 
-def add_item(item: etree._Element, briefing: Briefing) -> None:
-    """An item's elements: the review behind the briefing and its key lessons, in order."""
+def review_values(briefing: Briefing) -> dict[str, str]:
+    """The review behind a briefing as the namespace and the catalogue write it."""
     review = briefing.review
-    values = {
+    return {
         "type": review.type.value,
         "subject": review.subject,
         "partnership": review.partnership,
@@ -58,6 +58,11 @@ def add_item(item: etree._Element, briefing: Briefing) -> None:
         "published": review.published.isoformat(),
         "report": str(review.report_url),
     }
+
+
+def add_item(item: etree._Element, briefing: Briefing) -> None:
+    """An item's elements: the review behind the briefing and its key lessons, in order."""
+    values = review_values(briefing)
     for name, field in REVIEW_ELEMENTS:
         etree.SubElement(item, _tag(name)).text = values[field]
     for lesson in briefing.key_lessons:
@@ -163,7 +168,7 @@ def render_catalogue(
 
 
 def _entry(base: str, episode: Episode, feeds: Sequence[str]) -> dict[str, Any]:
-    briefing, review = episode.briefing, episode.briefing.review
+    briefing = episode.briefing
     transcript = None
     if episode.transcript_key and episode.transcript_type:
         transcript = {"url": base + episode.transcript_key, "type": episode.transcript_type}
@@ -181,14 +186,7 @@ def _entry(base: str, episode: Episode, feeds: Sequence[str]) -> dict[str, Any]:
             "duration": round(episode.duration),
         },
         "author": {"name": briefing.author.name, "role": briefing.author.role},
-        "review": {
-            "type": review.type.value,
-            "subject": review.subject,
-            "partnership": review.partnership,
-            "region": review.region,
-            "published": review.published.isoformat(),
-            "report": str(review.report_url),
-        },
+        "review": review_values(briefing),
         "lessons": list(briefing.key_lessons),
         "themes": list(briefing.themes),
         "chapters": base + episode.chapters_key if episode.chapters_key else None,
