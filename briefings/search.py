@@ -128,8 +128,9 @@ def without(words: frozenset[str], text: str) -> str:
     return " ".join(word for word in text.split() if word.lower() not in words)
 
 
-def search_document(episode: Episode, language: str, transcript: str | None) -> str:
-    """A briefing as Pagefind indexes it: a small HTML document of what the search matches, weighted.
+def search_document(episode: Episode, language: str, transcript: str | None, record: bytes) -> str:
+    """A briefing as Pagefind indexes it: a small HTML document of what the search matches, weighted, with
+    a hash of its `record` (record_bytes).
 
     Not the briefing's page: its player, chapters and links are not words to search, and a harvested
     briefing's transcript is not here at all. The weights follow the old in-browser search: a title match
@@ -156,7 +157,7 @@ def search_document(episode: Episode, language: str, transcript: str | None) -> 
         # The hash of its record (record_bytes): in Pagefind's fragment, whose hash names the result, so a
         # changed record (a new audio address) has a new name, as every other file of the bundle, which
         # is cached as never changing. Tiny: Pagefind's memory grows with the metadata it keeps.
-        f' data-pagefind-meta="record[data-record]" data-record="{hashlib.sha256(record_bytes(episode)).hexdigest()[:16]}">',
+        f' data-pagefind-meta="record[data-record]" data-record="{hashlib.sha256(record).hexdigest()[:16]}">',
         '<div data-pagefind-ignore="index">',
         *(
             f'<span data-pagefind-filter="{name}[data-value]" data-value="{escape(value)}"></span>'
@@ -288,13 +289,13 @@ def search_documents(episodes: Sequence[Episode], language: str, transcripts: di
     `transcripts` maps a slug to its transcript's distinct words (`transcript_words`): the search matches
     words, and repeats would double what Pagefind stores.
     """
-    return Documents(
-        {
-            document_key(episode): search_document(episode, language, transcripts.get(episode.slug))
-            for episode in episodes
-        },
-        {document_key(episode): record_bytes(episode) for episode in episodes},
-    )
+    documents: dict[str, str] = {}
+    records: dict[str, bytes] = {}
+    for episode in episodes:
+        key = document_key(episode)
+        records[key] = record_bytes(episode)
+        documents[key] = search_document(episode, language, transcripts.get(episode.slug), records[key])
+    return Documents(documents, records)
 
 
 def document_key(episode: Episode) -> str:
