@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -32,30 +33,32 @@ from briefings.invitation import (
 )
 from briefings.recording import EXTENSION_FOR, RecordingError, analyse
 from briefings.runner import Runner
-from briefings.storage import Storage
+from briefings.storage import S3Storage, Storage
 from briefings.submission import BRIEFING_FILE, MAX_DEPTH, Submission
 from briefings.submit_form import LEFT_TO_THE_PRODUCER
+
+# An uploaded part: its size in bytes and when it arrived.
+Part = tuple[int, datetime]
 
 
 @dataclass(frozen=True)
 class Upload:
-    """What one invitation's author has uploaded so far."""
+    """What one invitation's author has uploaded so far (None: that part not yet)."""
 
     invitation: Invitation
-    recording: int | None  # its size in bytes; None until uploaded
-    metadata: int | None
-    modified: datetime  # when its last part arrived
-    # When the metadata arrived, if it has: the page sends it after the recording, so an upload is complete
-    # only when it is newer than the recording (an author sending again replaces the recording first).
-    metadata_modified: datetime | None = None
-    recording_modified: datetime | None = None
+    recording: Part | None
+    metadata: Part | None
+
+    @property
+    def modified(self) -> datetime:
+        """When its last part arrived."""
+        return max(part[1] for part in (self.recording, self.metadata) if part is not None)
 
     @property
     def complete(self) -> bool:
-        """Both parts are in, the metadata sent after the recording."""
-        if self.metadata_modified is None or self.recording_modified is None:
-            return False
-        return self.metadata_modified >= self.recording_modified
+        """Both parts are in, the metadata sent after the recording: the page sends it second, so an author
+        sending again, who replaces the recording first, is not complete until the metadata follows."""
+        return self.recording is not None and self.metadata is not None and self.metadata[1] >= self.recording[1]
 
     def to_dict(self, now: datetime) -> dict[str, Any]:
         """As `briefings inbox --json` prints it."""
@@ -63,7 +66,7 @@ class Upload:
             "slug": self.invitation.slug,
             "invitation": self.invitation.id,
             "time": self.modified.isoformat(timespec="seconds"),
-            "size": (self.recording or 0) + (self.metadata or 0),
+            "size": sum(part[0] for part in (self.recording, self.metadata) if part is not None),
             "complete": self.complete,
             "invitation_status": self.invitation.status(now),
         }
@@ -91,19 +94,8 @@ def uploads(storage: Storage) -> list[Upload]:
     for invitation in read_invitations(storage).values():
         recording = listing.get(invitation.folder + RECORDING_NAME)
         metadata = listing.get(invitation.folder + METADATA_NAME)
-        if recording is None and metadata is None:
-            continue
-        times = [item[1] for item in (recording, metadata) if item is not None]
-        found.append(
-            Upload(
-                invitation,
-                None if recording is None else recording[0],
-                None if metadata is None else metadata[0],
-                max(times),
-                None if metadata is None else metadata[1],
-                None if recording is None else recording[1],
-            )
-        )
+        if recording is not None or metadata is not None:
+            found.append(Upload(invitation, recording, metadata))
     return sorted(found, key=lambda upload: (upload.modified, upload.invitation.slug))
 
 
@@ -117,6 +109,11 @@ class Puller:
     runner: Runner
     cache: Path | None
     now: datetime
+
+    @cached_property
+    def inbox(self) -> S3Storage:
+        """Where the uploads are (`inbox_storage`)."""
+        return inbox_storage(self.storage)
 
 
 def _with_fixed(briefing: dict[str, Any], fixed: dict[str, str]) -> dict[str, Any]:
@@ -140,11 +137,11 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def _metadata(storage: Storage, upload: Upload, folder: Path) -> dict[str, Any]:
+def _metadata(inbox: S3Storage, upload: Upload, folder: Path) -> dict[str, Any]:
     """The author's briefing as a dict, refusing what is too big, not JSON, not an object, or nested deeper
     than briefing.yaml may be; without what is the producer's to decide, and with the producer's fields."""
     download = folder / METADATA_NAME
-    inbox_storage(storage).download(upload.invitation.folder + METADATA_NAME, download, MAX_METADATA_BYTES)
+    inbox.download(upload.invitation.folder + METADATA_NAME, download, MAX_METADATA_BYTES)
     try:
         document = json.loads(download.read_bytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -163,8 +160,7 @@ def _recording(puller: Puller, upload: Upload, folder: Path) -> Path:
     """The recording, streamed into `folder` and named by the container ffmpeg finds in it (its analysis
     kept where `check` then finds it: one decode)."""
     download = folder / RECORDING_NAME
-    inbox = inbox_storage(puller.storage)
-    inbox.download(upload.invitation.folder + RECORDING_NAME, download, upload.invitation.max_bytes)
+    puller.inbox.download(upload.invitation.folder + RECORDING_NAME, download, upload.invitation.max_bytes)
     try:
         container = analyse(puller.runner, download, puller.cache, puller.show.audio).container
     except RecordingError:
@@ -182,7 +178,7 @@ def _yaml(briefing: dict[str, Any], upload: Upload) -> str:
 
 def pull_one(puller: Puller, upload: Upload, force: bool) -> Pulled:
     """Bring one complete upload into `episodes/SLUG/`, check it, and remove it from the inbox."""
-    slug, storage = upload.invitation.slug, puller.storage
+    slug = upload.invitation.slug
     target = puller.workspace / EPISODES_DIR / slug
     if target.exists() and not force:
         return Pulled(slug, None, f"{shown(target)} already exists (fix: give --force to replace it)")
@@ -192,10 +188,10 @@ def pull_one(puller: Puller, upload: Upload, force: bool) -> Pulled:
         staged = Path(scratch) / slug
         staged.mkdir()
         try:
-            briefing = _metadata(storage, upload, staged)
+            briefing = _metadata(puller.inbox, upload, staged)
             recording = _recording(puller, upload, staged)
         except BriefingsError as error:
-            where = f"{inbox_storage(storage).describe()}{upload.invitation.folder}"
+            where = f"{puller.inbox.describe()}{upload.invitation.folder}"
             return Pulled(slug, None, f"{where}{error} (fix: ask the author to submit again)")
         briefing["recording"] = recording.name
         (staged / BRIEFING_FILE).write_text(_yaml(briefing, upload), encoding="utf-8")
@@ -206,9 +202,8 @@ def pull_one(puller: Puller, upload: Upload, force: bool) -> Pulled:
             shutil.move(target, kept)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(staged, target)
-    inbox = inbox_storage(storage)
     for name in (RECORDING_NAME, METADATA_NAME):
-        inbox.delete(upload.invitation.folder + name)
+        puller.inbox.delete(upload.invitation.folder + name)
     return Pulled(slug, check_folder(target, puller.show, puller.runner, puller.cache))
 
 

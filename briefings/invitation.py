@@ -17,7 +17,7 @@ import json
 import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Annotated, Any, TypeVar
@@ -83,15 +83,7 @@ class Invitation:
 
     def record(self) -> dict[str, Any]:
         """As the private state keeps it."""
-        return {
-            "id": self.id,
-            "slug": self.slug,
-            "created": self.created,
-            "expires": self.expires,
-            "max_bytes": self.max_bytes,
-            "fixed": self.fixed,
-            "revoked": self.revoked,
-        }
+        return asdict(self)
 
 
 def expiry(text: str) -> timedelta:
@@ -196,15 +188,16 @@ def _checked_slug(slug: str) -> str:
     return slug
 
 
-def _policy(client: Any, bucket: str, key: str, content_type: list[Any], size: int, seconds: int) -> dict[str, Any]:
-    """A presigned POST for exactly `key`: its URL and form fields. The policy names the key itself (no
-    `starts-with` over a prefix, no `${filename}`), a size range and the content type."""
-    fields = {"Content-Type": content_type[2]} if content_type[0] == "eq" else {}
-    post = client.generate_presigned_post(
-        Bucket=bucket,
-        Key=key,
+def _policy(
+    inbox: S3Storage, name: str, condition: list[Any], fields: dict[str, str], size: int, seconds: int
+) -> dict[str, Any]:
+    """A presigned POST for exactly the inbox key `name`: its URL and form fields. The policy names the key
+    itself (no `starts-with` over a prefix, no `${filename}`), a size range and the content type."""
+    post = inbox.client.generate_presigned_post(
+        Bucket=inbox.bucket,
+        Key=inbox.full_key(name),
         Fields=fields,
-        Conditions=[content_type, ["content-length-range", 1, size]],
+        Conditions=[condition, ["content-length-range", 1, size]],
         ExpiresIn=seconds,
     )
     return {"url": post["url"], "fields": post["fields"]}
@@ -238,22 +231,12 @@ def invite(
         fixed=fixed_fields(fixed or {}),
     )
     seconds = int(length.total_seconds())
-    recording = _policy(
-        inbox.client,
-        inbox.bucket,
-        inbox.full_key(invitation.folder + RECORDING_NAME),
-        ["starts-with", "$Content-Type", "audio/"],
-        invitation.max_bytes,
-        seconds,
-    )
-    metadata = _policy(
-        inbox.client,
-        inbox.bucket,
-        inbox.full_key(invitation.folder + METADATA_NAME),
-        ["eq", "$Content-Type", METADATA_TYPE],
-        MAX_METADATA_BYTES,
-        seconds,
-    )
+    # The page gives the recording's type (audio/...); the briefing's is fixed in the form.
+    audio = ["starts-with", "$Content-Type", "audio/"]
+    recording = _policy(inbox, invitation.folder + RECORDING_NAME, audio, {}, invitation.max_bytes, seconds)
+    json_only = ["eq", "$Content-Type", METADATA_TYPE]
+    fields = {"Content-Type": METADATA_TYPE}
+    metadata = _policy(inbox, invitation.folder + METADATA_NAME, json_only, fields, MAX_METADATA_BYTES, seconds)
     if upload_address(recording["url"]) not in page_uploads_to:
         raise BriefingsError(
             f"{storage.describe()}: the submission page uploads only to the bucket in show.toml's [publish] (`to`, "
