@@ -84,9 +84,10 @@ def invite_command(
         found.sort(key=lambda item: (item["created"], item["slug"]))
         if as_json:
             click.echo(json.dumps(found, indent=2))
-        for item in [] if as_json else found:
+            return
+        for item in found:
             click.echo(f"{item['slug']}  {item['status']}  created {item['created']}  expires {item['expires']}")
-        if not found and not as_json:
+        if not found:
             click.echo("No invitations yet: make one with `briefings invite SLUG`.")
         return
     if slug is None:
@@ -124,8 +125,9 @@ def invite_command(
 def setup_bucket_command(options: Options, destination: Destination, applying: bool) -> None:
     """Show, or set, the bucket rules browser submissions need.
 
-    Prints them; --apply sets them. A CORS rule that lets the site's origin (base_url) POST to the bucket and nothing more, and a
-    lifecycle rule that deletes uploads left in the inbox for 30 days. Rules of others are kept.
+    Prints them; --apply sets them. A CORS rule that lets the site's origin (base_url) POST to the
+    bucket and nothing more, and a lifecycle rule that deletes uploads left in the inbox for 30 days.
+    Rules of others are kept.
 
     Example:
 

@@ -219,12 +219,9 @@ class S3Storage:
     def describe(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}/" if self.prefix else f"s3://{self.bucket}/"
 
-    def _key(self, key: str) -> str:
-        return f"{self.prefix}/{key}" if self.prefix else key
-
     def full_key(self, key: str) -> str:
         """The object's key in the bucket, prefix included."""
-        return self._key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
 
     def _headers(self, content_type: str, cache_control: str) -> dict[str, str]:
         headers = {"ContentType": content_type, "CacheControl": cache_control}
@@ -238,7 +235,7 @@ class S3Storage:
     def read_tagged(self, key: str) -> tuple[bytes | None, str | None]:
         with self.translated(key):
             try:
-                response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+                response = self.client.get_object(Bucket=self.bucket, Key=self.full_key(key))
             except ClientError as error:
                 if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                     return None, None
@@ -262,7 +259,7 @@ class S3Storage:
     def download(self, key: str, target: Path, most: int) -> None:
         """Stream the object at `key` into the file `target`, refusing it once it passes `most` bytes."""
         with self.translated(key):
-            body = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+            body = self.client.get_object(Bucket=self.bucket, Key=self.full_key(key))["Body"]
             written = 0
             with target.open("wb") as output:
                 for chunk in iter(lambda: body.read(1024 * 1024), b""):
@@ -278,7 +275,7 @@ class S3Storage:
         with self.translated(key):
             if isinstance(source, bytes) or source.stat().st_size < self.transfer_config.multipart_threshold:
                 body = source if isinstance(source, bytes) else source.read_bytes()
-                self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body, **headers)
+                self.client.put_object(Bucket=self.bucket, Key=self.full_key(key), Body=body, **headers)
             else:
                 with self._large_lock:
                     self._upload_large(key, source, headers)
@@ -299,7 +296,7 @@ class S3Storage:
                 self.client.upload_file(
                     str(source),
                     self.bucket,
-                    self._key(key),
+                    self.full_key(key),
                     ExtraArgs=headers,
                     Callback=callback,
                     Config=self.transfer_config,
@@ -318,7 +315,7 @@ class S3Storage:
         with self.translated(key):
             try:
                 response = self.client.put_object(
-                    Bucket=self.bucket, Key=self._key(key), Body=data, **headers, **condition
+                    Bucket=self.bucket, Key=self.full_key(key), Body=data, **headers, **condition
                 )
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code", "")
@@ -331,7 +328,7 @@ class S3Storage:
 
     def delete(self, key: str) -> None:
         with self.translated(key):
-            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+            self.client.delete_object(Bucket=self.bucket, Key=self.full_key(key))
         self._counted()
 
     @contextlib.contextmanager
