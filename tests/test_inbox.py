@@ -231,6 +231,8 @@ def test_pull_refuses_hostile_uploads_one_line_each_and_keeps_going(
         "child-f": (voice, b'["not", "an", "object"]'),
         "child-g": (voice, b'{"title": '),  # cut short
         "child-h": (voice, b'{"title": ' + b"[" * 500 + b"]" * 500 + b"}"),  # JSON reads it; YAML could not write it
+        # Past the policy's 256 KB, as a store that does not enforce it (moto here) would keep it.
+        "child-j": (voice, b'{"title": "' + b"x" * 300_000 + b'"}'),
     }
     for slug, (recording, metadata) in cases.items():
         payload = invite(inviting, moto, bucket, slug=slug)
@@ -244,21 +246,18 @@ def test_pull_refuses_hostile_uploads_one_line_each_and_keeps_going(
     assert pulled.exit_code == 1
     lines = pulled.output.splitlines()
     assert "Traceback" not in pulled.output
-    assert [line.split(":")[0] for line in lines if "not pulled" in line] == [
-        "child-e",
-        "child-f",
-        "child-g",
-        "child-h",
-    ]
+    refused = ["child-e", "child-f", "child-g", "child-h", "child-j"]
+    assert [line.split(":")[0] for line in lines if "not pulled" in line] == refused
     assert any("child-e" in line and "recording: not audio that ffmpeg can decode" in line for line in lines)
     assert any("child-f" in line and "briefing.json: not the page's JSON" in line for line in lines)
     # The one that was a briefing is pulled, with check's own words about its mistake.
     assert any("child-i/briefing.yaml" in line and "key_lessons" in line and "fix:" in line for line in lines), lines
     assert any("child-h" in line and "nested more than 20 levels deep" in line for line in lines)
+    assert any("child-j" in line and "briefing.json: larger than 262144 bytes" in line for line in lines)
     assert sorted(path.name for path in (inviting / "episodes").iterdir()) == ["child-a", "child-b", "child-i"]
     assert "audience" not in yaml.safe_load((inviting / "episodes" / "child-i" / "briefing.yaml").read_text())
     left = json.loads(run(inviting, "inbox", "--json", *to, env=env).stdout)
-    assert sorted(item["slug"] for item in left) == ["child-e", "child-f", "child-g", "child-h"]
+    assert sorted(item["slug"] for item in left) == refused
 
 
 def test_revoked_invitations_are_ignored_and_nothing_is_overwritten_without_force(
