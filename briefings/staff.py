@@ -2,12 +2,16 @@
 
 A subscriber's address is `p/<token>/feed.xml` under the show's base_url, beside their archive
 `p/<token>/index.html`, the token 128 random bits (`secrets.token_urlsafe(16)`): unguessable, so the address
-is the credential, and deleting the feed and archive revokes it. Static hosting cannot check a token, so whoever rewrites a subscriber's feed must know its key: the
-private state keeps each feed's key beside the token's SHA-256 (which identifies an address a subscriber
-reports without repeating it). The state is never under the public prefix: it lives beside it, in
-`<PREFIX>-private/` of the same bucket (or the folder `<folder>-private/` next to a published folder),
-which the README's bucket policy does not make readable. Every write of it is conditional on the version
-read (as the manifest's), and retried on a conflict, so producers adding subscribers at once lose none.
+is the credential, and deleting the feed and archive revokes it. The private state keeps only the token's
+SHA-256. Static hosting cannot check a token, so the token has to be in the name of the subscriber's
+folder at the destination anyway: that folder, made by `staff add` (a page saying their archive comes with
+the next publish), is where a publish finds it again, by hashing the folder names a listing gives
+(listing the bucket is the producer's right, never the public's: see the README's policy). A reader of
+the private state alone learns no address. The state is never under the public prefix: it lives beside
+it, in `<PREFIX>-private/` of the same bucket (or the folder `<folder>-private/` next to a published
+folder), which the README's bucket policy does not make readable. Every write of it is conditional on the
+version read (as the manifest's), and retried on a conflict, so producers adding subscribers at once lose
+none.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import hmac
 import json
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from email.utils import parseaddr
@@ -38,7 +42,8 @@ from briefings.site import render_private_index
 from briefings.storage import LocalStorage, S3Storage, Storage, update_json
 
 STATE_KEY = "staff.json"
-STATE_VERSION = 1
+# Version 1 also kept each feed's key, which holds the token: read, and forgotten on the next write.
+STATE_VERSION = 2
 PRIVATE_SUFFIX = "-private"
 # Subscribers' feeds and staff-only files, at the public destination under keys no one can guess.
 FEEDS_PREFIX = "p/"
@@ -47,6 +52,26 @@ FEED_NAME = "feed.xml"
 # A subscriber's private archive, beside their feed (site.render_private_index), and the way back from
 # their folder to the site root, which its relative links take.
 ARCHIVE_NAME = "index.html"
+# What `staff add` and `staff rotate` put in a new subscriber folder, so the token is at the destination
+# (the only place it is kept) before any publish; the publish writes the archive over it.
+PLACEHOLDER = b"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex, nofollow">
+<meta name="referrer" content="no-referrer">
+<title>Your private archive: coming with the next publish</title>
+</head>
+<body>
+<main>
+<h1>Your private archive comes with the next publish</h1>
+<p>Your feed and this archive are written the next time the show is published. Come back then, or
+subscribe to the feed address you were sent: your podcast app finds it once it is there.</p>
+</main>
+</body>
+</html>
+"""
 SUBSCRIBER_UP = "../../"
 # A private key in a message (a storage error names the key it failed on) is shown without its secret part.
 SECRET_PART = re.compile(r"\b(p|m)/[A-Za-z0-9_-]{16,}/")
@@ -71,8 +96,8 @@ class Subscriber:
     expires: str | None
     status: Status
     token_sha256: str
-    # The key of their feed at the destination (it holds the token: see the module docstring); None once revoked.
-    feed_key: str | None
+    # The SHA-256 of each file the last publish wrote in their folder (by name: feed.xml, index.html...).
+    published: dict[str, str] = field(default_factory=dict)
 
     def active(self, today: date) -> bool:
         """True while their feed is published: not revoked, and not past the day it expires."""
@@ -86,7 +111,7 @@ class Subscriber:
             "expires": self.expires,
             "status": self.status.value,
             "token_sha256": self.token_sha256,
-            "feed_key": self.feed_key,
+            "published": self.published,
         }
 
     def to_dict(self, today: date) -> dict[str, Any]:
@@ -98,8 +123,9 @@ class Subscriber:
 
 @dataclass(frozen=True)
 class StaffState:
-    """The private state: subscribers, the secret staff-only files' keys derive from, the private objects
-    published (key -> sha256 and size) and the staff-only briefings published (slug -> record)."""
+    """The private state: subscribers, the secret staff-only files' keys derive from, the staff-only files
+    published (key -> sha256 and size; subscribers' folders are not here) and the staff-only briefings
+    published (slug -> record)."""
 
     secret: str = ""
     subscribers: dict[str, Subscriber] = field(default_factory=dict)
@@ -140,14 +166,17 @@ def parse_state(data: bytes, where: str) -> StaffState:
                 expires=record.get("expires"),
                 status=Status(record["status"]),
                 token_sha256=str(record["token_sha256"]),
-                feed_key=record.get("feed_key"),
+                published={str(name): str(digest) for name, digest in record.get("published", {}).items()},
             )
             for name, record in document["subscribers"].items()
         }
         return StaffState(
             secret=str(document["secret"]),
             subscribers=subscribers,
-            objects=dict(document.get("objects", {})),
+            # Version 1 also listed subscribers' files here, under their tokens: a publish now finds those.
+            objects={
+                key: item for key, item in document.get("objects", {}).items() if not key.startswith(FEEDS_PREFIX)
+            },
             episodes=dict(document.get("episodes", {})),
         )
     except (ValueError, KeyError, TypeError, AttributeError):
@@ -262,25 +291,43 @@ def _checked_expiry(expires: str | None, today: date) -> str | None:
     return day.isoformat()
 
 
-def _new_token() -> tuple[str, str, str]:
-    """A fresh address: the token (128 random bits), its SHA-256 and its feed's key."""
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def _new_token() -> tuple[str, str]:
+    """A fresh address: the token (128 random bits) and its SHA-256."""
     token = secrets.token_urlsafe(16)
-    return token, hashlib.sha256(token.encode("ascii")).hexdigest(), f"{FEEDS_PREFIX}{token}/{FEED_NAME}"
+    return token, _digest(token)
 
 
-def _token_of(feed_key: str) -> str:
-    return feed_key.removeprefix(FEEDS_PREFIX).split("/", 1)[0]
+def _token_of(key: str) -> str:
+    return key.removeprefix(FEEDS_PREFIX).split("/", 1)[0]
 
 
-def _feed_folder(feed_key: str) -> str:
-    return f"{FEEDS_PREFIX}{_token_of(feed_key)}/"
+def _folder(token: str) -> str:
+    return f"{FEEDS_PREFIX}{token}/"
+
+
+def _folders(keys: Iterable[str]) -> dict[str, str]:
+    """The subscriber folders among the destination's `keys`, by the SHA-256 of their token: how a publish
+    or a revoke finds a subscriber's folder from the hash the private state keeps."""
+    return {
+        _digest(token): _folder(token) for token in {_token_of(key) for key in keys if key.startswith(FEEDS_PREFIX)}
+    }
+
+
+def _start_folder(storage: Storage, token: str) -> None:
+    """Put the placeholder in a new subscriber folder, after the state names its hash (so a publish running
+    meanwhile never takes the folder for a revoked subscriber's)."""
+    _write(storage, _folder(token) + ARCHIVE_NAME, PLACEHOLDER)
 
 
 def add(storage: Storage, name: str, email: str | None, expires: str | None, now: datetime) -> tuple[Subscriber, str]:
     """Record a new subscriber at the destination `storage`; them and their token (shown only now)."""
     name, email = _checked_name(name), _checked_email(email)
     expires = _checked_expiry(expires, now.date())
-    token, digest, key = _new_token()
+    token, digest = _new_token()
 
     def change(state: StaffState) -> tuple[StaffState, Subscriber]:
         known = state.subscribers.get(name)
@@ -289,10 +336,22 @@ def add(storage: Storage, name: str, email: str | None, expires: str | None, now
                 f"{name}: already a subscriber (fix: choose another name, or give them a new address with "
                 f"`briefings staff rotate {name!r}`)"
             )
-        subscriber = Subscriber(name, email, now.isoformat(timespec="seconds"), expires, Status.ACTIVE, digest, key)
+        subscriber = Subscriber(name, email, now.isoformat(timespec="seconds"), expires, Status.ACTIVE, digest)
         return replace(state, subscribers={**state.subscribers, name: subscriber}), subscriber
 
-    return update(private_storage(storage), change), token
+    def forget(state: StaffState) -> tuple[StaffState, None]:
+        if state.subscribers.get(name) != subscriber:
+            return state, None
+        return replace(state, subscribers={key: item for key, item in state.subscribers.items() if key != name}), None
+
+    private = private_storage(storage)
+    subscriber = update(private, change)
+    try:
+        _start_folder(storage, token)
+    except StorageError:
+        update(private, forget)  # as if never added: the address was never given
+        raise
+    return subscriber, token
 
 
 def subscribers(storage: Storage) -> list[Subscriber]:
@@ -322,19 +381,13 @@ class Changed:
     token: str | None = None
 
 
-def _delete_feed(storage: Storage, private: Storage, feed_key: str) -> tuple[str, ...]:
-    """Delete a subscriber's published objects, then forget them in the private state; the keys deleted."""
-    folder = _feed_folder(feed_key)
-    state, _ = read_state(private)
-    deleted = tuple(sorted({*(key for key in state.objects if key.startswith(folder)), feed_key}))
+def _delete_folder(storage: Storage, digest: str) -> tuple[str, ...]:
+    """Delete the subscriber folder whose token hashes to `digest`; the keys deleted."""
+    keys = storage.sizes()
+    folder = _folders(keys).get(digest)
+    deleted = tuple(sorted(key for key in keys if folder is not None and key.startswith(folder)))
     for key in deleted:
         _delete(storage, key)
-
-    def forget(state: StaffState) -> tuple[StaffState, None]:
-        objects = {key: item for key, item in state.objects.items() if not key.startswith(folder)}
-        return replace(state, objects=objects), None
-
-    update(private, forget)
     return deleted
 
 
@@ -344,31 +397,30 @@ def revoke(storage: Storage, name: str, rotate_media: bool = False) -> Changed:
     `rotate_media` also draws a new secret, so the next publish moves every staff-only file to new keys
     (and deletes the old ones): for a lost phone, whose app knows the old files' addresses.
     """
-    private = private_storage(storage)
 
     def change(state: StaffState) -> tuple[StaffState, Subscriber]:
         subscriber = _known(state, name)
-        revoked = replace(subscriber, status=Status.REVOKED, feed_key=None)
+        revoked = replace(subscriber, status=Status.REVOKED, published={})
         if rotate_media:
             state = replace(state, secret=secrets.token_hex(32))
         return replace(state, subscribers={**state.subscribers, subscriber.name: revoked}), subscriber
 
-    old = update(private, change)
-    return Changed(old, _delete_feed(storage, private, old.feed_key) if old.feed_key is not None else ())
+    old = update(private_storage(storage), change)
+    return Changed(old, _delete_folder(storage, old.token_sha256))
 
 
 def rotate(storage: Storage, name: str) -> Changed:
     """Give a subscriber a new address and delete the feed and archive at the old one."""
-    private = private_storage(storage)
-    token, digest, key = _new_token()
+    token, digest = _new_token()
 
     def change(state: StaffState) -> tuple[StaffState, tuple[Subscriber, Subscriber]]:
         subscriber = _known(state, name)
-        rotated = replace(subscriber, token_sha256=digest, feed_key=key)
+        rotated = replace(subscriber, token_sha256=digest, published={})
         return replace(state, subscribers={**state.subscribers, subscriber.name: rotated}), (subscriber, rotated)
 
-    old, new = update(private, change)
-    return Changed(new, _delete_feed(storage, private, old.feed_key) if old.feed_key is not None else (), token)
+    old, new = update(private_storage(storage), change)
+    _start_folder(storage, token)
+    return Changed(new, _delete_folder(storage, old.token_sha256), token)
 
 
 def render_private_feed(show: Show, episodes: Sequence[Episode], artwork_key: str, feed_key: str) -> bytes:
@@ -410,7 +462,7 @@ class PrivateSide:
 
     def version(self, today: date) -> str | None:
         """What a publish must redo when it changes: the state's version and who is active `today`."""
-        active = ",".join(str(subscriber.feed_key) for subscriber in self.state.active(today))
+        active = ",".join(subscriber.token_sha256 for subscriber in self.state.active(today))
         return None if self.tag is None else hashlib.sha256(f"{self.tag}|{active}".encode()).hexdigest()
 
 
@@ -464,7 +516,7 @@ def publish_private(
 ) -> PrivatePublish | None:
     """Bring every active subscriber's feed and archive and the staff-only files up to date at `storage`,
     after the public publish: files first, then pages, then feeds, then the private state; then delete what
-    no feed names (revoked or expired subscribers' feeds and archives, withdrawn staff-only briefings' files
+    no feed names (the folders of subscribers revoked or expired, withdrawn staff-only briefings' files
     and pages, the private search as it was). None when there is nothing private.
     """
     private = side.storage
@@ -473,16 +525,34 @@ def publish_private(
     state, _ = read_state(private) if result.staff_episodes and not dry_run else (side.state, side.tag)
     if not state.subscribers and not state.objects and not result.staff_episodes:
         return None
-    active = state.active(now.date())
+    existing = storage.sizes()
+    found = _folders(existing)
+    # Each active subscriber's folder, found by their token's hash.
+    folders: dict[str, str] = {}
+    for subscriber in state.active(now.date()):
+        folder = found.get(subscriber.token_sha256)
+        if folder is None:
+            reporter.problem(
+                f"warning: {printable(subscriber.name)}: their private folder is gone from the destination, so "
+                f"they have no feed (fix: `briefings staff rotate {subscriber.name!r}` and send them the new address)"
+            )
+        else:
+            folders[subscriber.name] = folder
     episodes = [*result.episodes, *result.staff_episodes]
     feeds = {
-        subscriber.feed_key: render_private_feed(result.show, episodes, artwork_key, subscriber.feed_key)
-        for subscriber in active
-        if subscriber.feed_key is not None
+        name: render_private_feed(result.show, episodes, artwork_key, folder + FEED_NAME)
+        for name, folder in folders.items()
     }
-    # Each file as (its source, SHA-256, size, upload stage). Staff-only files only once some subscriber can
-    # hear them.
+    # Each file as (its source, SHA-256, size, upload stage) by key, and the subscriber whose folder has it.
     wanted: dict[str, tuple[Path | bytes, str, int, int]] = {}
+    owner: dict[str, tuple[str, str]] = {}  # key -> (subscriber, file name in their folder)
+
+    def mine(name: str, file: str, data: bytes, stage: int) -> None:
+        key = folders[name] + file
+        wanted[key] = (data, hashlib.sha256(data).hexdigest(), len(data), stage)
+        owner[key] = (name, file)
+
+    # Staff-only files only once some subscriber can hear them.
     if feeds:
         wanted = {
             output.key: (output.path, output.sha256, output.size, output.stage) for output in result.private_outputs
@@ -497,54 +567,74 @@ def publish_private(
         archive = render_private_index(
             result.show, listed, searches, staff_results, up=SUBSCRIBER_UP, feed_name=FEED_NAME
         )
-        for feed_key in feeds:
-            for name, data in archive.items():
-                wanted[_feed_folder(feed_key) + name] = (data, hashlib.sha256(data).hexdigest(), len(data), PAGES)
-    wanted |= {key: (data, hashlib.sha256(data).hexdigest(), len(data), FEEDS) for key, data in feeds.items()}
-    existing = storage.sizes() if wanted else {}
+        for name in feeds:
+            for file, data in archive.items():
+                mine(name, file, data, PAGES)
+    for name, data in feeds.items():
+        mine(name, FEED_NAME, data, FEEDS)
     writes: list[tuple[str, Path | bytes]] = []
     # Media and side files, then pages, then feeds: nothing names a file not there yet.
     for key, (source, sha256, size, _) in sorted(wanted.items(), key=lambda item: (item[1][3], item[0])):
-        known = state.objects.get(key, {})
-        if known.get("sha256") != sha256 or existing.get(key) != size:
+        if key in owner:
+            name, file = owner[key]
+            known = state.subscribers[name].published.get(file)
+        else:
+            known = state.objects.get(key, {}).get("sha256")
+        if known != sha256 or existing.get(key) != size:
             writes.append((key, source))
-    objects = {key: {"sha256": sha256, "size": size} for key, (_, sha256, size, _) in wanted.items()}
+    objects = {
+        key: {"sha256": sha256, "size": size} for key, (_, sha256, size, _) in wanted.items() if key not in owner
+    }
     stale = sorted(key for key in state.objects if key not in objects)
+    ours = set(folders.values())
+
+    def leftovers(current: StaffState) -> list[str]:
+        """What goes from the subscriber folders: all but the active subscribers' (revoked, expired, or
+        revoked or rotated while this publish ran: the files just written for them too), and the files
+        no longer wanted in ours (pages the archive no longer has)."""
+        still = {subscriber.token_sha256 for subscriber in current.active(now.date())}
+
+        def goes(key: str) -> bool:
+            token = _token_of(key)
+            return _digest(token) not in still or (_folder(token) in ours and key not in wanted)
+
+        return sorted(key for key in {*existing, *wanted} if key.startswith(FEEDS_PREFIX) and goes(key))
+
     if dry_run:
-        return PrivatePublish(len(feeds), len(writes), len(stale), side.version(now.date()))
+        return PrivatePublish(len(feeds), len(writes), len(stale) + len(leftovers(state)), side.version(now.date()))
     for key, source in writes:
         _write(storage, key, source)
     reporter.detail(f"wrote {len(writes)} private file(s) for {len(feeds)} private feed(s)")
-    revoked: list[str] = []
+    gone: list[str] = []
 
     def record(current: StaffState) -> tuple[StaffState, None]:
-        # A subscriber revoked or rotated while this publish ran: the feed and archive just written for them go too.
-        still = {subscriber.feed_key for subscriber in current.active(now.date())}
-        folders = tuple(_feed_folder(key) for key in feeds if key not in still)
-        revoked[:] = [key for key in objects if key.startswith(folders)]
-        kept = {key: item for key, item in objects.items() if key not in revoked}
+        gone[:] = [*stale, *leftovers(current)]
+        people = dict(current.subscribers)
+        for name in folders:
+            known = people.get(name)
+            if known is not None and known.token_sha256 == state.subscribers[name].token_sha256:
+                files = {file: wanted[key][1] for key, (owned, file) in owner.items() if owned == name}
+                people[name] = replace(known, published=files)
+        kept = {key: current.objects[key] for key in stale if key in current.objects}
         episodes_now = {
             episode.slug: {"guid": episode.guid, "media": episode.media_key} for episode in result.staff_episodes
         }
-        return replace(current, objects={**kept, **{key: current.objects[key] for key in stale if key in current.objects}},
-                       episodes=episodes_now), None  # fmt: skip
+        return replace(current, subscribers=people, objects={**objects, **kept}, episodes=episodes_now), None
 
     _, last, tag = _update(private, record)
-    gone = sorted({*stale, *revoked})
     for key in gone:
         _delete(storage, key)
 
     def forget(current: StaffState) -> tuple[StaffState, None]:
-        return replace(current, objects={key: item for key, item in current.objects.items() if key not in gone}), None
+        return replace(current, objects={key: item for key, item in current.objects.items() if key not in stale}), None
 
-    if gone:
+    if stale:
         _, last, tag = _update(private, forget)
     return PrivatePublish(len(feeds), len(writes), len(gone), PrivateSide(private, last, tag).version(now.date()))
 
 
 def private_feeds(storage: Storage, now: datetime) -> dict[str, int]:
     """Each staff-only briefing the private feeds list, with how many active feeds list it (for `status`)."""
-    side = read_private(storage)
-    feeds = sum(1 for key in side.state.objects if key.startswith(FEEDS_PREFIX) and key.endswith(f"/{FEED_NAME}"))
-    active = len(side.state.active(now.date()))
-    return {slug: min(feeds, active) for slug in side.state.episodes} if feeds else {}
+    state = read_private(storage).state
+    feeds = sum(1 for subscriber in state.active(now.date()) if FEED_NAME in subscriber.published)
+    return {slug: feeds for slug in state.episodes} if feeds else {}

@@ -193,6 +193,10 @@ def test_staff_add_list_rotate_revoke_keep_only_hashes_beside_the_folder(workspa
     state = json.loads(state_file.read_text())
     record = state["subscribers"]["Sam Patel"]
     assert record["token_sha256"] == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in state_file.read_text()
+    # Their folder, with a page saying their archive comes with the next publish: where the token is kept.
+    placeholder = workspace / "feed" / "p" / token / "index.html"
+    assert b"comes with the next publish" in placeholder.read_bytes()
     assert record["email"] == "sam.patel@westmarsh.gov.uk" and record["expires"] == "2099-03-31"
     assert not list((workspace / "feed").rglob("staff.json"))
     result = run(workspace, "staff", "list", "--json")
@@ -210,11 +214,12 @@ def test_staff_add_list_rotate_revoke_keep_only_hashes_beside_the_folder(workspa
         "New addresses for Sam Patel; the old ones are deleted.",
         f"Private archive (a web page): https://briefings.example.org/p/{new[1]}/index.html",
     ]
-    assert token not in state_file.read_text()
+    assert new[1] not in state_file.read_text()
+    assert not placeholder.parent.exists() and (workspace / "feed" / "p" / new[1] / "index.html").is_file()
 
     result = run(workspace, "staff", "revoke", "Sam Patel")
     assert result.exit_code == 0, result.output
-    assert new[1] not in result.output
+    assert new[1] not in result.output and not (workspace / "feed" / "p").exists()
     (listed,) = json.loads(run(workspace, "staff", "list", "--json").stdout)
     assert listed["status"] == "revoked"
     assert new[1] not in state_file.read_text()
@@ -279,12 +284,18 @@ def test_two_producers_adding_to_a_bucket_at_once_lose_none(moto: str, bucket: s
     assert errors == []
     listed = staff.subscribers(S3Storage(client(moto), bucket, PREFIX))
     assert sorted(subscriber.name for subscriber in listed) == [f"Subscriber {number}" for number in range(8)]
-    # The state sits beside the public prefix, where README's policy grants no one anything.
+    # The state sits beside the public prefix, where README's policy grants no one anything; each
+    # subscriber's folder (its placeholder page) is under the prefix, named by the token the state only hashes.
     keys = [item["Key"] for item in client(moto).list_objects_v2(Bucket=bucket)["Contents"]]  # type: ignore[attr-defined]
-    assert keys == [f"{PREFIX}-private/staff.json"]
+    state = f"{PREFIX}-private/staff.json"
+    folders = {key.split("/")[2] for key in keys if key != state}
+    assert [key for key in keys if not key.startswith(f"{PREFIX}/p/")] == [state]
+    assert {hashlib.sha256(token.encode()).hexdigest() for token in folders} == {
+        subscriber.token_sha256 for subscriber in listed
+    }
     policy = json.loads(readme_policy(bucket))
     readable = [statement["Resource"].removeprefix("arn:aws:s3:::") for statement in policy["Statement"]]
-    assert not any(fnmatchcase(f"{bucket}/{keys[0]}", pattern) for pattern in readable)
+    assert not any(fnmatchcase(f"{bucket}/{state}", pattern) for pattern in readable)
     assert all(fnmatchcase(f"{bucket}/{PREFIX}/feed.xml", pattern) for pattern in readable)
 
 
@@ -575,11 +586,10 @@ def test_gpodder_hears_a_staff_only_briefing_until_revoked(staff_workspace: Path
 
 def test_an_error_writing_a_private_feed_never_prints_its_address(staff_workspace: Path) -> None:
     token = add_subscriber(staff_workspace, "Sam Patel")
-    (staff_workspace / "feed" / "p").write_text("in the way")
+    (staff_workspace / "feed" / "p" / token / "feed.xml").mkdir()  # in the way
     result = run(staff_workspace, "publish")
     assert result.exit_code == 1
-    # Its archive page, written before the feed that links to it.
-    assert token not in result.output and "/p/<secret>/index.html: cannot write" in result.stderr, result.stderr
+    assert token not in result.output and "/p/<secret>/feed.xml: cannot write" in result.stderr, result.stderr
     assert "Traceback" not in result.output
 
 
@@ -611,3 +621,51 @@ def test_withdraw_of_a_staff_only_briefing_says_how_to_take_it_out_of_the_privat
         "out of the workspace, and publish)"
     ]
     assert STAFF_SLUG.encode() not in (staff_workspace / "feed" / ".briefings" / "manifest.json").read_bytes()
+
+
+def test_a_publish_finds_each_subscriber_folder_by_its_hash_and_the_state_keeps_no_address(
+    staff_workspace: Path,
+) -> None:
+    token = add_subscriber(staff_workspace, "Sam Patel")
+    lost = add_subscriber(staff_workspace, "Jo Bloggs")
+    output = staff_workspace / "feed"
+    shutil.rmtree(output / "p" / lost)  # deleted at the destination by hand
+    stray = output / "p" / ("A" * 22) / "feed.xml"  # a folder whose token no subscriber's hash matches
+    stray.parent.mkdir()
+    stray.write_text("<rss/>")
+    result = run(staff_workspace, "publish")
+    assert result.exit_code == 0, result.output
+    assert STAFF_TITLE.encode() in (output / "p" / token / "feed.xml").read_bytes()
+    assert not stray.parent.exists() and not (output / "p" / lost).exists()
+    assert (
+        "warning: Jo Bloggs: their private folder is gone from the destination, so they have no feed (fix: "
+        "`briefings staff rotate 'Jo Bloggs'` and send them the new address)"
+    ) in result.stderr.splitlines()
+    state = (staff_workspace / "feed-private" / "staff.json").read_text()
+    assert token not in state and lost not in state
+    new = ADDRESS.match(run(staff_workspace, "staff", "rotate", "Jo Bloggs").stdout.splitlines()[-1])
+    assert new is not None
+    result = run(staff_workspace, "publish")
+    assert result.exit_code == 0 and "warning" not in result.stderr, result.output
+    assert STAFF_TITLE.encode() in (output / "p" / new[1] / "feed.xml").read_bytes()
+    assert new[1] not in (staff_workspace / "feed-private" / "staff.json").read_text()
+
+
+def test_a_state_written_before_forgets_the_addresses_it_kept(staff_workspace: Path) -> None:
+    token = add_subscriber(staff_workspace, "Sam Patel")
+    assert run(staff_workspace, "publish").exit_code == 0
+    state_file = staff_workspace / "feed-private" / "staff.json"
+    state = json.loads(state_file.read_text())
+    # As version 1 wrote it: each feed's key, and the files of subscriber folders among the objects.
+    record = state["subscribers"]["Sam Patel"]
+    del record["published"]
+    state |= {"version": 1}
+    record["feed_key"] = f"p/{token}/feed.xml"
+    state["objects"][f"p/{token}/feed.xml"] = {"sha256": "0" * 64, "size": 1}
+    state_file.write_text(json.dumps(state))
+    feed = staff_workspace / "feed" / "p" / token / "feed.xml"
+    feed.unlink()
+    result = run(staff_workspace, "publish")
+    assert result.exit_code == 0, result.output
+    assert STAFF_TITLE.encode() in feed.read_bytes()
+    assert token not in state_file.read_text() and json.loads(state_file.read_text())["version"] == 2
