@@ -158,8 +158,11 @@ class Runner:
             yield process, report
 
 
-def run_pagefind(site: Path, output: Path) -> None:
-    """Index the HTML files under `site` with Pagefind (the binary in the pagefind[bin] wheel) into `output`."""
+@contextmanager
+def pagefind_started(site: Path, output: Path) -> Iterator[Callable[[], None]]:
+    """Start indexing the HTML files under `site` with Pagefind (the binary in the pagefind[bin] wheel) into
+    `output`, in its own process; the context gives a function that waits for it to finish. Pagefind is
+    killed if the caller fails before."""
     from pagefind.service import get_executable  # only builds that index the archive need it
 
     executable = get_executable()
@@ -167,8 +170,14 @@ def run_pagefind(site: Path, output: Path) -> None:
         raise BriefingsError("pagefind: its binary is missing (fix: pip install 'pagefind[bin]')")
     argv = [str(executable), "--site", str(site), "--output-path", str(output), "--silent"]
     log.debug("running %s", subprocess.list2cmdline(argv))
-    options = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True, "errors": "replace"}
-    with _started(argv, **options) as process:
-        report, _ = process.communicate()
-    if process.returncode != 0:
-        raise BriefingsError(f"pagefind: indexing the archive's search failed: {report.strip()[-500:]}")
+    # What it prints goes to a file, not a pipe: a pipe nobody reads while the pages render could fill and stop it.
+    with tempfile.TemporaryFile() as report, _started(argv, stdout=report, stderr=subprocess.STDOUT) as process:
+
+        def finished() -> None:
+            if process.wait() != 0:
+                report.seek(0)
+                lines = report.read().decode("utf-8", "replace").splitlines()
+                said = " ".join(dict.fromkeys(line.strip() for line in lines if line.strip()))  # one line, no repeats
+                raise BriefingsError(f"pagefind: indexing the archive's search failed: {said[-500:]}")
+
+        yield finished

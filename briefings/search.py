@@ -9,7 +9,8 @@ import re
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import version
@@ -18,7 +19,7 @@ from pathlib import Path
 from markupsafe import escape
 
 from briefings.episode import Episode
-from briefings.runner import run_pagefind
+from briefings.runner import pagefind_started
 
 # Pagefind's bundle: archive.js imports pagefind/pagefind.js, which fetches only the parts a query needs.
 BUNDLE_DIR = "pagefind"
@@ -234,9 +235,15 @@ def _name_records(output: Path, records: dict[str, bytes]) -> None:
     shutil.rmtree(output / FRAGMENT_DIR)
 
 
-def search_bundle(documents: dict[str, str], records: dict[str, bytes], cache: Path | None = None) -> dict[str, bytes]:
+@contextmanager
+def search_bundle(
+    documents: dict[str, str], records: dict[str, bytes], cache: Path | None = None
+) -> Iterator[Callable[[], dict[str, bytes]]]:
     """Pagefind's search bundle for `documents` (HTML by path), with each one's record (by the same path) as
-    archive.js shows its result, keyed by where they are published.
+    archive.js shows its result, keyed by where they are published. Pagefind starts indexing at once, in its
+    own process; the context gives a function that waits for it and returns the bundle, so the caller can
+    do other work meanwhile (in this process: work in a thread of it would have to share Python's lock with
+    the caller's, and wait for it).
 
     Pagefind's filter and meta files differ from run to run for the same input (their entries come out of
     a hash map in a different order each time), so a bundle is kept in `cache` with a fingerprint of its
@@ -245,7 +252,8 @@ def search_bundle(documents: dict[str, str], records: dict[str, bytes], cache: P
     fingerprint = _fingerprint(documents, records)
     stamp = None if cache is None else cache / "fingerprint"
     if stamp is not None and stamp.is_file() and stamp.read_text() == fingerprint:
-        return _read_bundle(stamp.parent / BUNDLE_DIR)
+        yield lambda: _read_bundle(stamp.parent / BUNDLE_DIR)
+        return
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
     # Beside the cache, so the new bundle is moved into it, not copied (some 20,000 files at national scale).
@@ -256,16 +264,21 @@ def search_bundle(documents: dict[str, str], records: dict[str, bytes], cache: P
         for key, document in documents.items():
             (site / key).parent.mkdir(parents=True, exist_ok=True)
             (site / key).write_text(document, encoding="utf-8")
-        run_pagefind(site, output)
-        _name_records(output, records)
-        bundle = _read_bundle(output)
-        if cache is not None:
-            if cache.exists():
-                shutil.rmtree(cache)
-            cache.mkdir()
-            output.rename(cache / BUNDLE_DIR)
-            (cache / "fingerprint").write_text(fingerprint)
-    return bundle
+        with pagefind_started(site, output) as finished:
+
+            def bundle() -> dict[str, bytes]:
+                finished()
+                _name_records(output, records)
+                found = _read_bundle(output)
+                if cache is not None:
+                    if cache.exists():
+                        shutil.rmtree(cache)
+                    cache.mkdir()
+                    output.rename(cache / BUNDLE_DIR)
+                    (cache / "fingerprint").write_text(fingerprint)
+                return found
+
+            yield bundle
 
 
 @dataclass(frozen=True)
@@ -276,11 +289,21 @@ class Documents:
     documents: dict[str, str]
     records: dict[str, bytes]
 
-    def bundle(self, cache: Path | None = None) -> dict[str, bytes]:
-        """The archive's search: Pagefind's bundle over these documents, keyed by path (`search_bundle`)."""
+    @contextmanager
+    def indexing(self, cache: Path | None = None) -> Iterator[Callable[[], dict[str, bytes]]]:
+        """The archive's search, Pagefind's bundle over these documents keyed by path, started now: the
+        context gives a function that waits for it (`search_bundle`)."""
         if not self.documents:
-            return {}  # nothing to search (Pagefind refuses to index nothing): the archive shows no search box
-        return search_bundle(self.documents, self.records, cache)
+            # Nothing to search (Pagefind refuses to index nothing): the archive shows no search box.
+            yield dict
+            return
+        with search_bundle(self.documents, self.records, cache) as bundle:
+            yield bundle
+
+    def bundle(self, cache: Path | None = None) -> dict[str, bytes]:
+        """The archive's search, Pagefind's bundle over these documents keyed by path (`search_bundle`)."""
+        with self.indexing(cache) as bundle:
+            return bundle()
 
 
 def search_documents(episodes: Sequence[Episode], language: str, transcripts: dict[str, str]) -> Documents:

@@ -7,7 +7,6 @@ import json
 import math
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -348,12 +347,11 @@ def render_site(
     documents = search_documents(ordered, show.language, _words(paragraphs))
     # Pagefind indexes in a process of its own while the pages render here: on two cores the two together
     # take about as long as the longer alone (a national archive's build, issue 13).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        search = pool.submit(documents.bundle, search_cache)
+    with documents.indexing(search_cache) as search:
         common = _common(show, ordered, feed_key, _assets(files, searched=bool(ordered)))
         pages = _pages(show, ordered, feed_key, paragraphs, page_size, common)
         files.update(_submit_files(show, common))
-        files.update(search.result())
+        files.update(search())
     files.update({key: text.encode("utf-8") for key, text in pages.items()})
     return files
 

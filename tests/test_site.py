@@ -20,9 +20,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from briefings.config import load_show
 from briefings.episode import Episode, episode_guid
+from briefings.errors import BriefingsError
 from briefings.feed import theme_feed_key
 from briefings.layout import OPML_KEY
-from briefings.search import search_words
+from briefings.search import search_bundle, search_words
 from briefings.site import page_links, render_site, theme_page_key, transcript_paragraphs
 from briefings.submission import Briefing, load_submissions
 from tests.conftest import (
@@ -284,6 +285,21 @@ def test_an_unchanged_archive_gets_the_same_search_files(published: Path, tmp_pa
     records = [key for key in first if key.startswith("pagefind/record/")]
     assert len(records) == 2 and len(set(records) & set(changed)) == 1
     assert not [key for key in first if key.startswith("pagefind/fragment/")]  # Pagefind's own: never fetched
+
+
+def test_pagefind_failing_is_one_line_and_leaves_the_cache_as_it_was(published: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "search"
+    render_site(load_show(published), example_episodes(published), "feed.xml", {}, search_cache=cache)
+    before = sorted(path.relative_to(cache) for path in cache.rglob("*"))
+    # A document Pagefind finds nothing to index in: it stops with an error (exit 1), as on a real failure.
+    empty = {"a/index.html": '<html><body data-pagefind-ignore="all"></body></html>'}
+    with pytest.raises(BriefingsError) as failed, search_bundle(empty, {"a/index.html": b"{}"}, cache) as bundle:
+        bundle()
+    message = str(failed.value)
+    assert message.startswith("pagefind: indexing the archive's search failed: Error: Pagefind was not able")
+    assert "\n" not in message and message.count("not able to build an index") == 1
+    assert sorted(path.relative_to(cache) for path in cache.rglob("*")) == before
+    assert [path.name for path in tmp_path.iterdir()] == ["search"]  # its scratch folder is gone
 
 
 # --- In the browser -----------------------------------------------------------------------------------
