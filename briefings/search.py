@@ -300,11 +300,6 @@ class Documents:
         with search_bundle(self.documents, self.records, cache) as bundle:
             yield bundle
 
-    def bundle(self, cache: Path | None = None) -> dict[str, bytes]:
-        """The archive's search, Pagefind's bundle over these documents keyed by path (`search_bundle`)."""
-        with self.indexing(cache) as bundle:
-            return bundle()
-
 
 def search_documents(episodes: Sequence[Episode], language: str, transcripts: dict[str, str]) -> Documents:
     """Every briefing given (published ones only) as the search indexes and shows it.

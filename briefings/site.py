@@ -428,11 +428,13 @@ def render_staff_pages(
     `search_folder`: never part of the public archive or its search, which `render_site` renders."""
     ordered = sorted(episodes, key=lambda episode: episode.published, reverse=True)
     paragraphs = _paragraphs(ordered, transcripts)
-    search = search_documents(ordered, show.language, _words(paragraphs)).bundle(search_cache)
-    # The pages load the public archive's style and script (no private search on them: the subscriber's
-    # archive page has it), named as the public pages name them.
-    common = _common(show, ordered, feed_key, _assets(_shipped(), searched=False))
-    pages = _briefing_pages(ordered, paragraphs, common)
+    # Pagefind indexes while the pages render, as in render_site.
+    with search_documents(ordered, show.language, _words(paragraphs)).indexing(search_cache) as indexed:
+        # The pages load the public archive's style and script (no private search on them: the subscriber's
+        # archive page has it), named as the public pages name them.
+        common = _common(show, ordered, feed_key, _assets(_shipped(), searched=False))
+        pages = _briefing_pages(ordered, paragraphs, common)
+        search = indexed()
     return {
         **{search_folder + key: data for key, data in search.items()},
         **{key: text.encode("utf-8") for key, text in pages.items()},
