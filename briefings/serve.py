@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 import socket
 import sys
+import threading
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,6 +21,16 @@ from briefings.layout import FEED_KEY, content_type
 # Text files whose absolute URLs name the public base URL; served with the preview's address instead.
 REWRITTEN = {".xml", ".html", ".json", ".opml"}
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# Text a CDN compresses on its way to a browser that accepts it (CloudFront's "Compress objects
+# automatically", Cloudflare's default compressed content types), so the preview sends what a listener
+# gets: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/ServingCompressedFiles.html and
+# https://developers.cloudflare.com/speed/optimization/content/compression/. Not audio, images or Pagefind's
+# parts (.pagefind, .pf_*), which are compressed already.
+COMPRESSIBLE = {".html", ".css", ".js", ".json", ".xml", ".svg", ".opml", ".vtt", ".srt", ".txt"}
+# CloudFront compresses files of 1,000 to 10,000,000 bytes (its "Conditions for compression").
+COMPRESSIBLE_SIZES = range(1000, 10_000_001)
+# Compressed files kept by the server: a search fetches the same script and records again and again.
+COMPRESSED_FILES_KEPT = 1024
 # A byte position of more digits names no file that exists (and Python refuses to convert more than 4300).
 MAX_POSITION_DIGITS = 18
 
@@ -44,6 +57,20 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | bool | None:
     return start, end
 
 
+def accepts_gzip(header: str | None) -> bool:
+    """Whether an Accept-Encoding header accepts gzip: named, or by "*", with a weight above 0 (RFC 9110, 12.5.3)."""
+    weights: dict[str, str] = {}
+    for coding in (header or "").split(","):
+        name, _, parameter = coding.partition(";")
+        parameter = parameter.strip().lower()
+        weights[name.strip().lower()] = parameter.removeprefix("q=") if parameter.startswith("q=") else "1"
+    weight = weights.get("gzip", weights.get("x-gzip", weights.get("*", "0")))
+    try:
+        return float(weight) > 0
+    except ValueError:
+        return False
+
+
 class PreviewServer(ThreadingHTTPServer):
     """Serves `root`, replacing the show's public base URL with `served_base`: by default the address
     it listens on, never the request's Host header (which any client can set to any site)."""
@@ -56,6 +83,23 @@ class PreviewServer(ThreadingHTTPServer):
         self.public_base = public_base
         self.listening = f"http://{address[0]}:{self.server_address[1]}/"
         self.served_base = self.listening
+        self._compressed: dict[tuple[Path, int, int], bytes] = {}
+        self._compressed_lock = threading.Lock()
+
+    def compressed(self, path: Path, body: Callable[[], bytes]) -> bytes:
+        """The `body` served for `path`, gzip-compressed: once while the file stays as it is (its size and
+        modification time), not at every request."""
+        status = path.stat()
+        key = (path, status.st_mtime_ns, status.st_size)
+        with self._compressed_lock:
+            found = self._compressed.get(key)
+        if found is None:
+            found = gzip.compress(body(), compresslevel=6, mtime=0)  # zlib's default level, as web servers use
+            with self._compressed_lock:
+                if len(self._compressed) >= COMPRESSED_FILES_KEPT:
+                    self._compressed.clear()  # simple, and rare: a preview serves few distinct text files
+                self._compressed[key] = found
+        return found
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A browser closing a connection it no longer needs (a page left while loading) is no error to
@@ -92,14 +136,33 @@ class PreviewHandler(BaseHTTPRequestHandler):
             return None
         return path if found else None
 
+    def _body(self, path: Path) -> bytes:
+        """The file at `path` as served: a text file with absolute URLs names the served base."""
+        data = path.read_bytes()
+        if path.suffix in REWRITTEN:
+            data = data.replace(self.server.public_base.encode(), self.server.served_base.encode())
+        return data
+
     def _respond(self, send_body: bool) -> None:
         path = self._file()
         if path is None:
             self.send_error(HTTPStatus.NOT_FOUND, "Not found")
             return
-        data: bytes | None = None
-        if path.suffix in REWRITTEN:
-            data = path.read_bytes().replace(self.server.public_base.encode(), self.server.served_base.encode())
+        compressible = path.suffix in COMPRESSIBLE and path.stat().st_size in COMPRESSIBLE_SIZES
+        # A range names bytes of the file as it is: a request for one gets them uncompressed.
+        if compressible and not self.headers.get("Range") and accepts_gzip(self.headers.get("Accept-Encoding")):
+            body = self.server.compressed(path, lambda: self._body(path))
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", content_type(path.name))
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Vary", "Accept-Encoding")
+            self.send_header("Cache-Control", "no-cache")
+            self.end_headers()
+            if send_body:
+                self.wfile.write(body)
+            return
+        data = self._body(path) if path.suffix in REWRITTEN else None
         size = len(data) if data is not None else path.stat().st_size
         wanted = byte_range(self.headers.get("Range"), size)
         if wanted is False:
@@ -115,6 +178,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type(path.name))
         self.send_header("Content-Length", str(last - first + 1))
         self.send_header("Accept-Ranges", "bytes")
+        if compressible:
+            self.send_header("Vary", "Accept-Encoding")  # another request may get it compressed
         self.send_header("Cache-Control", "no-cache")
         self.end_headers()
         if not send_body:

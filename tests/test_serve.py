@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import http.client
 import io
 import socket
 import struct
@@ -16,7 +18,7 @@ import pytest
 import requests
 
 from briefings.errors import printable
-from briefings.serve import byte_range
+from briefings.serve import accepts_gzip, byte_range
 from tests.conftest import run, serving
 
 
@@ -69,6 +71,65 @@ def test_pages_served_and_private_state_hidden(server: str) -> None:
     assert f'href="{server}feed.xml"' in page.text
     assert requests.get(server + ".briefings/manifest.json", timeout=10).status_code == 404
     assert requests.get(server + "../show.toml", timeout=10).status_code == 404
+
+
+def fetch(base: str, path: str, method: str = "GET", **headers: str) -> tuple[int, dict[str, str], bytes]:
+    """A request as a browser sends it, answered as it came over the wire: status, headers and the body
+    undecoded (requests would undo a Content-Encoding before the test saw it)."""
+    host, port = base.removeprefix("http://").rstrip("/").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request(method, "/" + path, headers=headers)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def test_text_is_sent_gzip_compressed_as_a_cdn_sends_it(server: str, published: Path) -> None:
+    # CloudFront and Cloudflare compress text for a browser that accepts gzip; the preview does the same,
+    # so what scripts/bench_search.py measures over it is what a listener downloads.
+    site = published / "feed"
+    script = (site / "pagefind" / "pagefind.js").read_bytes()
+    status, headers, body = fetch(server, "pagefind/pagefind.js", **{"Accept-Encoding": "gzip, deflate, br"})
+    assert status == 200 and headers["Content-Encoding"] == "gzip" and headers["Vary"] == "Accept-Encoding"
+    assert headers["Content-Length"] == str(len(body)) and headers["Content-Type"].startswith("text/javascript")
+    assert gzip.decompress(body) == script and len(body) < len(script) / 2
+    # HEAD says what GET sends; a page's links still name the server.
+    status, head, empty = fetch(server, "pagefind/pagefind.js", "HEAD", **{"Accept-Encoding": "gzip"})
+    assert status == 200 and head["Content-Length"] == str(len(body)) and empty == b""
+    status, headers, body = fetch(server, "", **{"Accept-Encoding": "gzip"})
+    assert headers["Content-Encoding"] == "gzip" and f'href="{server}feed.xml"'.encode() in gzip.decompress(body)
+    # Unasked, refused (a weight of 0) or a range: the file as it is.
+    for asked in ({}, {"Accept-Encoding": "gzip;q=0, identity"}, {"Accept-Encoding": "gzip", "Range": "bytes=0-99"}):
+        status, headers, body = fetch(server, "pagefind/pagefind.js", **asked)
+        assert "Content-Encoding" not in headers and body == script[: len(body)] and len(body) in (100, len(script))
+        assert headers["Vary"] == "Accept-Encoding"
+    # Pagefind's parts are gzip already (its script decompresses them), and audio is compressed: as they are.
+    meta = next((site / "pagefind").glob("*.pf_meta"))
+    media = next((site / "media").glob("*.mp3"))
+    for path in (meta, site / "pagefind" / "wasm.en-gb.pagefind", media):
+        status, headers, body = fetch(server, path.relative_to(site).as_posix(), **{"Accept-Encoding": "gzip"})
+        assert status == 200 and "Content-Encoding" not in headers and body == path.read_bytes(), path
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, False),
+        ("gzip", True),
+        ("gzip, deflate, br, zstd", True),
+        ("GZIP;q=0.5", True),
+        ("gzip;q=0", False),
+        ("br", False),
+        ("*", True),
+        ("*, gzip;q=0", False),
+        ("x-gzip", True),
+        ("gzip;q=nonsense", False),
+    ],
+)
+def test_accepts_gzip(header: str | None, expected: bool) -> None:
+    assert accepts_gzip(header) is expected
 
 
 @pytest.mark.parametrize(

@@ -102,6 +102,9 @@
     var shown = 0;
     // Each search is numbered: an answer that arrives after a newer search started is dropped.
     var latest = 0;
+    // Typing searches when the typist pauses, not at every key (typing below).
+    var TYPING_PAUSE = 300;
+    var pause = null;
 
     // Pagefind is fetched on first use, not with the page, so the page itself stays small.
     function load() {
@@ -170,6 +173,7 @@
     }
 
     function search() {
+      clearTimeout(pause); // Enter, a filter or a shared link: at once
       var started = performance.now();
       var text = query.value.trim();
       var values = chosen();
@@ -290,8 +294,10 @@
     }
 
     // A result's record, from the bundle that has it: the archive's, or (a staff-only briefing in a
-    // subscriber's archive) a merged one's.
+    // subscriber's archive) a merged one's. Each is fetched once a page: a later search showing the same
+    // briefing reuses it (a record's name changes with its content, search.py).
     var mergedResults = (form.getAttribute("data-merged-results") || "").split(" ");
+    var records = {};
     function record(match) {
       var folders = mergedResults.indexOf(match.id) < 0 ? bundles.slice(0, 1) : bundles.slice(1);
       function next() {
@@ -301,7 +307,13 @@
           throw new Error("no record for " + match.id);
         });
       }
-      return next();
+      if (!records[match.id]) {
+        records[match.id] = next();
+        records[match.id].catch(function () {
+          delete records[match.id]; // a failure is not kept: the next search asks again
+        });
+      }
+      return records[match.id];
     }
 
     function entry(record) {
@@ -360,10 +372,28 @@
       search();
       if (!results.hidden) resultsTitle.focus();
     });
-    query.addEventListener("input", search);
-    query.addEventListener("focus", function () {
+    // A query is searched once the typist pauses (TYPING_PAUSE ms without a key, as Pagefind's own search
+    // box waits, https://pagefind.app/docs/ui/: debounceTimeoutMs), not at each key: each half-typed word
+    // would fetch a part of the word index of its own ("r", "re", "rea" and "read" are in different parts;
+    // typing a four-word phrase fetched 13 parts at 10,000 briefings, instead of 5) and 20 results'
+    // records. Meanwhile the words typed whole (followed by a space) are fetched, as Pagefind's docs advise
+    // for a search that waits (https://pagefind.app/docs/api/: preload), so the search after the pause
+    // has only the last word's part left to fetch.
+    function typing() {
+      clearTimeout(pause);
+      pause = setTimeout(search, TYPING_PAUSE);
+      var whole = meaningful(query.value.replace(/\S*$/, ""));
+      if (pagefind && whole.length) pagefind.preload(whole.join(" "));
+    }
+    query.addEventListener("input", typing);
+    // Pagefind starts loading when a person reaches the search, a pointer pressed or the keyboard's focus
+    // anywhere in the form (the box, a filter), so it has loaded by the time a query is typed or a filter
+    // chosen: as Pagefind's docs advise for a search that is not run at once (https://pagefind.app/docs/api/).
+    function prepare() {
       load().catch(function () {});
-    });
+    }
+    form.addEventListener("focusin", prepare);
+    form.addEventListener("pointerdown", prepare);
     FILTERS.forEach(function (name) {
       form.elements.namedItem(name).addEventListener("change", search);
     });
