@@ -35,7 +35,7 @@ from briefings.lifecycle import State, state_of
 from briefings.progress import Reporter
 from briefings.publish import Manifest
 from briefings.runner import Runner, each
-from briefings.site import render_site, render_staff_pages
+from briefings.site import render_staff_pages, site_rendering
 from briefings.submission import Submission, episode_folders
 from briefings.tagging import Tags, duration, tag
 from briefings.transcript import TIMED_TYPES, TRANSCRIPT_TYPES, TranscriptError, html_transcript, shifted
@@ -354,8 +354,10 @@ def build(
         listed_slugs = {episode.slug for episode in listed}
         gone = {slug: guid for slug, guid in (guids or {}).items() if slug not in listed_slugs}
         listed = [*listed, *harvested]
-        site = render_site(show, listed, FEED_KEY, texts, search_cache=workspace / STATE_DIR / "cache" / "search")
-        return site, render_feeds(show, listed, artwork.key, gone)
+        cache = workspace / STATE_DIR / "cache" / "search"
+        with site_rendering(show, listed, FEED_KEY, texts, search_cache=cache) as site:
+            feeds = render_feeds(show, listed, artwork.key, gone)  # while the search indexes
+            return site(), feeds
 
     try:
         pages, feeds = render(episodes, outside)

@@ -6,7 +6,8 @@ import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -341,19 +342,37 @@ def render_site(
     The search index is Pagefind's (the one part that runs a program); `search_cache` keeps it between
     builds, so an unchanged archive gets the same bytes.
     """
+    with site_rendering(show, episodes, feed_key, transcripts, page_size, search_cache) as site:
+        return site()
+
+
+@contextmanager
+def site_rendering(
+    show: Show,
+    episodes: Sequence[Episode],
+    feed_key: str,
+    transcripts: dict[str, str],
+    page_size: int = PAGE_SIZE,
+    search_cache: Path | None = None,
+) -> Iterator[Callable[[], dict[str, bytes]]]:
+    """`render_site`, begun: Pagefind indexes in a process of its own from now on, while the caller does other
+    work, then while the pages render in the function the context gives, which returns every file."""
     ordered = sorted(episodes, key=lambda episode: episode.published, reverse=True)
     paragraphs = _paragraphs(ordered, transcripts)
-    files = _shipped()
-    documents = search_documents(ordered, show.language, _words(paragraphs))
-    # Pagefind indexes in a process of its own while the pages render here: on two cores the two together
-    # take about as long as the longer alone (a national archive's build, issue 13).
-    with documents.indexing(search_cache) as search:
-        common = _common(show, ordered, feed_key, _assets(files, searched=bool(ordered)))
-        pages = _pages(show, ordered, feed_key, paragraphs, page_size, common)
-        files.update(_submit_files(show, common))
-        files.update(search())
-    files.update({key: text.encode("utf-8") for key, text in pages.items()})
-    return files
+    # On two cores Pagefind and the rendering here take about as long together as the longer alone (a
+    # national archive's build, issue 13).
+    with search_documents(ordered, show.language, _words(paragraphs)).indexing(search_cache) as search:
+
+        def rendered() -> dict[str, bytes]:
+            files = _shipped()
+            common = _common(show, ordered, feed_key, _assets(files, searched=bool(ordered)))
+            pages = _pages(show, ordered, feed_key, paragraphs, page_size, common)
+            files.update(_submit_files(show, common))
+            files.update(search())
+            files.update({key: text.encode("utf-8") for key, text in pages.items()})
+            return files
+
+        yield rendered
 
 
 def _pages(
