@@ -30,6 +30,15 @@ SEARCH_SCRIPT_KEY = f"{BUNDLE_DIR}/pagefind.js"
 # given to Pagefind to keep there doubled its memory and time when indexing 10,000 briefings.
 RECORD_DIR = "record"
 FRAGMENT_DIR = "fragment"
+# Filters chosen without words: for each value of each filter, the ids of the briefings that have it, newest
+# first, in `list/<filter>/<name>.json`, which archive.js fetches instead of asking Pagefind (whose search
+# without words fetches every part of its word index: 20 MB at 10,000 briefings). A value's file is named by
+# the hex of its UTF-8 (as archive.js names it), cut short for a file name; the file maps each value it
+# holds to its list, so values whose names are cut alike share it.
+LIST_DIR = "list"
+LIST_NAME_CHARACTERS = 120
+# What a bundle kept in the cache holds, beside Pagefind's files: 2 since the lists.
+BUNDLE_FORMAT = 2
 # Pagefind's own search interfaces and their styles: archive.js draws the results itself.
 UNUSED = frozenset(
     {
@@ -129,6 +138,22 @@ def without(words: frozenset[str], text: str) -> str:
     return " ".join(word for word in text.split() if word.lower() not in words)
 
 
+def search_filters(episode: Episode) -> list[tuple[str, str]]:
+    """A briefing's values for each of the archive's filters (archive.js's FILTERS), as (filter, value)."""
+    briefing = episode.briefing
+    review = briefing.review
+    return (
+        [("theme", theme) for theme in briefing.themes]
+        + [("type", review.type.value), ("region", review.region), ("year", str(episode.published.year))]
+        + [("partnership", review.partnership)]
+    )
+
+
+def list_name(value: str) -> str:
+    """The name of the file holding a filter value's list (without .json), as archive.js makes it."""
+    return value.encode("utf-8").hex()[:LIST_NAME_CHARACTERS]
+
+
 def search_document(episode: Episode, language: str, transcript: str | None, record: bytes) -> str:
     """A briefing as Pagefind indexes it: a small HTML document of what the search matches, weighted, with
     a hash of its `record` (record_bytes).
@@ -139,12 +164,6 @@ def search_document(episode: Episode, language: str, transcript: str | None, rec
     """
     briefing = episode.briefing
     review = briefing.review
-    # Filters and sort keys from attributes, so a value's text is never split or trimmed by markup.
-    filters = (
-        [("theme", theme) for theme in briefing.themes]
-        + [("type", review.type.value), ("region", review.region), ("year", str(episode.published.year))]
-        + [("partnership", review.partnership)]
-    )
     details = " ".join([review.type.value, review.subject, review.partnership, review.region])
     author = f"{briefing.author.name}, {briefing.author.role}"
     left_out = stop_words(language)
@@ -160,9 +179,10 @@ def search_document(episode: Episode, language: str, transcript: str | None, rec
         # is cached as never changing. Tiny: Pagefind's memory grows with the metadata it keeps.
         f' data-pagefind-meta="record[data-record]" data-record="{hashlib.sha256(record).hexdigest()[:16]}">',
         '<div data-pagefind-ignore="index">',
+        # Filters and sort keys from attributes, so a value's text is never split or trimmed by markup.
         *(
             f'<span data-pagefind-filter="{name}[data-value]" data-value="{escape(value)}"></span>'
-            for name, value in filters
+            for name, value in search_filters(episode)
         ),
         "</div>",
         f'<h1 data-pagefind-weight="10">{text(briefing.title)}</h1>',
@@ -202,7 +222,7 @@ def pagefind_version() -> str:
 
 
 def _fingerprint(documents: dict[str, str], records: dict[str, bytes]) -> str:
-    digest = hashlib.sha256(f"pagefind {pagefind_version()}\n".encode())
+    digest = hashlib.sha256(f"pagefind {pagefind_version()}, bundle {BUNDLE_FORMAT}\n".encode())
     for key in sorted(documents):
         digest.update(f"{len(key)} {key} {len(documents[key])} {len(records[key])}\n".encode())
         digest.update(documents[key].encode("utf-8"))
@@ -223,24 +243,39 @@ def _page_url(key: str) -> str:
     return "/" + key.removesuffix("index.html")
 
 
-def _name_records(output: Path, records: dict[str, bytes]) -> None:
+def _name_records(output: Path, records: dict[str, bytes], filters: dict[str, list[tuple[str, str]]]) -> None:
     """Put each document's record in `output` under the id Pagefind gave its result (the name of the result's
     fragment: gzip of a signature and JSON naming the document), then drop the fragments, which nothing
-    fetches. https://pagefind.app/docs/api/ (each result's `id`, and `data()`, which would fetch them)"""
+    fetches (https://pagefind.app/docs/api/: each result's `id`, and `data()`, which would fetch them). Then
+    each filter value's list of ids (LIST_DIR), in the order of `filters` (each document's values by key)."""
     by_url = {_page_url(key): record for key, record in records.items()}
+    ids: dict[str, str] = {}
     (output / RECORD_DIR).mkdir()
     for fragment in sorted((output / FRAGMENT_DIR).iterdir()):
         found = json.loads(gzip.decompress(fragment.read_bytes()).removeprefix(b"pagefind_dcd"))
+        ids[found["url"]] = fragment.stem
         (output / RECORD_DIR / f"{fragment.stem}.json").write_bytes(by_url[found["url"]])
     shutil.rmtree(output / FRAGMENT_DIR)
+    lists: dict[tuple[str, str], dict[str, list[str]]] = {}
+    for key, values in filters.items():
+        for name, value in values:
+            lists.setdefault((name, list_name(value)), {}).setdefault(value, []).append(ids[_page_url(key)])
+    for (name, file), held in lists.items():
+        path = output / LIST_DIR / name / f"{file}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(json.dumps(held, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
 @contextmanager
 def search_bundle(
-    documents: dict[str, str], records: dict[str, bytes], cache: Path | None = None
+    documents: dict[str, str],
+    records: dict[str, bytes],
+    filters: dict[str, list[tuple[str, str]]],
+    cache: Path | None = None,
 ) -> Iterator[Callable[[], dict[str, bytes]]]:
     """Pagefind's search bundle for `documents` (HTML by path), with each one's record (by the same path) as
-    archive.js shows its result, keyed by where they are published. Pagefind starts indexing at once, in its
+    archive.js shows its result and the lists of each filter value (`filters`: each document's values, newest
+    document first), keyed by where they are published. Pagefind starts indexing at once, in its
     own process; the context gives a function that waits for it and returns the bundle, so the caller can
     do other work meanwhile (in this process: work in a thread of it would have to share Python's lock with
     the caller's, and wait for it).
@@ -268,7 +303,7 @@ def search_bundle(
 
             def bundle() -> dict[str, bytes]:
                 finished()
-                _name_records(output, records)
+                _name_records(output, records, filters)
                 found = _read_bundle(output)
                 if cache is not None:
                     if cache.exists():
@@ -288,6 +323,8 @@ class Documents:
 
     documents: dict[str, str]
     records: dict[str, bytes]
+    # Each briefing's filter values, newest briefing first.
+    filters: dict[str, list[tuple[str, str]]]
 
     @contextmanager
     def indexing(self, cache: Path | None = None) -> Iterator[Callable[[], dict[str, bytes]]]:
@@ -297,7 +334,7 @@ class Documents:
             # Nothing to search (Pagefind refuses to index nothing): the archive shows no search box.
             yield dict
             return
-        with search_bundle(self.documents, self.records, cache) as bundle:
+        with search_bundle(self.documents, self.records, self.filters, cache) as bundle:
             yield bundle
 
 
@@ -309,11 +346,13 @@ def search_documents(episodes: Sequence[Episode], language: str, transcripts: di
     """
     documents: dict[str, str] = {}
     records: dict[str, bytes] = {}
-    for episode in episodes:
+    filters: dict[str, list[tuple[str, str]]] = {}
+    for episode in sorted(episodes, key=lambda episode: episode.published, reverse=True):
         key = document_key(episode)
         records[key] = record_bytes(episode)
         documents[key] = search_document(episode, language, transcripts.get(episode.slug), records[key])
-    return Documents(documents, records)
+        filters[key] = search_filters(episode)
+    return Documents(documents, records, filters)
 
 
 def document_key(episode: Episode) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -287,13 +289,53 @@ def test_an_unchanged_archive_gets_the_same_search_files(published: Path, tmp_pa
     assert not [key for key in first if key.startswith("pagefind/fragment/")]  # Pagefind's own: never fetched
 
 
+def test_each_filter_value_lists_its_briefings_newest_first(published: Path) -> None:
+    # Filters chosen without words list briefings from these files, not from Pagefind (whose search without
+    # words fetches its whole word index).
+    show, episodes = load_show(published), example_episodes(published)
+    long_name = "The Very Long Name of a Safeguarding Children Partnership for the Borough of " * 2
+    review = episodes[0].briefing.review.model_copy(update={"partnership": long_name})
+    renamed = episodes[0].briefing.model_copy(update={"review": review})
+    files = render_site(
+        show, [episode(episodes[0].slug, renamed, episodes[0].media_key), *episodes[1:]], "feed.xml", {}
+    )
+    records = {key.removeprefix("pagefind/record/").removesuffix(".json"): json.loads(data)
+               for key, data in files.items() if key.startswith("pagefind/record/")}  # fmt: skip
+    lists = {key: json.loads(data) for key, data in files.items() if key.startswith("pagefind/list/")}
+    theme = "pagefind/list/theme/" + b"information sharing".hex() + ".json"
+    (shown,) = lists[theme].values()
+    assert [records[result]["title"] for result in shown] == [CHILD_B, CHILD_A]  # newest first
+    (kept,) = [
+        held for key, held in lists.items() if key.startswith("pagefind/list/partnership/") and long_name in held
+    ]
+    assert [records[result]["partnership"] for result in kept[long_name]] == [long_name]
+    assert all(len(key.rsplit("/", 1)[1]) <= 125 for key in lists)  # a file name, however long the value
+    for key, held in lists.items():
+        name = key.split("/")[2]
+        for value, ids in held.items():
+            assert all(
+                value in {found for kind, found in search_filters_of(records[result]) if kind == name} for result in ids
+            )
+
+
+def search_filters_of(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """A record's filter values, as archive.js's filters name them."""
+    return [("theme", theme) for theme in record["themes"]] + [
+        ("type", record["type"]), ("region", record["region"]), ("year", record["published"][:4]),
+        ("partnership", record["partnership"]),
+    ]  # fmt: skip
+
+
 def test_pagefind_failing_is_one_line_and_leaves_the_cache_as_it_was(published: Path, tmp_path: Path) -> None:
     cache = tmp_path / "search"
     render_site(load_show(published), example_episodes(published), "feed.xml", {}, search_cache=cache)
     before = sorted(path.relative_to(cache) for path in cache.rglob("*"))
     # A document Pagefind finds nothing to index in: it stops with an error (exit 1), as on a real failure.
     empty = {"a/index.html": '<html><body data-pagefind-ignore="all"></body></html>'}
-    with pytest.raises(BriefingsError) as failed, search_bundle(empty, {"a/index.html": b"{}"}, cache) as bundle:
+    with (
+        pytest.raises(BriefingsError) as failed,
+        search_bundle(empty, {"a/index.html": b"{}"}, {"a/index.html": []}, cache) as bundle,
+    ):
         bundle()
     message = str(failed.value)
     assert message.startswith("pagefind: indexing the archive's search failed: Error: Pagefind was not able")
@@ -751,6 +793,32 @@ def test_a_first_search_of_a_large_archive_fetches_little(page: Page, national: 
     total = sum(size for _, size in fetched)
     assert total < 300_000, (total, fetched)
     print(f"first search of 2,000 briefings: {total:,} bytes in {len(fetched)} files")
+
+
+def test_a_filter_chosen_without_words_fetches_its_list_not_the_word_index(page: Page, national: str) -> None:
+    page.set_viewport_size(PHONE)
+    page.goto(national)
+    loaded = page.evaluate("() => performance.getEntriesByType('resource').length")
+    page.locator("#more-filters summary").click()
+    search_ready(page)
+    partnership = page.get_by_label("Partnership")
+    value = partnership.evaluate("select => select.options[1].value")
+    partnership.select_option(value)
+    status = page.locator("#search-status")
+    expect(status).to_contain_text(f"by {value}.")
+    count = int(status.inner_text().split(" ")[0])
+    page.get_by_label("Theme").select_option("neglect")
+    expect(status).to_contain_text(f"on neglect, by {value}.")
+    dates = page.locator("#results time").evaluate_all("times => times.map(time => time.getAttribute('datetime'))")
+    assert dates == sorted(dates, reverse=True) and 0 < len(dates) <= count
+    fetched = page.evaluate(
+        "(loaded) => performance.getEntriesByType('resource').slice(loaded).map(entry => [entry.name, entry.transferSize])",
+        loaded,
+    )
+    names = [name.removeprefix(national) for name, _ in fetched]
+    assert [name for name in names if ".pf_index" in name] == [], names  # Pagefind would fetch all of them
+    assert sum(name.startswith("pagefind/list/") for name in names) == 3  # partnership, then it and the theme
+    assert sum(size for _, size in fetched) < 300_000
 
 
 # --- Subscribing, and the archive on a phone ----------------------------------------------------------
