@@ -856,7 +856,7 @@ STAGES = {
     "encoding its recording": "briefings.audio_cache:AudioCache.process",
     # After its MP3 is staged: what was staged for it must go too.
     "rendering its files": "briefings.build:duration",
-    "rendering its pages and feeds": "briefings.build:render_site",
+    "rendering its pages and feeds": "briefings.build:render_feeds",
 }
 
 
@@ -867,7 +867,7 @@ def test_an_unexpected_failure_refuses_only_its_briefing(
     # No real input should reach this net once the known crashes are fixed, so the fault is made here.
     original = pkgutil.resolve_name(STAGES[stage])
 
-    def failing(*arguments: object, **options: object) -> object:  # render_site takes its search cache by name
+    def failing(*arguments: object, **options: object) -> object:
         if "child-b" in repr(arguments):
             raise RecursionError("maximum recursion depth exceeded")
         return original(*arguments, **options)
