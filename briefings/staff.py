@@ -329,8 +329,11 @@ def add(storage: Storage, name: str, email: str | None, expires: str | None, now
     expires = _checked_expiry(expires, now.date())
     token, digest = _new_token()
 
+    earlier: list[Subscriber] = []  # a revoked subscriber of the same name, whom the new one replaces
+
     def change(state: StaffState) -> tuple[StaffState, Subscriber]:
         known = state.subscribers.get(name)
+        earlier[:] = [] if known is None else [known]
         if known is not None and known.status is Status.ACTIVE:
             raise UsageError(
                 f"{name}: already a subscriber (fix: choose another name, or give them a new address with "
@@ -342,7 +345,10 @@ def add(storage: Storage, name: str, email: str | None, expires: str | None, now
     def forget(state: StaffState) -> tuple[StaffState, None]:
         if state.subscribers.get(name) != subscriber:
             return state, None
-        return replace(state, subscribers={key: item for key, item in state.subscribers.items() if key != name}), None
+        people = {key: item for key, item in state.subscribers.items() if key != name}
+        if earlier:
+            people[name] = earlier[0]
+        return replace(state, subscribers=people), None
 
     private = private_storage(storage)
     subscriber = update(private, change)
@@ -418,8 +424,18 @@ def rotate(storage: Storage, name: str) -> Changed:
         rotated = replace(subscriber, token_sha256=digest, published={})
         return replace(state, subscribers={**state.subscribers, subscriber.name: rotated}), (subscriber, rotated)
 
-    old, new = update(private_storage(storage), change)
-    _start_folder(storage, token)
+    def undo(state: StaffState) -> tuple[StaffState, None]:
+        if state.subscribers.get(new.name) != new:
+            return state, None
+        return replace(state, subscribers={**state.subscribers, new.name: old}), None
+
+    private = private_storage(storage)
+    old, new = update(private, change)
+    try:
+        _start_folder(storage, token)
+    except StorageError:
+        update(private, undo)  # their old address still answers: the new one was never given
+        raise
     return Changed(new, _delete_folder(storage, old.token_sha256), token)
 
 
@@ -522,7 +538,8 @@ def publish_private(
     private = side.storage
     if private is None:
         return None  # a bucket without a prefix: the build refused any staff-only briefing already
-    state, _ = read_state(private) if result.staff_episodes and not dry_run else (side.state, side.tag)
+    # Read again (the build took a while): a subscriber rotated or revoked meanwhile is not warned about.
+    state, _ = (side.state, side.tag) if dry_run else read_state(private)
     if not state.subscribers and not state.objects and not result.staff_episodes:
         return None
     existing = storage.sizes()

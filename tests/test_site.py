@@ -811,6 +811,13 @@ def test_a_filter_chosen_without_words_fetches_its_list_not_the_word_index(page:
     expect(status).to_contain_text(f"on neglect, by {value}.")
     dates = page.locator("#results time").evaluate_all("times => times.map(time => time.getAttribute('datetime'))")
     assert dates == sorted(dates, reverse=True) and 0 < len(dates) <= count
+    # As many as the briefings both lists hold.
+    by_partnership, by_theme = (
+        requests.get(f"{national}pagefind/list/{name}/{chosen.encode().hex()}.json", timeout=10).json()[chosen]
+        for name, chosen in (("partnership", value), ("theme", "neglect"))
+    )
+    both = len(set(by_partnership) & set(by_theme))
+    assert 0 < both < count and status.inner_text().startswith(f"{both} briefing")
     fetched = page.evaluate(
         "(loaded) => performance.getEntriesByType('resource').slice(loaded).map(entry => [entry.name, entry.transferSize])",
         loaded,

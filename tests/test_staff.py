@@ -669,3 +669,20 @@ def test_a_state_written_before_forgets_the_addresses_it_kept(staff_workspace: P
     assert result.exit_code == 0, result.output
     assert STAFF_TITLE.encode() in feed.read_bytes()
     assert token not in state_file.read_text() and json.loads(state_file.read_text())["version"] == 2
+
+
+def test_an_address_that_cannot_be_made_is_never_given_and_the_old_one_stays(workspace: Path) -> None:
+    state_file = workspace / "feed-private" / "staff.json"
+    token = add_subscriber(workspace, "Sam Patel")
+    kept = workspace / "feed" / "p-kept"
+    (workspace / "feed" / "p").rename(kept)
+    (workspace / "feed" / "p").write_text("in the way")  # no folder can be made under p/
+    for arguments in (("add", "Jo Bloggs"), ("rotate", "Sam Patel")):
+        result = run(workspace, "staff", *arguments)
+        assert result.exit_code == 1, result.output
+        (line,) = result.stderr.splitlines()
+        assert "/p/<secret>/index.html: cannot write" in line and "Traceback" not in result.output, line
+        assert "p/" not in result.stdout  # no address printed
+    state = json.loads(state_file.read_text())
+    assert list(state["subscribers"]) == ["Sam Patel"]
+    assert state["subscribers"]["Sam Patel"]["token_sha256"] == hashlib.sha256(token.encode()).hexdigest()

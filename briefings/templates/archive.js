@@ -249,6 +249,9 @@
           return byte.toString(16).padStart(2, "0");
         }).join("").slice(0, 120);
         return fetch(bundles[0] + "list/" + name + "/" + hex + ".json").then(function (response) {
+          // None: a value this page offers that a publish since has left no briefing with (the page is kept
+          // for minutes, the list is not).
+          if (response.status === 404) return {};
           if (!response.ok) throw new Error("no list for " + name);
           return response.json();
         }).then(function (held) {
