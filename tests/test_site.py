@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -487,8 +488,7 @@ def test_search_finds_a_briefing_by_a_phrase_from_its_key_lessons(page: Page, si
 
 def test_filters_narrow_the_list(page: Page, site: str) -> None:
     page.goto(site)
-    page.get_by_label("Theme").select_option("domestic abuse")
-    search_ready(page)
+    page.get_by_label("Theme").select_option("domestic abuse")  # from its list: Pagefind is not needed
     listed(page, "#results", [CHILD_B])
     assert page.inner_text("#search-status") == "1 briefing on domestic abuse."
     page.get_by_label("Theme").select_option("information sharing")
@@ -826,6 +826,17 @@ def test_a_filter_chosen_without_words_fetches_its_list_not_the_word_index(page:
     assert [name for name in names if ".pf_index" in name] == [], names  # Pagefind would fetch all of them
     assert sum(name.startswith("pagefind/list/") for name in names) == 3  # partnership, then it and the theme
     assert sum(size for _, size in fetched) < 300_000
+
+
+def test_a_shared_link_to_a_filter_lists_its_briefings_without_loading_pagefind(page: Page, national: str) -> None:
+    page.goto(national + "?theme=neglect")
+    expect(page.locator("#search-status")).to_have_text(re.compile(r"^\d+ briefings on neglect\.$"))
+    expect(page.locator("#results h3")).to_have_count(20)
+    names = page.evaluate("() => performance.getEntriesByType('resource').map(entry => entry.name)")
+    assert [name for name in names if "pagefind.js" in name or ".pf_" in name or "wasm" in name] == [], names
+    # Words then need Pagefind, which loads for them.
+    page.get_by_label("Search titles").fill("child")
+    expect(page.locator("#search-status")).to_contain_text("match \u201cchild\u201d on neglect.")
 
 
 # --- Subscribing, and the archive on a phone ----------------------------------------------------------

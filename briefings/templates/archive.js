@@ -95,9 +95,16 @@
     var stopWords = (form.getAttribute("data-stop-words") || "").split(" ");
     var pagefind = null;
     var loading = null;
+    // A full address: import() takes "pagefind/..." for a package name, not a path.
+    var script = new URL(form.getAttribute("data-search"), document.baseURI).href;
+    // A subscriber's archive also searches the staff-only briefings' own bundle (data-merge), merged
+    // into the first with Pagefind's mergeIndex (https://pagefind.app/docs/multisite/).
+    var merged = (form.getAttribute("data-merge") || "").split(" ").filter(Boolean).map(function (folder) {
+      return new URL(folder, document.baseURI).href;
+    });
     // The folders of the bundles searched (the archive's, then any merged into it), where each result's
     // record is (briefings/search.py: record/<id>.json).
-    var bundles = [];
+    var bundles = [new URL("./", script).href].concat(merged);
     var matches = [];
     var shown = 0;
     // Each search is numbered: an answer that arrives after a newer search started is dropped.
@@ -109,14 +116,6 @@
     // Pagefind is fetched on first use, not with the page, so the page itself stays small.
     function load() {
       if (!loading) {
-        // A full address: import() takes "pagefind/..." for a package name, not a path.
-        var script = new URL(form.getAttribute("data-search"), document.baseURI).href;
-        // A subscriber's archive also searches the staff-only briefings' own bundle (data-merge), merged
-        // into the first with Pagefind's mergeIndex (https://pagefind.app/docs/multisite/).
-        var merged = (form.getAttribute("data-merge") || "").split(" ").filter(Boolean).map(function (folder) {
-          return new URL(folder, document.baseURI).href;
-        });
-        bundles = [new URL("./", script).href].concat(merged);
         loading = import(script).then(function (module) {
           // In the page, not a worker: one script less to fetch, and a search takes milliseconds.
           return module.options({ noWorker: true }).then(function () {
@@ -186,17 +185,20 @@
         status.textContent = "";
         return;
       }
-      if (!pagefind) {
+      var chosenFilters = {};
+      FILTERS.forEach(function (name) {
+        if (values[name]) chosenFilters[name] = values[name];
+      });
+      // Filters alone, in the public archive, list briefings from files of their own (listed): no need
+      // to wait for Pagefind (a shared link to ?theme=neglect shows its list at once).
+      var alone = words(text) === "" && bundles.length === 1;
+      if (!pagefind && !alone) {
         status.textContent = "Loading the search\u2026";
         load().then(function () {
           if (asked === latest) search();
         }, function () {});
         return;
       }
-      var chosenFilters = {};
-      FILTERS.forEach(function (name) {
-        if (values[name]) chosenFilters[name] = values[name];
-      });
       // The query's words but those too common to be in the index: Pagefind would still fetch the part
       // of the word index where each would be (for "the", 111 kB at 10,000 briefings) to find nothing.
       var tokens = meaningful(text);
@@ -204,7 +206,7 @@
       var found;
       if (term === null && words(text) !== "") {
         found = Promise.resolve([]); // only words too common to search for
-      } else if (term === null && bundles.length === 1) {
+      } else if (alone) {
         // Filters alone list every briefing they match newest first, as the list below does.
         found = listed(chosenFilters);
       } else if (term === null) {
