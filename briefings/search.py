@@ -259,9 +259,9 @@ def _name_records(output: Path, records: dict[str, bytes], filters: dict[str, li
     lists: dict[tuple[str, str], dict[str, list[str]]] = {}
     for key, values in filters.items():
         for name, value in values:
-            found = ids.get(_page_url(key))  # None for a document Pagefind found nothing to index in
-            if found is not None:
-                lists.setdefault((name, list_name(value)), {}).setdefault(value, []).append(found)
+            result = ids.get(_page_url(key))  # None for a document Pagefind found nothing to index in
+            if result is not None:
+                lists.setdefault((name, list_name(value)), {}).setdefault(value, []).append(result)
     for (name, file), held in lists.items():
         path = output / LIST_DIR / name / f"{file}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
