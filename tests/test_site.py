@@ -78,6 +78,10 @@ def episode(slug: str, briefing: Briefing, media_key: str) -> Episode:
     )
 
 
+# A value past ASCII: its list's file name (the hex of its UTF-8) made alike by search.py and archive.js.
+ACCENTED_PARTNERSHIP = "Ynys Môn Safeguarding Children Partnership"
+
+
 def hostile_episodes(published: Path) -> tuple[list[Episode], dict[str, str]]:
     """A briefing whose title and lessons carry markup, and one whose transcript has accented words.
 
@@ -88,7 +92,8 @@ def hostile_episodes(published: Path) -> tuple[list[Episode], dict[str, str]]:
     hostile = child_a.briefing.model_copy(
         update={"title": HOSTILE_TITLE, "key_lessons": [HOSTILE_LESSON, *child_a.briefing.key_lessons[1:]]}
     )
-    accented = child_b.briefing.model_copy(update={"title": "Child Y: accents in the transcript"})
+    review = child_b.briefing.review.model_copy(update={"partnership": ACCENTED_PARTNERSHIP})
+    accented = child_b.briefing.model_copy(update={"title": "Child Y: accents in the transcript", "review": review})
     episodes = [episode("child-x", hostile, child_a.media_key), episode("child-y", accented, child_b.media_key)]
     transcripts = {
         "child-x": "WEBVTT\n\n00:00:00.000 --> 00:00:05.000\n<v Author>A <b>plain</b> transcript.\n",
@@ -614,6 +619,13 @@ def test_accented_words_in_transcripts_are_found_without_accents(page: Page, cra
     listed(page, "#results", ["Child Y: accents in the transcript"])
     page.get_by_label("Search titles").fill("Café NAÏVELY")
     listed(page, "#results", ["Child Y: accents in the transcript"])
+
+
+def test_a_filter_value_past_ascii_lists_its_briefings(page: Page, crafted: str) -> None:
+    page.goto(crafted)
+    page.get_by_label("Partnership").select_option(ACCENTED_PARTNERSHIP)
+    listed(page, "#results", ["Child Y: accents in the transcript"])
+    assert page.inner_text("#search-status") == f"1 briefing by {ACCENTED_PARTNERSHIP}."
 
 
 def test_every_page_meets_wcag_22_aa_by_axe(page: Page, site: str) -> None:
