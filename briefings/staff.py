@@ -538,10 +538,10 @@ def publish_private(
     private = side.storage
     if private is None:
         return None  # a bucket without a prefix: the build refused any staff-only briefing already
+    if not side.state.subscribers and not side.state.objects and not result.staff_episodes:
+        return None  # nothing private (one added since is the next publish's)
     # Read again (the build took a while): a subscriber rotated or revoked meanwhile is not warned about.
     state, _ = (side.state, side.tag) if dry_run else read_state(private)
-    if not state.subscribers and not state.objects and not result.staff_episodes:
-        return None
     existing = storage.sizes()
     found = _folders(existing)
     # Each active subscriber's folder, found by their token's hash.
