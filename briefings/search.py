@@ -258,10 +258,11 @@ def _name_records(output: Path, records: dict[str, bytes], filters: dict[str, li
     shutil.rmtree(output / FRAGMENT_DIR)
     lists: dict[tuple[str, str], dict[str, list[str]]] = {}
     for key, values in filters.items():
+        result = ids.get(_page_url(key))
+        if result is None:
+            continue  # a document Pagefind found nothing to index in
         for name, value in values:
-            result = ids.get(_page_url(key))  # None for a document Pagefind found nothing to index in
-            if result is not None:
-                lists.setdefault((name, list_name(value)), {}).setdefault(value, []).append(result)
+            lists.setdefault((name, list_name(value)), {}).setdefault(value, []).append(result)
     for (name, file), held in lists.items():
         path = output / LIST_DIR / name / f"{file}.json"
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -542,6 +542,8 @@ def publish_private(
         return None  # nothing private (one added since is the next publish's)
     # Read again (the build took a while): a subscriber rotated or revoked meanwhile is not warned about.
     state, _ = (side.state, side.tag) if dry_run else read_state(private)
+    # Listed after the state is read, not taken from the public publish's listing: a subscriber added in
+    # between has their folder here, and one added after is not in this state, so none is warned about.
     existing = storage.sizes()
     found = _folders(existing)
     # Each active subscriber's folder, found by their token's hash.
