@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
@@ -30,15 +30,18 @@ SEARCH_SCRIPT_KEY = f"{BUNDLE_DIR}/pagefind.js"
 # given to Pagefind to keep there doubled its memory and time when indexing 10,000 briefings.
 RECORD_DIR = "record"
 FRAGMENT_DIR = "fragment"
-# Filters chosen without words: for each value of each filter, the ids of the briefings that have it, newest
-# first, in `list/<filter>/<name>.json`, which archive.js fetches instead of asking Pagefind (whose search
-# without words fetches every part of its word index: 20 MB at 10,000 briefings). A value's file is named by
-# the hex of its UTF-8 (as archive.js names it), cut short for a file name; the file maps each value it
-# holds to its list, so values whose names are cut alike share it.
+# For each value of each filter, the briefings that have it, newest first, as [id, published] (the result's
+# id, the time in UTC as 2026-03-04T09:00:00Z, which sorts as text), in `list/<filter>/<name>.json`.
+# archive.js reads them for filters chosen without words, instead of asking Pagefind (whose search without
+# words fetches every part of its word index: 20 MB at 10,000 briefings), and the years' lists to put
+# results of equal score newest first (not Pagefind's sort, whose order of every briefing is in the list of
+# briefings each first search fetches: 26 kB at 10,000). A value's file is named by the hex of its UTF-8
+# (as archive.js names it), cut short for a file name; the file maps each value it holds to its list, so
+# values whose names are cut alike share it.
 LIST_DIR = "list"
 LIST_NAME_CHARACTERS = 120
-# What a bundle kept in the cache holds, beside Pagefind's files: 2 since the lists.
-BUNDLE_FORMAT = 2
+# What a bundle kept in the cache holds, beside Pagefind's files: 2 since the lists, 3 since their dates.
+BUNDLE_FORMAT = 3
 # Pagefind's own search interfaces and their styles: archive.js draws the results itself.
 UNUSED = frozenset(
     {
@@ -173,13 +176,13 @@ def search_document(episode: Episode, language: str, transcript: str | None, rec
 
     parts = [
         f'<!doctype html><html lang="{escape(language)}"><head><title>{escape(briefing.title)}</title></head>',
-        f'<body data-pagefind-body data-pagefind-sort="published[data-published]" data-published="{episode.published.isoformat()}"',
+        "<body data-pagefind-body",
         # The hash of its record (record_bytes): in Pagefind's fragment, whose hash names the result, so a
         # changed record (a new audio address) has a new name, as every other file of the bundle, which
         # is cached as never changing. Tiny: Pagefind's memory grows with the metadata it keeps.
         f' data-pagefind-meta="record[data-record]" data-record="{hashlib.sha256(record).hexdigest()[:16]}">',
         '<div data-pagefind-ignore="index">',
-        # Filters and sort keys from attributes, so a value's text is never split or trimmed by markup.
+        # Filters from attributes, so a value's text is never split or trimmed by markup.
         *(
             f'<span data-pagefind-filter="{name}[data-value]" data-value="{escape(value)}"></span>'
             for name, value in search_filters(episode)
@@ -243,11 +246,14 @@ def _page_url(key: str) -> str:
     return "/" + key.removesuffix("index.html")
 
 
-def _name_records(output: Path, records: dict[str, bytes], filters: dict[str, list[tuple[str, str]]]) -> None:
+def _name_records(
+    output: Path, records: dict[str, bytes], filters: dict[str, list[tuple[str, str]]], published: dict[str, str]
+) -> None:
     """Put each document's record in `output` under the id Pagefind gave its result (the name of the result's
     fragment: gzip of a signature and JSON naming the document), then drop the fragments, which nothing
     fetches (https://pagefind.app/docs/api/: each result's `id`, and `data()`, which would fetch them). Then
-    each filter value's list of ids (LIST_DIR), in the order of `filters` (each document's values by key)."""
+    each filter value's list of ids with their `published` times (LIST_DIR), in the order of `filters` (each
+    document's values by key)."""
     by_url = {_page_url(key): record for key, record in records.items()}
     ids: dict[str, str] = {}
     (output / RECORD_DIR).mkdir()
@@ -256,13 +262,13 @@ def _name_records(output: Path, records: dict[str, bytes], filters: dict[str, li
         ids[found["url"]] = fragment.stem
         (output / RECORD_DIR / f"{fragment.stem}.json").write_bytes(by_url[found["url"]])
     shutil.rmtree(output / FRAGMENT_DIR)
-    lists: dict[tuple[str, str], dict[str, list[str]]] = {}
+    lists: dict[tuple[str, str], dict[str, list[list[str]]]] = {}
     for key, values in filters.items():
         result = ids.get(_page_url(key))
         if result is None:
             continue  # a document Pagefind found nothing to index in
         for name, value in values:
-            lists.setdefault((name, list_name(value)), {}).setdefault(value, []).append(result)
+            lists.setdefault((name, list_name(value)), {}).setdefault(value, []).append([result, published[key]])
     for (name, file), held in lists.items():
         path = output / LIST_DIR / name / f"{file}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -274,11 +280,12 @@ def search_bundle(
     documents: dict[str, str],
     records: dict[str, bytes],
     filters: dict[str, list[tuple[str, str]]],
+    published: dict[str, str],
     cache: Path | None = None,
 ) -> Iterator[Callable[[], dict[str, bytes]]]:
     """Pagefind's search bundle for `documents` (HTML by path), with each one's record (by the same path) as
     archive.js shows its result and the lists of each filter value (`filters`: each document's values, newest
-    document first), keyed by where they are published. Pagefind starts indexing at once, in its
+    document first; `published`: each document's time, LIST_DIR), keyed by where they are published. Pagefind starts indexing at once, in its
     own process; the context gives a function that waits for it and returns the bundle, so the caller can
     do other work meanwhile (in this process: work in a thread of it would have to share Python's lock with
     the caller's, and wait for it).
@@ -306,7 +313,7 @@ def search_bundle(
 
             def bundle() -> dict[str, bytes]:
                 finished()
-                _name_records(output, records, filters)
+                _name_records(output, records, filters, published)
                 found = _read_bundle(output)
                 if cache is not None:
                     if cache.exists():
@@ -326,8 +333,9 @@ class Documents:
 
     documents: dict[str, str]
     records: dict[str, bytes]
-    # Each briefing's filter values, newest briefing first.
+    # Each briefing's filter values, newest briefing first, and the time it was published (UTC, as LIST_DIR).
     filters: dict[str, list[tuple[str, str]]]
+    published: dict[str, str]
 
     @contextmanager
     def indexing(self, cache: Path | None = None) -> Iterator[Callable[[], dict[str, bytes]]]:
@@ -337,7 +345,7 @@ class Documents:
             # Nothing to search (Pagefind refuses to index nothing): the archive shows no search box.
             yield dict
             return
-        with search_bundle(self.documents, self.records, self.filters, cache) as bundle:
+        with search_bundle(self.documents, self.records, self.filters, self.published, cache) as bundle:
             yield bundle
 
 
@@ -350,12 +358,14 @@ def search_documents(episodes: Sequence[Episode], language: str, transcripts: di
     documents: dict[str, str] = {}
     records: dict[str, bytes] = {}
     filters: dict[str, list[tuple[str, str]]] = {}
+    published: dict[str, str] = {}
     for episode in sorted(episodes, key=lambda episode: episode.published, reverse=True):
         key = document_key(episode)
         records[key] = record_bytes(episode)
         documents[key] = search_document(episode, language, transcripts.get(episode.slug), records[key])
         filters[key] = search_filters(episode)
-    return Documents(documents, records, filters)
+        published[key] = episode.published.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return Documents(documents, records, filters, published)
 
 
 def document_key(episode: Episode) -> str:

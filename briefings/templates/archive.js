@@ -189,9 +189,9 @@
       FILTERS.forEach(function (name) {
         if (values[name]) chosenFilters[name] = values[name];
       });
-      // Filters alone, in the public archive, list briefings from files of their own (listed): no need
-      // to wait for Pagefind (a shared link to ?theme=neglect shows its list at once).
-      var alone = words(text) === "" && bundles.length === 1;
+      // Filters alone list briefings from files of their own (listed): no need to wait for Pagefind (a
+      // shared link to ?theme=neglect shows its list at once).
+      var alone = words(text) === "";
       if (!pagefind && !alone) {
         status.textContent = "Loading the search\u2026";
         load().then(function () {
@@ -204,21 +204,16 @@
       var tokens = meaningful(text);
       var term = tokens.length ? tokens.join(" ") : null;
       var found;
-      if (term === null && words(text) !== "") {
-        found = Promise.resolve([]); // only words too common to search for
-      } else if (alone) {
+      if (alone) {
         // Filters alone list every briefing they match newest first, as the list below does.
         found = listed(chosenFilters);
       } else if (term === null) {
-        // A subscriber's archive (a partnership's briefings, not a nation's): Pagefind's own search without
-        // words, over the bundles merged, fetches every part of their word index, which is small there.
-        found = pagefind.search(null, { filters: chosenFilters, sort: { published: "desc" } }).then(function (answer) {
-          return answer.results;
-        });
+        found = Promise.resolve([]); // only words too common to search for
       } else {
-        found = Promise.all([pagefind.search(term, { filters: chosenFilters }), everyWord(tokens, chosenFilters)]).then(
+        found = Promise.all([pagefind.search(term, { filters: chosenFilters }), everyWord(tokens)]).then(
           function (answers) {
-            return answers[1] ? newestAmongEquals(answers[0].results, term, chosenFilters) : [];
+            // Best first; equal scores are put newest first as they are shown (showMore, newestAmongEquals).
+            return answers[1] ? answers[0].results.slice().sort(function (a, b) { return b.score - a.score; }) : [];
           }
         );
       }
@@ -239,34 +234,56 @@
       });
     }
 
-    // The briefings that have every value of `chosenFilters`, newest first: each value's list of results
-    // (briefings/search.py writes them, newest first, in list/<filter>/<name>.json, the name the hex of the
-    // value's UTF-8, cut short; the file maps each value it holds to its list), the first list kept in its
-    // order with only the results every other list has. Not Pagefind's search without words, which fetches
-    // every part of the word index (20 MB at 10,000 briefings).
+    // The briefings that have every value of `chosenFilters`, newest first: the first value's list with only
+    // the results every other value's list has. Not Pagefind's search without words, which fetches every
+    // part of the word index (20 MB at 10,000 briefings).
     function listed(chosenFilters) {
       return Promise.all(Object.keys(chosenFilters).map(function (name) {
-        var value = chosenFilters[name];
+        return entries(name, chosenFilters[name]);
+      })).then(function (lists) {
+        var others = lists.slice(1).map(function (held) {
+          return new Set(held.map(function (entry) { return entry[0]; }));
+        });
+        return lists[0].filter(function (entry) {
+          return others.every(function (ids) { return ids.has(entry[0]); });
+        }).map(function (entry) {
+          return { id: entry[0] };
+        });
+      });
+    }
+
+    // The briefings with one filter's value, newest first, as [id, published (UTC, sorting as text)], from
+    // every bundle searched (briefings/search.py writes them, newest first, in list/<filter>/<name>.json, the
+    // name the hex of the value's UTF-8, cut short; the file maps each value it holds to its list). Each is
+    // fetched once a page.
+    var lists = {};
+    function entries(name, value) {
+      var key = name + "=" + value;
+      if (!lists[key]) {
         var hex = Array.from(new TextEncoder().encode(value), function (byte) {
           return byte.toString(16).padStart(2, "0");
         }).join("").slice(0, 120);
-        return fetch(bundles[0] + "list/" + name + "/" + hex + ".json").then(function (response) {
-          // None: a value this page offers that a publish since has left no briefing with (the page is kept
-          // for minutes, the list is not).
-          if (response.status === 404) return {};
-          if (!response.ok) throw new Error("no list for " + name);
-          return response.json();
-        }).then(function (held) {
-          return Object.prototype.hasOwnProperty.call(held, value) ? held[value] : [];
+        lists[key] = Promise.all(bundles.map(function (bundle) {
+          return fetch(bundle + "list/" + name + "/" + hex + ".json").then(function (response) {
+            // None: a value this page offers that a publish since has left no briefing with (the page is
+            // kept for minutes, the list is not), or that no briefing of a merged bundle has.
+            if (response.status === 404) return {};
+            if (!response.ok) throw new Error("no list for " + name);
+            return response.json();
+          }).then(function (held) {
+            return Object.prototype.hasOwnProperty.call(held, value) ? held[value] : [];
+          });
+        })).then(function (held) {
+          // One bundle's list is in order already; merged ones are put in order of time (a stable sort).
+          return [].concat.apply([], held).sort(function (a, b) {
+            return a[1] < b[1] ? 1 : a[1] > b[1] ? -1 : 0;
+          });
         });
-      })).then(function (lists) {
-        var others = lists.slice(1).map(function (ids) { return new Set(ids); });
-        return lists[0].filter(function (id) {
-          return others.every(function (ids) { return ids.has(id); });
-        }).map(function (id) {
-          return { id: id };
+        lists[key].catch(function () {
+          delete lists[key]; // a failure is not kept: the next search asks again
         });
-      });
+      }
+      return lists[key];
     }
 
     // The words of a query as typed (Pagefind splits and stems them), but those only made of words too
@@ -277,33 +294,65 @@
       });
     }
 
-    // Whether every one of `tokens` is in some briefing the filters allow. Pagefind leaves out of a search
-    // the words its index does not have at all, so "neglect zzz" would find what "neglect" finds; here,
-    // as before, every word must match. Each word alone needs only index parts the whole query fetches.
-    function everyWord(tokens, chosenFilters) {
+    // Whether the index has every one of `tokens`. Pagefind leaves out of a search the words its index does
+    // not have at all, so "neglect zzz" would find what "neglect" finds; here, as before, every word must
+    // match (a word in the index but not in the briefings the filters allow leaves the whole search
+    // without results). Each word is counted, not searched: with a filter no briefing has (COUNT_ONLY: not
+    // one of FILTERS, the only filters briefings/search.py gives), Pagefind gives no results, only how
+    // many there were before filtering (unfilteredResultCount), in a millisecond where a common word's
+    // results take 130-180 ms at 10,000 briefings. It needs only the index parts the whole query fetches.
+    var COUNT_ONLY = { "count only": "none" };
+    function everyWord(tokens) {
       if (tokens.length < 2) return Promise.resolve(true);
       return Promise.all(tokens.map(function (token) {
-        return pagefind.search(token, { filters: chosenFilters });
+        return pagefind.search(token, { filters: COUNT_ONLY });
       })).then(function (answers) {
-        return answers.every(function (answer) { return answer.results.length > 0; });
+        return answers.every(function (answer) { return answer.unfilteredResultCount > 0; });
       });
     }
 
-    // Pagefind's best matches first; among equal scores, newest first. Only when some scores are equal
-    // (copies, or briefings alike in every word searched) is the same search asked again sorted by date,
-    // for the order of the equals. Only results' ids and scores are here: no briefing is fetched yet.
-    function newestAmongEquals(best, term, chosenFilters) {
-      var tied = best.some(function (result, index) {
-        return index > 0 && result.score === best[index - 1].score;
-      });
-      if (!tied) return Promise.resolve(best);
-      return pagefind.search(term, { filters: chosenFilters, sort: { published: "desc" } }).then(function (newest) {
-        var age = {};
-        newest.results.forEach(function (result, index) {
-          age[result.id] = index;
-        });
-        return best.slice().sort(function (a, b) {
-          return b.score - a.score || age[a.id] - age[b.id];
+    // The years of the briefings searched, newest first (the year filter's values).
+    var years = Array.prototype.map.call(form.elements.namedItem("year").options, function (option) {
+      return option.value;
+    }).filter(Boolean).sort().reverse();
+
+    // `matches` (best first) with each run of equal scores (copies, or briefings alike in every word
+    // searched) that begins before `end` put newest first as far as `end`: from the years' lists, newest
+    // year first, as many as that needs (one, for a common word at 10,000 briefings: a run of 8,741).
+    // Results beyond what is settled wait, in Pagefind's order, for the next call ("Show more").
+    function newestAmongEquals(end) {
+      var ranked = matches; // a search started meanwhile has matches of its own
+      var runs = [];
+      for (var start = 0; start < end; ) {
+        var stop = start + 1;
+        // (Results listed for filters alone have no score: they are in order already.)
+        while (stop < ranked.length && ranked[start].score !== undefined && ranked[stop].score === ranked[start].score) {
+          stop++;
+        }
+        if (stop - start > 1) runs.push([start, stop]);
+        start = stop;
+      }
+      return Promise.all(runs.map(function (run) {
+        var equals = ranked.slice(run[0], run[1]);
+        var byId = new Map(equals.map(function (match) { return [match.id, match]; }));
+        var needed = Math.min(run[1], end) - run[0];
+        var newest = [];
+        function walk(index) {
+          if (newest.length >= needed || index >= years.length) {
+            var placed = new Set(newest);
+            return newest.concat(equals.filter(function (match) { return !placed.has(match); }));
+          }
+          return entries("year", years[index]).then(function (held) {
+            held.forEach(function (entry) {
+              if (byId.has(entry[0])) newest.push(byId.get(entry[0]));
+            });
+            return walk(index + 1);
+          });
+        }
+        return walk(0);
+      })).then(function (ordered) {
+        ordered.forEach(function (run, index) {
+          Array.prototype.splice.apply(ranked, [runs[index][0], run.length].concat(run));
         });
       });
     }
@@ -312,7 +361,10 @@
     // first new one, as "Show more" does.
     function showMore(asked, focus) {
       var end = Math.min(matches.length, shown + RESULTS_PER_PAGE);
-      return Promise.all(matches.slice(shown, end).map(record)).then(function (found) {
+      return newestAmongEquals(end).then(function () {
+        if (asked !== latest) return [];
+        return Promise.all(matches.slice(shown, end).map(record));
+      }).then(function (found) {
         if (asked !== latest) return;
         if (shown === 0) list.textContent = "";
         var fragment = document.createDocumentFragment();
