@@ -285,10 +285,10 @@ def search_bundle(
 ) -> Iterator[Callable[[], dict[str, bytes]]]:
     """Pagefind's search bundle for `documents` (HTML by path), with each one's record (by the same path) as
     archive.js shows its result and the lists of each filter value (`filters`: each document's values, newest
-    document first; `published`: each document's time, LIST_DIR), keyed by where they are published. Pagefind starts indexing at once, in its
-    own process; the context gives a function that waits for it and returns the bundle, so the caller can
-    do other work meanwhile (in this process: work in a thread of it would have to share Python's lock with
-    the caller's, and wait for it).
+    document first; `published`: each document's time, LIST_DIR), keyed by where they are published.
+    Pagefind starts indexing at once, in its own process; the context gives a function that waits for it and
+    returns the bundle, so the caller can do other work meanwhile (in this process: work in a thread of it
+    would have to share Python's lock with the caller's, and wait for it).
 
     Pagefind's filter and meta files differ from run to run for the same input (their entries come out of
     a hash map in a different order each time), so a bundle is kept in `cache` with a fingerprint of its

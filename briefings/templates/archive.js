@@ -318,7 +318,7 @@
 
     // `matches` (best first) with each run of equal scores (copies, or briefings alike in every word
     // searched) that begins before `end` put newest first as far as `end`: from the years' lists, newest
-    // year first, as many as that needs (one, for a common word at 10,000 briefings: a run of 8,741).
+    // year first, as many as that needs (for a common word, the newest year's alone).
     // Results beyond what is settled wait, in Pagefind's order, for the next call ("Show more").
     function newestAmongEquals(end) {
       var ranked = matches; // a search started meanwhile has matches of its own
@@ -352,7 +352,9 @@
         return walk(0);
       })).then(function (ordered) {
         ordered.forEach(function (run, index) {
-          Array.prototype.splice.apply(ranked, [runs[index][0], run.length].concat(run));
+          run.forEach(function (match, offset) {
+            ranked[runs[index][0] + offset] = match;
+          });
         });
       });
     }
