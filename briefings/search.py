@@ -9,6 +9,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,8 +41,10 @@ FRAGMENT_DIR = "fragment"
 # values whose names are cut alike share it.
 LIST_DIR = "list"
 LIST_NAME_CHARACTERS = 120
-# What a bundle kept in the cache holds, beside Pagefind's files: 2 since the lists, 3 since their dates.
-BUNDLE_FORMAT = 3
+# What a bundle kept in the cache holds: 2 since the lists, 3 since their dates, 4 since the documents' names
+# (_scratch_name) and the bundle kept as one file (KEPT_FILE).
+BUNDLE_FORMAT = 4
+KEPT_FILE = "bundle.zip"
 # Pagefind's own search interfaces and their styles: archive.js draws the results itself.
 UNUSED = frozenset(
     {
@@ -233,46 +236,62 @@ def _fingerprint(documents: dict[str, str], records: dict[str, bytes]) -> str:
     return digest.hexdigest()
 
 
-def _read_bundle(folder: Path) -> dict[str, bytes]:
-    return {
-        f"{BUNDLE_DIR}/{path.relative_to(folder).as_posix()}": path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and path.name not in UNUSED
-    }
+def _read_kept(cache: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(cache / KEPT_FILE) as kept:
+        return {name: kept.read(name) for name in kept.namelist()}
 
 
-def _page_url(key: str) -> str:
-    """The address Pagefind gives the document at `key` (a folder's index.html is the folder)."""
-    return "/" + key.removesuffix("index.html")
+def _keep(cache: Path, files: dict[str, bytes], fingerprint: str) -> None:
+    """Keep `files` in `cache`, in one file (some 21,000 files at national scale: each a third of a millisecond
+    or more to make on a slow disk), with the `fingerprint` last, as the mark that they are whole."""
+    if cache.exists():
+        shutil.rmtree(cache)
+    cache.mkdir(parents=True)
+    with zipfile.ZipFile(cache / KEPT_FILE, "w") as kept:  # stored: Pagefind's parts are compressed already
+        for key, data in files.items():
+            kept.writestr(key, data)
+    (cache / "fingerprint").write_text(fingerprint)
 
 
-def _name_records(
+def _scratch_name(key: str) -> str:
+    """The file the document at `key` is written to for Pagefind: all in one folder, not a folder each (making
+    10,000 folders took seconds on a slow disk), named by a hash of the key, so a briefing's name, and with it
+    its result's id (a hash of the fragment, which holds the address), stays the same whatever else changes."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + ".html"
+
+
+def _bundle(
     output: Path, records: dict[str, bytes], filters: dict[str, list[tuple[str, str]]], published: dict[str, str]
-) -> None:
-    """Put each document's record in `output` under the id Pagefind gave its result (the name of the result's
-    fragment: gzip of a signature and JSON naming the document), then drop the fragments, which nothing
-    fetches (https://pagefind.app/docs/api/: each result's `id`, and `data()`, which would fetch them). Then
-    each filter value's list of ids with their `published` times (LIST_DIR), in the order of `filters` (each
+) -> dict[str, bytes]:
+    """The bundle as published, keyed by where: Pagefind's files in `output` but those not used, and each
+    document's record under the id Pagefind gave its result (the name of the result's fragment: gzip of a
+    signature and JSON naming the document) instead of the fragments, which nothing fetches
+    (https://pagefind.app/docs/api/: each result's `id`, and `data()`, which would fetch them). Then each
+    filter value's list of ids with their `published` times (LIST_DIR), in the order of `filters` (each
     document's values by key)."""
-    by_url = {_page_url(key): record for key, record in records.items()}
+    by_url = {"/" + _scratch_name(key): record for key, record in records.items()}
+    files: dict[str, bytes] = {}
     ids: dict[str, str] = {}
-    (output / RECORD_DIR).mkdir()
-    for fragment in sorted((output / FRAGMENT_DIR).iterdir()):
-        found = json.loads(gzip.decompress(fragment.read_bytes()).removeprefix(b"pagefind_dcd"))
-        ids[found["url"]] = fragment.stem
-        (output / RECORD_DIR / f"{fragment.stem}.json").write_bytes(by_url[found["url"]])
-    shutil.rmtree(output / FRAGMENT_DIR)
+    for path in sorted(output.rglob("*")):
+        if not path.is_file() or path.name in UNUSED:
+            continue
+        if path.parent.name == FRAGMENT_DIR:
+            found = json.loads(gzip.decompress(path.read_bytes()).removeprefix(b"pagefind_dcd"))
+            ids[found["url"]] = path.stem
+            files[f"{BUNDLE_DIR}/{RECORD_DIR}/{path.stem}.json"] = by_url[found["url"]]
+        else:
+            files[f"{BUNDLE_DIR}/{path.relative_to(output).as_posix()}"] = path.read_bytes()
     lists: dict[tuple[str, str], dict[str, list[list[str]]]] = {}
     for key, values in filters.items():
-        result = ids.get(_page_url(key))
+        result = ids.get("/" + _scratch_name(key))
         if result is None:
             continue  # a document Pagefind found nothing to index in
         for name, value in values:
             lists.setdefault((name, list_name(value)), {}).setdefault(value, []).append([result, published[key]])
     for (name, file), held in lists.items():
-        path = output / LIST_DIR / name / f"{file}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(json.dumps(held, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        data = json.dumps(held, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        files[f"{BUNDLE_DIR}/{LIST_DIR}/{name}/{file}.json"] = data
+    return files
 
 
 @contextmanager
@@ -297,30 +316,20 @@ def search_bundle(
     fingerprint = _fingerprint(documents, records)
     stamp = None if cache is None else cache / "fingerprint"
     if stamp is not None and stamp.is_file() and stamp.read_text() == fingerprint:
-        yield lambda: _read_bundle(stamp.parent / BUNDLE_DIR)
+        yield lambda: _read_kept(stamp.parent)
         return
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-    # Beside the cache, so the new bundle is moved into it, not copied (some 20,000 files at national scale).
-    with tempfile.TemporaryDirectory(
-        prefix="briefings-search-", dir=None if cache is None else cache.parent
-    ) as scratch:
+    with tempfile.TemporaryDirectory(prefix="briefings-search-") as scratch:
         site, output = Path(scratch) / "site", Path(scratch) / BUNDLE_DIR
+        site.mkdir()
         for key, document in documents.items():
-            (site / key).parent.mkdir(parents=True, exist_ok=True)
-            (site / key).write_text(document, encoding="utf-8")
+            (site / _scratch_name(key)).write_text(document, encoding="utf-8")
         with pagefind_started(site, output) as finished:
 
             def bundle() -> dict[str, bytes]:
                 finished()
-                _name_records(output, records, filters, published)
-                found = _read_bundle(output)
+                found = _bundle(output, records, filters, published)
                 if cache is not None:
-                    if cache.exists():
-                        shutil.rmtree(cache)
-                    cache.mkdir()
-                    output.rename(cache / BUNDLE_DIR)
-                    (cache / "fingerprint").write_text(fingerprint)
+                    _keep(cache, found, fingerprint)
                 return found
 
             yield bundle

@@ -285,6 +285,8 @@ def test_an_unchanged_archive_gets_the_same_search_files(published: Path, tmp_pa
 
     first = bundle(episodes)
     assert "pagefind/pagefind.js" in first and "pagefind/pagefind-entry.json" in first
+    # Kept as one file, not as the thousands of a national archive's bundle.
+    assert sorted(path.name for path in cache.iterdir()) == ["bundle.zip", "fingerprint"]
     assert bundle(episodes) == first
     # A changed briefing is a new index: its record (named by Pagefind's id for it) changes, the other's stays.
     retitled = episodes[0].briefing.model_copy(update={"title": "Child A: retitled"})
