@@ -125,8 +125,13 @@ class LocalStorage:
         del content_type, cache_control  # a plain folder has no headers; the web server picks them
         path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+            try:
+                handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+            except FileNotFoundError:
+                # Its folder is made only when missing: asking for every file's folder was a system call per
+                # file, a third of a millisecond each on a slow disk (21,000 files at national scale).
+                path.parent.mkdir(parents=True, exist_ok=True)
+                handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
             with os.fdopen(handle, "wb") as out:
                 if isinstance(source, bytes):
                     out.write(source)
