@@ -85,7 +85,7 @@ class Stager:
         millisecond each on a slow disk, for each of the 21,000 files of a national archive."""
         if folder not in self._folders:
             folder.mkdir(parents=True, exist_ok=True)
-            self._folders.add(folder)
+            self._folders.update(made for made in (folder, *folder.parents) if made.is_relative_to(self.root))
 
     def _record(self, key: str, path: Path, sha256: str, stage: int) -> Output:
         output = Output(key, path, sha256, path.stat().st_size, stage)

@@ -316,8 +316,13 @@ def search_bundle(
     fingerprint = _fingerprint(documents, records)
     stamp = None if cache is None else cache / "fingerprint"
     if stamp is not None and stamp.is_file() and stamp.read_text() == fingerprint:
-        yield lambda: _read_kept(stamp.parent)
-        return
+        try:
+            kept = _read_kept(stamp.parent)
+        except (OSError, zipfile.BadZipFile):
+            pass  # damaged (a disk that lost it): made again
+        else:
+            yield lambda: kept
+            return
     with tempfile.TemporaryDirectory(prefix="briefings-search-") as scratch:
         site, output = Path(scratch) / "site", Path(scratch) / BUNDLE_DIR
         site.mkdir()
@@ -378,6 +383,7 @@ def search_documents(episodes: Sequence[Episode], language: str, transcripts: di
 
 
 def document_key(episode: Episode) -> str:
-    """The name Pagefind knows a briefing by: its page's, so adding or changing one briefing leaves every
-    other briefing's file in the bundle (named by a hash of its content, this name included) as it was."""
+    """A briefing's document's key: its page's, from which the name Pagefind knows it by is made
+    (_scratch_name), so adding or changing one briefing leaves every other briefing's file in the bundle
+    (named by a hash of its content, this name included) as it was."""
     return episode.page_key

@@ -287,6 +287,14 @@ def test_an_unchanged_archive_gets_the_same_search_files(published: Path, tmp_pa
     assert "pagefind/pagefind.js" in first and "pagefind/pagefind-entry.json" in first
     # Kept as one file, not as the thousands of a national archive's bundle.
     assert sorted(path.name for path in cache.iterdir()) == ["bundle.zip", "fingerprint"]
+    # Damaged (a disk that lost it): made again, not a failing build, and kept again.
+    (cache / "bundle.zip").write_bytes(b"lost")
+    again = bundle(episodes)
+    assert sorted(key for key in again if key.startswith("pagefind/record/")) == sorted(
+        key for key in first if key.startswith("pagefind/record/")
+    )
+    assert bundle(episodes) == again
+    first = again
     assert bundle(episodes) == first
     # A changed briefing is a new index: its record (named by Pagefind's id for it) changes, the other's stays.
     retitled = episodes[0].briefing.model_copy(update={"title": "Child A: retitled"})

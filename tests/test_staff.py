@@ -26,13 +26,13 @@ import podcastparser
 import pytest
 import yaml
 from lxml import etree, html
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from briefings import staff
 from briefings.config import load_show
 from briefings.site import render_private_index
 from briefings.storage import LocalStorage, S3Storage
-from tests.conftest import REPO, run, run_json, serving
+from tests.conftest import REPO, Problems, run, run_json, serving
 from tests.test_gpodder import gpo
 from tests.test_s3 import (  # noqa: F401
     PREFIX,
@@ -435,7 +435,7 @@ def test_a_private_archive_of_several_pages_keeps_its_links_in_the_subscriber_fo
 
 
 def test_a_subscriber_finds_a_staff_only_lesson_in_their_archive_and_opens_its_page(
-    staff_workspace: Path, page: Page
+    staff_workspace: Path, page: Page, problems: Problems
 ) -> None:
     # Published between the two public briefings: a filter's list merges both bundles' lists by time.
     briefing = staff_workspace / "episodes" / STAFF_SLUG / "briefing.yaml"
@@ -455,10 +455,26 @@ def test_a_subscriber_finds_a_staff_only_lesson_in_their_archive_and_opens_its_p
         expect(page.locator("#results p.staff-only")).to_have_text(["Staff only"])
         query.fill("violent")  # the public search is searched too
         listed(page, "#results", [CHILD_B])
+
+        # A bucket that does not let everyone list it answers 403, not 404, for a file it does not have (the
+        # merged bundle has no list for a theme no staff-only briefing has): as S3 answers, at the network edge.
+        def as_s3(route: Route) -> None:
+            response = route.fetch()
+            route.fulfill(response=response, status=403 if response.status == 404 else response.status)
+
+        lists = re.compile(r".*/pagefind/list/.*")
+        page.route(lists, as_s3)
         query.fill("")
         page.get_by_label("Year").select_option("2026")
         listed(page, "#results", [CHILD_B, STAFF_TITLE, CHILD_A])  # newest first, from both bundles
         page.get_by_label("Year").select_option("")
+        page.get_by_label("Theme").select_option("domestic abuse")  # child-b's alone
+        listed(page, "#results", [CHILD_B])
+        page.get_by_label("Theme").select_option("")
+        # The 403 (and Chromium's console line for it) and nothing else went wrong.
+        assert problems and all("/list/theme/" + b"domestic abuse".hex() in problem for problem in problems)
+        problems.clear()
+        page.unroute(lists, as_s3)
         query.fill("lanternfish")
         listed(page, "#results", [STAFF_TITLE])
         page.locator("#results h3 a").click()

@@ -212,8 +212,9 @@
       } else {
         found = Promise.all([pagefind.search(term, { filters: chosenFilters }), everyWord(tokens)]).then(
           function (answers) {
-            // Best first; equal scores are put newest first as they are shown (showMore, newestAmongEquals).
-            return answers[1] ? answers[0].results.slice().sort(function (a, b) { return b.score - a.score; }) : [];
+            // Best first, as Pagefind gives them; equal scores are put newest first as they are shown (showMore,
+            // newestAmongEquals).
+            return answers[1] ? answers[0].results : [];
           }
         );
       }
@@ -240,11 +241,11 @@
     function listed(chosenFilters) {
       return Promise.all(Object.keys(chosenFilters).map(function (name) {
         return entries(name, chosenFilters[name]);
-      })).then(function (lists) {
-        var others = lists.slice(1).map(function (held) {
+      })).then(function (each) {
+        var others = each.slice(1).map(function (held) {
           return new Set(held.map(function (entry) { return entry[0]; }));
         });
-        return lists[0].filter(function (entry) {
+        return each[0].filter(function (entry) {
           return others.every(function (ids) { return ids.has(entry[0]); });
         }).map(function (entry) {
           return { id: entry[0] };
@@ -266,8 +267,10 @@
         lists[key] = Promise.all(bundles.map(function (bundle) {
           return fetch(bundle + "list/" + name + "/" + hex + ".json").then(function (response) {
             // None: a value this page offers that a publish since has left no briefing with (the page is
-            // kept for minutes, the list is not), or that no briefing of a merged bundle has.
-            if (response.status === 404) return {};
+            // kept for minutes, the list is not), or that no briefing of a merged bundle has. A bucket that
+            // does not let everyone list it (as README advises) answers 403 for a file it does not have
+            // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html: permissions).
+            if (response.status === 404 || response.status === 403) return {};
             if (!response.ok) throw new Error("no list for " + name);
             return response.json();
           }).then(function (held) {
@@ -317,9 +320,12 @@
     }).filter(Boolean).sort().reverse();
 
     // `matches` (best first) with each run of equal scores (copies, or briefings alike in every word
-    // searched) that begins before `end` put newest first as far as `end`: from the years' lists, newest
-    // year first, as many as that needs (for a common word, the newest year's alone).
-    // Results beyond what is settled wait, in Pagefind's order, for the next call ("Show more").
+    // searched) that begins before `end` put newest first as far as `end`. A run that ends by `end` is shown
+    // whole: by its records' times (fetched to be shown anyway). A longer one (a common word's: thousands)
+    // from the years' lists, newest year first, as many as that needs (for a common word, the newest year's
+    // alone); the years are the filter's, each briefing's in its own time zone, so around New Year equals a
+    // few hours apart may come in the order of their years. Results beyond what is settled wait, in
+    // Pagefind's order, for the next call ("Show more").
     function newestAmongEquals(end) {
       var ranked = matches; // a search started meanwhile has matches of its own
       var runs = [];
@@ -334,6 +340,12 @@
       }
       return Promise.all(runs.map(function (run) {
         var equals = ranked.slice(run[0], run[1]);
+        if (run[1] <= end) {
+          return Promise.all(equals.map(record)).then(function (found) {
+            var time = new Map(equals.map(function (match, index) { return [match, Date.parse(found[index].published)]; }));
+            return equals.slice().sort(function (a, b) { return time.get(b) - time.get(a); });
+          });
+        }
         var byId = new Map(equals.map(function (match) { return [match.id, match]; }));
         var needed = Math.min(run[1], end) - run[0];
         var newest = [];
@@ -362,12 +374,14 @@
     // The next results' details, fetched (one small file each) and shown; `focus` moves the keyboard to the
     // first new one, as "Show more" does.
     function showMore(asked, focus) {
+      var from = shown;
       var end = Math.min(matches.length, shown + RESULTS_PER_PAGE);
       return newestAmongEquals(end).then(function () {
         if (asked !== latest) return [];
-        return Promise.all(matches.slice(shown, end).map(record));
+        return Promise.all(matches.slice(from, end).map(record));
       }).then(function (found) {
-        if (asked !== latest) return;
+        // Dropped: a newer search's, or a page another "Show more" has shown meanwhile.
+        if (asked !== latest || shown !== from) return;
         if (shown === 0) list.textContent = "";
         var fragment = document.createDocumentFragment();
         found.forEach(function (data) {
