@@ -269,21 +269,22 @@ def _bundle(
     (https://pagefind.app/docs/api/: each result's `id`, and `data()`, which would fetch them). Then each
     filter value's list of ids with their `published` times (LIST_DIR), in the order of `filters` (each
     document's values by key)."""
-    by_url = {"/" + _scratch_name(key): record for key, record in records.items()}
+    key_of = {"/" + _scratch_name(key): key for key in records}  # by the address Pagefind gave the document
     files: dict[str, bytes] = {}
-    ids: dict[str, str] = {}
+    ids: dict[str, str] = {}  # by document key
     for path in sorted(output.rglob("*")):
         if not path.is_file() or path.name in UNUSED:
             continue
         if path.parent.name == FRAGMENT_DIR:
             found = json.loads(gzip.decompress(path.read_bytes()).removeprefix(b"pagefind_dcd"))
-            ids[found["url"]] = path.stem
-            files[f"{BUNDLE_DIR}/{RECORD_DIR}/{path.stem}.json"] = by_url[found["url"]]
+            key = key_of[found["url"]]
+            ids[key] = path.stem
+            files[f"{BUNDLE_DIR}/{RECORD_DIR}/{path.stem}.json"] = records[key]
         else:
             files[f"{BUNDLE_DIR}/{path.relative_to(output).as_posix()}"] = path.read_bytes()
     lists: dict[tuple[str, str], dict[str, list[list[str]]]] = {}
     for key, values in filters.items():
-        result = ids.get("/" + _scratch_name(key))
+        result = ids.get(key)
         if result is None:
             continue  # a document Pagefind found nothing to index in
         for name, value in values:

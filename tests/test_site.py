@@ -293,7 +293,6 @@ def test_an_unchanged_archive_gets_the_same_search_files(published: Path, tmp_pa
     assert sorted(key for key in again if key.startswith("pagefind/record/")) == sorted(
         key for key in first if key.startswith("pagefind/record/")
     )
-    assert bundle(episodes) == again
     first = again
     assert bundle(episodes) == first
     # A changed briefing is a new index: its record (named by Pagefind's id for it) changes, the other's stays.
