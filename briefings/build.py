@@ -57,21 +57,19 @@ class Stager:
         root.mkdir(parents=True)
         self.root = root
         self.outputs: list[Output] = []
-        self._folders = {root}
+        self._folders = {""}  # the folders made, by key
 
     def add_bytes(self, key: str, data: bytes, stage: int) -> Output:
         """Stage `data` under `key`."""
-        path = self.root / key
-        self._make(path.parent)
+        path = self._made(key)
         path.write_bytes(data)
-        return self._record(key, path, hashlib.sha256(data).hexdigest(), stage)
+        return self._record(key, path, hashlib.sha256(data).hexdigest(), len(data), stage)
 
     def add_file(self, key: str, source: Path, stage: int) -> Output:
         """Stage a copy of `source` under `key`."""
-        path = self.root / key
-        self._make(path.parent)
+        path = self._made(key)
         shutil.copyfile(source, path)
-        return self._record(key, path, _written_sha256(path), stage)
+        return self._record(key, path, _written_sha256(path), path.stat().st_size, stage)
 
     def discard(self, keys: Collection[str]) -> None:
         """Remove what was staged under `keys` (a briefing refused after some of its files were staged)."""
@@ -80,15 +78,19 @@ class Stager:
                 output.path.unlink(missing_ok=True)
         self.outputs = [output for output in self.outputs if output.key not in keys]
 
-    def _make(self, folder: Path) -> None:
-        """Make `folder` (and its parents) once: asking for one that exists is a system call too, a third of a
-        millisecond each on a slow disk, for each of the 21,000 files of a national archive."""
+    def _made(self, key: str) -> Path:
+        """Where `key` is staged, its folder made once: asking for one that exists is a system call too, a third
+        of a millisecond each on a slow disk, for each of the 21,000 files of a national archive."""
+        folder = key.rpartition("/")[0]
         if folder not in self._folders:
-            folder.mkdir(parents=True, exist_ok=True)
-            self._folders.update(made for made in (folder, *folder.parents) if made.is_relative_to(self.root))
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
+            while folder not in self._folders:
+                self._folders.add(folder)
+                folder = folder.rpartition("/")[0]
+        return self.root / key
 
-    def _record(self, key: str, path: Path, sha256: str, stage: int) -> Output:
-        output = Output(key, path, sha256, path.stat().st_size, stage)
+    def _record(self, key: str, path: Path, sha256: str, size: int, stage: int) -> Output:
+        output = Output(key, path, sha256, size, stage)
         self.outputs.append(output)
         return output
 

@@ -7,7 +7,6 @@ import hashlib
 import json
 import re
 import shutil
-import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -20,7 +19,7 @@ from pathlib import Path
 from markupsafe import escape
 
 from briefings.episode import Episode
-from briefings.runner import pagefind_started
+from briefings.runner import pagefind_indexing
 
 # Pagefind's bundle: archive.js imports pagefind/pagefind.js, which fetches only the parts a query needs.
 BUNDLE_DIR = "pagefind"
@@ -42,7 +41,7 @@ FRAGMENT_DIR = "fragment"
 LIST_DIR = "list"
 LIST_NAME_CHARACTERS = 120
 # What a bundle kept in the cache holds: 2 since the lists, 3 since their dates, 4 since the documents' names
-# (_scratch_name) and the bundle kept as one file (KEPT_FILE).
+# (_address) and the bundle kept as one file (KEPT_FILE).
 BUNDLE_FORMAT = 4
 KEPT_FILE = "bundle.zip"
 # Pagefind's own search interfaces and their styles: archive.js draws the results itself.
@@ -253,35 +252,40 @@ def _keep(cache: Path, files: dict[str, bytes], fingerprint: str) -> None:
     (cache / "fingerprint").write_text(fingerprint)
 
 
-def _scratch_name(key: str) -> str:
-    """The file the document at `key` is written to for Pagefind: all in one folder, not a folder each (making
-    10,000 folders took seconds on a slow disk), named by a hash of the key, so a briefing's name, and with it
-    its result's id (a hash of the fragment, which holds the address), stays the same whatever else changes."""
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + ".html"
+def _address(key: str) -> str:
+    """The address the document at `key` is given to Pagefind at: a hash of the key, so a briefing's address,
+    and with it its result's id (a hash of the fragment, which holds the address), stays the same whatever
+    else changes."""
+    return "/" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + ".html"
 
 
 def _bundle(
-    output: Path, records: dict[str, bytes], filters: dict[str, list[tuple[str, str]]], published: dict[str, str]
+    indexed: dict[str, bytes],
+    records: dict[str, bytes],
+    filters: dict[str, list[tuple[str, str]]],
+    published: dict[str, str],
 ) -> dict[str, bytes]:
-    """The bundle as published, keyed by where: Pagefind's files in `output` but those not used, and each
-    document's record under the id Pagefind gave its result (the name of the result's fragment: gzip of a
-    signature and JSON naming the document) instead of the fragments, which nothing fetches
+    """The bundle as published, keyed by where: Pagefind's files (`indexed`, by path) but those not used, and
+    each document's record under the id Pagefind gave its result (the name of the result's fragment: gzip of
+    a signature and JSON naming the document) instead of the fragments, which nothing fetches
     (https://pagefind.app/docs/api/: each result's `id`, and `data()`, which would fetch them). Then each
     filter value's list of ids with their `published` times (LIST_DIR), in the order of `filters` (each
     document's values by key)."""
-    key_of = {"/" + _scratch_name(key): key for key in records}  # by the address Pagefind gave the document
+    key_of = {_address(key): key for key in records}
     files: dict[str, bytes] = {}
     ids: dict[str, str] = {}  # by document key
-    for path in sorted(output.rglob("*")):
-        if not path.is_file() or path.name in UNUSED:
+    for path, data in sorted(indexed.items()):
+        folder, _, name = path.rpartition("/")
+        if name in UNUSED:
             continue
-        if path.parent.name == FRAGMENT_DIR:
-            found = json.loads(gzip.decompress(path.read_bytes()).removeprefix(b"pagefind_dcd"))
+        if folder == FRAGMENT_DIR:
+            found = json.loads(gzip.decompress(data).removeprefix(b"pagefind_dcd"))
             key = key_of[found["url"]]
-            ids[key] = path.stem
-            files[f"{BUNDLE_DIR}/{RECORD_DIR}/{path.stem}.json"] = records[key]
+            stem = name.rpartition(".")[0]
+            ids[key] = stem
+            files[f"{BUNDLE_DIR}/{RECORD_DIR}/{stem}.json"] = records[key]
         else:
-            files[f"{BUNDLE_DIR}/{path.relative_to(output).as_posix()}"] = path.read_bytes()
+            files[f"{BUNDLE_DIR}/{path}"] = data
     lists: dict[tuple[str, str], dict[str, list[list[str]]]] = {}
     for key, values in filters.items():
         result = ids.get(key)
@@ -324,21 +328,15 @@ def search_bundle(
         else:
             yield lambda: kept
             return
-    with tempfile.TemporaryDirectory(prefix="briefings-search-") as scratch:
-        site, output = Path(scratch) / "site", Path(scratch) / BUNDLE_DIR
-        site.mkdir()
-        for key, document in documents.items():
-            (site / _scratch_name(key)).write_text(document, encoding="utf-8")
-        with pagefind_started(site, output) as finished:
+    with pagefind_indexing({_address(key): document for key, document in documents.items()}) as indexed:
 
-            def bundle() -> dict[str, bytes]:
-                finished()
-                found = _bundle(output, records, filters, published)
-                if cache is not None:
-                    _keep(cache, found, fingerprint)
-                return found
+        def bundle() -> dict[str, bytes]:
+            found = _bundle(indexed(), records, filters, published)
+            if cache is not None:
+                _keep(cache, found, fingerprint)
+            return found
 
-            yield bundle
+        yield bundle
 
 
 @dataclass(frozen=True)
@@ -385,6 +383,6 @@ def search_documents(episodes: Sequence[Episode], language: str, transcripts: di
 
 def document_key(episode: Episode) -> str:
     """A briefing's document's key: its page's, from which the name Pagefind knows it by is made
-    (_scratch_name), so adding or changing one briefing leaves every other briefing's file in the bundle
+    (_address), so adding or changing one briefing leaves every other briefing's file in the bundle
     (named by a hash of its content, this name included) as it was."""
     return episode.page_key

@@ -347,22 +347,48 @@ def search_filters_of(record: dict[str, Any]) -> list[tuple[str, str]]:
     ]  # fmt: skip
 
 
-def test_pagefind_failing_is_one_line_and_leaves_the_cache_as_it_was(published: Path, tmp_path: Path) -> None:
+def test_pagefind_failing_is_one_line_and_leaves_the_cache_as_it_was(
+    published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cache = tmp_path / "search"
     render_site(load_show(published), example_episodes(published), "feed.xml", {}, search_cache=cache)
     before = sorted(path.relative_to(cache) for path in cache.rglob("*"))
-    # A document Pagefind finds nothing to index in: it stops with an error (exit 1), as on a real failure.
-    empty = {"a/index.html": '<html><body data-pagefind-ignore="all"></body></html>'}
-    with (
-        pytest.raises(BriefingsError) as failed,
-        search_bundle(empty, {"a/index.html": b"{}"}, {"a/index.html": []}, {"a/index.html": ""}, cache) as bundle,
-    ):
-        bundle()
+    # A Pagefind that stops with an error (the pagefind wheel finds its binary through PAGEFIND_BINARY_PATH).
+    broken = tmp_path / "pagefind"
+    broken.write_text("#!/bin/sh\necho 'Error: out of memory' >&2\necho 'Error: out of memory' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(broken))
+    with pytest.raises(BriefingsError) as failed:  # the archive with one briefing fewer: not the kept bundle
+        render_site(load_show(published), example_episodes(published)[1:], "feed.xml", {}, search_cache=cache)
     message = str(failed.value)
-    assert message.startswith("pagefind: indexing the archive's search failed: Error: Pagefind was not able")
-    assert "\n" not in message and message.count("not able to build an index") == 1
+    assert message == "pagefind: indexing the archive's search failed: it stopped (exit status 3) Error: out of memory"
     assert sorted(path.relative_to(cache) for path in cache.rglob("*")) == before
-    assert [path.name for path in tmp_path.iterdir()] == ["search"]  # its scratch folder is gone
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["pagefind", "search"]
+
+
+def test_pagefind_answering_what_is_not_an_answer_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A binary that reads every request and answers nonsense (another program at PAGEFIND_BINARY_PATH).
+    other = tmp_path / "pagefind"
+    other.write_text("#!/bin/sh\nprintf 'not base64!,'\ncat >/dev/null\n")
+    other.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(other))
+    document = {"a/index.html": '<html lang="en"><body>Words</body></html>'}
+    with pytest.raises(BriefingsError) as failed, search_bundle(document, {"a/index.html": b"{}"}, {}, {}) as bundle:
+        bundle()
+    assert str(failed.value) == (
+        "pagefind: indexing the archive's search failed: an answer it gave could not be read "
+        "(fix: unset PAGEFIND_BINARY_PATH, or pip install -e .)"
+    )
+
+
+def test_pagefind_given_a_document_with_nothing_to_index_leaves_it_out(tmp_path: Path) -> None:
+    nothing = {"a/index.html": '<html lang="en"><body data-pagefind-ignore="all"></body></html>'}
+    with search_bundle(
+        nothing, {"a/index.html": b"{}"}, {"a/index.html": [("year", "2026")]}, {"a/index.html": ""}
+    ) as bundle:
+        files = bundle()
+    assert "pagefind/pagefind.js" in files
+    assert not [key for key in files if key.startswith(("pagefind/record/", "pagefind/list/"))]
 
 
 # --- In the browser -----------------------------------------------------------------------------------
