@@ -209,13 +209,23 @@ def pagefind_indexing(documents: Mapping[str, str]) -> Iterator[Callable[[], dic
         assert process.stdin is not None and process.stdout is not None
         requests, answers = process.stdin, process.stdout
 
+        # Encoded here, sent in one write: the thread sending waits in it without Python's lock.
+        sent = b"".join(
+            [
+                _pagefind_message(0, {"type": "NewIndex", "config": None}),
+                *(
+                    _pagefind_message(
+                        number, {"type": "AddFile", "index_id": 0, "url": url, "file_path": None, "file_contents": html}
+                    )
+                    for number, (url, html) in enumerate(documents.items(), start=1)
+                ),
+                _pagefind_message(len(documents) + 1, {"type": "GetFiles", "index_id": 0}),
+            ]
+        )
+
         def send() -> None:
             try:
-                requests.write(_pagefind_message(0, {"type": "NewIndex", "config": None}))
-                for number, (url, html) in enumerate(documents.items(), start=1):
-                    request = {"type": "AddFile", "index_id": 0, "url": url, "file_path": None, "file_contents": html}
-                    requests.write(_pagefind_message(number, request))
-                requests.write(_pagefind_message(len(documents) + 1, {"type": "GetFiles", "index_id": 0}))
+                requests.write(sent)
                 requests.flush()
             except (BrokenPipeError, ValueError):
                 pass  # it stopped (or was stopped): `receive` says why
@@ -245,7 +255,10 @@ def pagefind_indexing(documents: Mapping[str, str]) -> Iterator[Callable[[], dic
             if failed:
                 process.kill()  # what else it would answer is not wanted
             threads[0].join()
-            requests.close()  # the service ends when its requests do
+            try:
+                requests.close()  # the service ends when its requests do
+            except BrokenPipeError:
+                pass  # it has ended: said below
             if process.wait() != 0 and not failed:
                 failed.append(f"it stopped (exit status {process.returncode})")
             if failed:
