@@ -13,7 +13,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import IO, Any, TypeVar
 
@@ -255,10 +255,8 @@ def pagefind_indexing(documents: Mapping[str, str]) -> Iterator[Callable[[], dic
             if failed:
                 process.kill()  # what else it would answer is not wanted
             threads[0].join()
-            try:
+            with suppress(BrokenPipeError):  # it has ended: said below
                 requests.close()  # the service ends when its requests do
-            except BrokenPipeError:
-                pass  # it has ended: said below
             if process.wait() != 0 and not failed:
                 failed.append(f"it stopped (exit status {process.returncode})")
             if failed:
