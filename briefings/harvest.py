@@ -191,19 +191,22 @@ def source_urls(show: Show) -> list[str]:
     return [str(source) for source in show.harvest.sources] if show.harvest else []
 
 
-def harvested(workspace: Path, show: Show) -> list[tuple[str, Harvested]]:
-    """Every briefing of the last good harvest, with its source, each GUID once (the first source's)."""
+def harvested(workspace: Path, show: Show) -> list[tuple[str, Source, Harvested]]:
+    """Every briefing of the last good harvest, with its source's address and show, each GUID once (the first
+    source's)."""
     seen: set[str] = set()
-    briefings: list[tuple[str, Harvested]] = []
+    briefings: list[tuple[str, Source, Harvested]] = []
     for url in source_urls(show):
-        for item in read_state(workspace, url).get("briefings", []):
+        state = read_state(workspace, url)
+        source = Source.model_validate(state.get("show") or {"title": url, "url": url})
+        for item in state.get("briefings", []):
             try:
                 briefing = Harvested.model_validate(item)
             except ValidationError:
                 continue  # the kept state was edited by hand: the next harvest writes it again
             if briefing.guid not in seen:
                 seen.add(briefing.guid)
-                briefings.append((url, briefing))
+                briefings.append((url, source, briefing))
     return briefings
 
 
@@ -212,13 +215,10 @@ def harvested_episodes(workspace: Path, show: Show, taken: Collection[str]) -> l
     own): their themes mapped through [harvest.themes] (themes that map to none of this show's are left
     out), their audio, report and original page linked where the source published them."""
     mapping = show.harvest.themes if show.harvest else {}
-    shows = {}
     episodes = []
-    for url, item in harvested(workspace, show):
+    for url, source, item in harvested(workspace, show):
         if item.guid in taken:
             continue
-        if url not in shows:
-            shows[url] = Source.model_validate(read_state(workspace, url).get("show") or {"title": url, "url": url})
         themes = list(dict.fromkeys(mapping.get(theme, theme) for theme in item.themes))
         review = item.review
         briefing = Briefing.model_construct(
@@ -246,8 +246,8 @@ def harvested_episodes(workspace: Path, show: Show, taken: Collection[str]) -> l
         slug = f"{url_slug(review.subject)[:40].strip('-')}-{hashlib.sha256(item.guid.encode()).hexdigest()[:8]}"
         origin = Origin(
             feed=url,
-            show_title=shows[url].title,
-            show_url=shows[url].url,
+            show_title=source.title,
+            show_url=source.url,
             page=item.page,
             media_url=item.audio.url,
             media_type=item.audio.type,

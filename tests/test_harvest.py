@@ -189,13 +189,13 @@ def test_a_harvest_gathers_every_source_and_then_costs_one_304_each(
     ]
     assert f"warning: {sources[2]}: 1 item(s) skipped: no review metadata (briefings:reviewType" in first.stderr
     gathered = harvested(central, Workspace(central).show)
-    assert [(source, briefing.review.partnership) for source, briefing in gathered] == [
+    assert [(source, briefing.review.partnership) for source, _, briefing in gathered] == [
         (sources[0], "Westmarsh Safeguarding Children Partnership"),
         (sources[1], "Northvale Safeguarding Children Board"),
         (sources[1], "Northvale Safeguarding Children Board"),
     ]
     lessons = yaml.safe_load((north / "episodes" / "child-a" / "briefing.yaml").read_text())["key_lessons"]
-    assert any(briefing.lessons == lessons for _, briefing in gathered)  # in order, whole
+    assert any(briefing.lessons == lessons for _, _, briefing in gathered)  # in order, whole
 
     # Nothing changed: one request per briefings source, each answered 304.
     server.log.clear()
@@ -245,7 +245,7 @@ def test_the_same_briefing_from_two_sources_appears_once(workspace: Path, tmp_pa
     assert result.exit_code == 0
     claims = [line for line in result.stderr.splitlines() if "has too; shown once" in line]
     assert len(claims) == 2 and all(line.startswith(f"warning: {sources[1]}: lists briefing ") for line in claims)
-    assert [source for source, _ in harvested(central, Workspace(central).show)] == [sources[0]] * 2
+    assert [source for source, _, _ in harvested(central, Workspace(central).show)] == [sources[0]] * 2
 
 
 @pytest.mark.parametrize(
@@ -288,7 +288,7 @@ def test_untrusted_entries_are_checked_field_by_field(workspace: Path, tmp_path:
     result = run(central, "harvest")
     assert result.stdout == f"{url}: 1 new (1 briefing(s))\n"
     assert f"warning: {url}: 1 briefing(s) skipped, " in result.stderr
-    [(_, kept)] = harvested(central, Workspace(central).show)
+    [(_, _, kept)] = harvested(central, Workspace(central).show)
     assert kept.title == "<script>alert(1)</script> Child A"
     # Shown as text on every page and in every feed of the central show, never as markup (JSON holds it as data,
     # which the archive's script shows with textContent).
