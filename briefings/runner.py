@@ -200,8 +200,10 @@ def pagefind_indexing(documents: Mapping[str, str]) -> Iterator[Callable[[], dic
     argv = [str(executable), "--service"]
     log.debug("running %s", subprocess.list2cmdline(argv))
     found: dict[str, bytes] = {}
+    bundled = threading.Event()  # the bundle came, whole
     failed: list[str] = []
-    # What it prints goes to a file, not a pipe: a pipe nobody reads while the pages render could fill and stop it.
+    # Its report (stderr) goes to a file, not a pipe: a pipe nobody reads while the pages render could fill
+    # and stop it.
     with (
         tempfile.TemporaryFile() as report,
         _started(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=report) as process,
@@ -228,9 +230,11 @@ def pagefind_indexing(documents: Mapping[str, str]) -> Iterator[Callable[[], dic
                 requests.write(sent)
                 requests.flush()
             except (BrokenPipeError, ValueError):
-                pass  # it stopped (or was stopped): `receive` says why
+                pass  # it stopped (or was stopped): `finished` says why
 
         def receive() -> None:
+            """Read its answers until the bundle (one answer: the service answers in the order asked) or an
+            error; answers end early when it stops."""
             try:
                 for payload in _pagefind_answers(answers):
                     if payload["type"] == "Error":
@@ -238,13 +242,12 @@ def pagefind_indexing(documents: Mapping[str, str]) -> Iterator[Callable[[], dic
                         return
                     if payload["type"] == "GetFiles":
                         found.update({file["path"]: base64.b64decode(file["content"]) for file in payload["files"]})
+                        bundled.set()
                         return
             except (ValueError, KeyError, TypeError):  # not an answer as its own client reads them
                 failed.append(
                     "an answer it gave could not be read (fix: unset PAGEFIND_BINARY_PATH, or pip install -e .)"
                 )
-                return
-            failed.append(f"it stopped (exit status {process.wait()})")
 
         threads = [threading.Thread(target=send, daemon=True), threading.Thread(target=receive, daemon=True)]
         for thread in threads:
@@ -252,8 +255,13 @@ def pagefind_indexing(documents: Mapping[str, str]) -> Iterator[Callable[[], dic
 
         def finished() -> dict[str, bytes]:
             threads[1].join()
-            if failed:
-                process.kill()  # what else it would answer is not wanted
+            if not bundled.is_set():
+                if not failed:  # its answers ended before the bundle: it is stopping, or has stopped
+                    try:
+                        failed.append(f"it stopped (exit status {process.wait(timeout=5)})")
+                    except subprocess.TimeoutExpired:
+                        failed.append("it stopped answering")
+                process.kill()  # what else it would do is not wanted
             threads[0].join()
             with suppress(BrokenPipeError):  # it has ended: said below
                 requests.close()  # the service ends when its requests do
@@ -261,9 +269,12 @@ def pagefind_indexing(documents: Mapping[str, str]) -> Iterator[Callable[[], dic
                 failed.append(f"it stopped (exit status {process.returncode})")
             if failed:
                 report.seek(0)
-                lines = [*failed, *report.read().decode("utf-8", "replace").splitlines()]
-                said = " ".join(dict.fromkeys(line.strip() for line in lines if line.strip()))  # one line, no repeats
-                raise BriefingsError(f"pagefind: indexing the archive's search failed: {said[-500:]}")
+                printed = report.read().decode("utf-8", "replace").splitlines()
+                said = " ".join(dict.fromkeys(line.strip() for line in printed if line.strip()))  # one line, no repeats
+                # What went wrong whole, then the start of its report (a panic's message before its backtrace).
+                raise BriefingsError(
+                    f"pagefind: indexing the archive's search failed: {' '.join(failed)} {said[:400]}".rstrip()
+                )
             return found
 
         yield finished

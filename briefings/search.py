@@ -311,8 +311,8 @@ def search_bundle(
     archive.js shows its result and the lists of each filter value (`filters`: each document's values, newest
     document first; `published`: each document's time, LIST_DIR), keyed by where they are published.
     Pagefind starts indexing at once, in its own process; the context gives a function that waits for it and
-    returns the bundle, so the caller can do other work meanwhile (in this process: work in a thread of it
-    would have to share Python's lock with the caller's, and wait for it).
+    returns the bundle, so the caller can do other work meanwhile (rendering the pages: Python's own work,
+    which a thread beside it would have to share Python's lock with).
 
     Pagefind's filter and meta files differ from run to run for the same input (their entries come out of
     a hash map in a different order each time), so a bundle is kept in `cache` with a fingerprint of its
@@ -355,7 +355,7 @@ class Documents:
         """The archive's search, Pagefind's bundle over these documents keyed by path, started now: the
         context gives a function that waits for it (`search_bundle`)."""
         if not self.documents:
-            # Nothing to search (Pagefind refuses to index nothing): the archive shows no search box.
+            # Nothing to search: the archive shows no search box.
             yield dict
             return
         with search_bundle(self.documents, self.records, self.filters, self.published, cache) as bundle:

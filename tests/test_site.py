@@ -366,19 +366,30 @@ def test_pagefind_failing_is_one_line_and_leaves_the_cache_as_it_was(
     assert sorted(path.name for path in tmp_path.iterdir()) == ["pagefind", "search"]
 
 
-def test_pagefind_answering_what_is_not_an_answer_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A binary that reads every request and answers nonsense (another program at PAGEFIND_BINARY_PATH).
-    other = tmp_path / "pagefind"
-    other.write_text("#!/bin/sh\nprintf 'not base64!,'\ncat >/dev/null\n")
+@pytest.mark.parametrize(
+    ("script", "said"),
+    [
+        # Reads every request and answers nonsense.
+        (
+            "printf 'not base64!,'\ncat >/dev/null",
+            "an answer it gave could not be read (fix: unset PAGEFIND_BINARY_PATH, or pip install -e .)",
+        ),
+        # Stops answering (its output closed) but goes on reading: waited for 5 s, then stopped.
+        ("exec 1>&-\ncat >/dev/null", "it stopped answering"),
+    ],
+    ids=["nonsense", "silent"],
+)
+def test_pagefind_answering_what_is_not_an_answer_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str, said: str
+) -> None:
+    other = tmp_path / "pagefind"  # another program at PAGEFIND_BINARY_PATH
+    other.write_text(f"#!/bin/sh\n{script}\n")
     other.chmod(0o755)
     monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(other))
     document = {"a/index.html": '<html lang="en"><body>Words</body></html>'}
     with pytest.raises(BriefingsError) as failed, search_bundle(document, {"a/index.html": b"{}"}, {}, {}) as bundle:
         bundle()
-    assert str(failed.value) == (
-        "pagefind: indexing the archive's search failed: an answer it gave could not be read "
-        "(fix: unset PAGEFIND_BINARY_PATH, or pip install -e .)"
-    )
+    assert str(failed.value) == f"pagefind: indexing the archive's search failed: {said}"
 
 
 def test_pagefind_given_a_document_with_nothing_to_index_leaves_it_out(tmp_path: Path) -> None:
