@@ -311,8 +311,8 @@ def search_bundle(
     archive.js shows its result and the lists of each filter value (`filters`: each document's values, newest
     document first; `published`: each document's time, LIST_DIR), keyed by where they are published.
     Pagefind starts indexing at once, in its own process; the context gives a function that waits for it and
-    returns the bundle, so the caller can do other work meanwhile (rendering the pages: Python's own work,
-    which a thread beside it would have to share Python's lock with).
+    returns the bundle, so the caller can render the pages meanwhile (in another process, not a thread:
+    Python's threads share one lock).
 
     Pagefind's filter and meta files differ from run to run for the same input (their entries come out of
     a hash map in a different order each time), so a bundle is kept in `cache` with a fingerprint of its
