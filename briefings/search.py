@@ -261,17 +261,17 @@ def _address(key: str) -> str:
 
 def _bundle(
     indexed: dict[str, bytes],
+    key_of: dict[str, str],
     records: dict[str, bytes],
     filters: dict[str, list[tuple[str, str]]],
     published: dict[str, str],
 ) -> dict[str, bytes]:
     """The bundle as published, keyed by where: Pagefind's files (`indexed`, by path) but those not used, and
-    each document's record under the id Pagefind gave its result (the name of the result's fragment: gzip of
-    a signature and JSON naming the document) instead of the fragments, which nothing fetches
-    (https://pagefind.app/docs/api/: each result's `id`, and `data()`, which would fetch them). Then each
-    filter value's list of ids with their `published` times (LIST_DIR), in the order of `filters` (each
-    document's values by key)."""
-    key_of = {_address(key): key for key in records}
+    each document's record (`key_of`: each document's key by the address Pagefind was given it at) under the
+    id Pagefind gave its result (the name of the result's fragment: gzip of a signature and JSON naming the
+    document) instead of the fragments, which nothing fetches (https://pagefind.app/docs/api/: each result's
+    `id`, and `data()`, which would fetch them). Then each filter value's list of ids with their `published`
+    times (LIST_DIR), in the order of `filters` (each document's values by key)."""
     files: dict[str, bytes] = {}
     ids: dict[str, str] = {}  # by document key
     for path, data in sorted(indexed.items()):
@@ -328,10 +328,11 @@ def search_bundle(
         else:
             yield lambda: kept
             return
-    with pagefind_indexing({_address(key): document for key, document in documents.items()}) as indexed:
+    key_of = {_address(key): key for key in documents}
+    with pagefind_indexing({address: documents[key] for address, key in key_of.items()}) as indexed:
 
         def bundle() -> dict[str, bytes]:
-            found = _bundle(indexed(), records, filters, published)
+            found = _bundle(indexed(), key_of, records, filters, published)
             if cache is not None:
                 _keep(cache, found, fingerprint)
             return found

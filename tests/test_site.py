@@ -347,17 +347,23 @@ def search_filters_of(record: dict[str, Any]) -> list[tuple[str, str]]:
     ]  # fmt: skip
 
 
+def another_pagefind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> None:
+    """Make the shell `script` the Pagefind indexing uses (the pagefind wheel finds its binary through
+    PAGEFIND_BINARY_PATH): a real program failing as Pagefind could."""
+    program = tmp_path / "pagefind"
+    program.write_text(f"#!/bin/sh\n{script}\n")
+    program.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(program))
+
+
 def test_pagefind_failing_is_one_line_and_leaves_the_cache_as_it_was(
     published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cache = tmp_path / "search"
     render_site(load_show(published), example_episodes(published), "feed.xml", {}, search_cache=cache)
     before = sorted(path.relative_to(cache) for path in cache.rglob("*"))
-    # A Pagefind that stops with an error (the pagefind wheel finds its binary through PAGEFIND_BINARY_PATH).
-    broken = tmp_path / "pagefind"
-    broken.write_text("#!/bin/sh\necho 'Error: out of memory' >&2\necho 'Error: out of memory' >&2\nexit 3\n")
-    broken.chmod(0o755)
-    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(broken))
+    # A Pagefind that stops with an error.
+    another_pagefind(tmp_path, monkeypatch, "echo 'Error: out of memory' >&2\necho 'Error: out of memory' >&2\nexit 3")
     with pytest.raises(BriefingsError) as failed:  # the archive with one briefing fewer: not the kept bundle
         render_site(load_show(published), example_episodes(published)[1:], "feed.xml", {}, search_cache=cache)
     message = str(failed.value)
@@ -382,17 +388,14 @@ def test_pagefind_failing_is_one_line_and_leaves_the_cache_as_it_was(
 def test_pagefind_answering_what_is_not_an_answer_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str, said: str
 ) -> None:
-    other = tmp_path / "pagefind"  # another program at PAGEFIND_BINARY_PATH
-    other.write_text(f"#!/bin/sh\n{script}\n")
-    other.chmod(0o755)
-    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(other))
+    another_pagefind(tmp_path, monkeypatch, script)
     document = {"a/index.html": '<html lang="en"><body>Words</body></html>'}
     with pytest.raises(BriefingsError) as failed, search_bundle(document, {"a/index.html": b"{}"}, {}, {}) as bundle:
         bundle()
     assert str(failed.value) == f"pagefind: indexing the archive's search failed: {said}"
 
 
-def test_pagefind_given_a_document_with_nothing_to_index_leaves_it_out(tmp_path: Path) -> None:
+def test_pagefind_given_a_document_with_nothing_to_index_leaves_it_out() -> None:
     nothing = {"a/index.html": '<html lang="en"><body data-pagefind-ignore="all"></body></html>'}
     with search_bundle(
         nothing, {"a/index.html": b"{}"}, {"a/index.html": [("year", "2026")]}, {"a/index.html": ""}
