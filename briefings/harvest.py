@@ -198,7 +198,10 @@ def harvested(workspace: Path, show: Show) -> list[tuple[str, Source, Harvested]
     briefings: list[tuple[str, Source, Harvested]] = []
     for url in source_urls(show):
         state = read_state(workspace, url)
-        source = Source.model_validate(state.get("show") or {"title": url, "url": url})
+        try:
+            source = Source.model_validate(state.get("show") or {"title": url, "url": url})
+        except ValidationError:  # edited by hand, as below: named by its address until the next harvest
+            source = Source(title=url, url=url)
         for item in state.get("briefings", []):
             try:
                 briefing = Harvested.model_validate(item)

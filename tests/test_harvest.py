@@ -290,6 +290,13 @@ def test_untrusted_entries_are_checked_field_by_field(workspace: Path, tmp_path:
     assert f"warning: {url}: 1 briefing(s) skipped, " in result.stderr
     [(_, _, kept)] = harvested(central, Workspace(central).show)
     assert kept.title == "<script>alert(1)</script> Child A"
+    # The kept state edited by hand to a show that is not one: the source is named by its address instead.
+    [kept_state] = (central / ".briefings" / "harvest").glob("*.json")
+    state = json.loads(kept_state.read_text())
+    state["show"] = {"title": ["not", "text"], "url": "javascript:alert(1)"}
+    kept_state.write_text(json.dumps(state))
+    [(_, source, _)] = harvested(central, Workspace(central).show)
+    assert (source.title, str(source.url)) == (url, url)
     # Shown as text on every page and in every feed of the central show, never as markup (JSON holds it as data,
     # which the archive's script shows with textContent).
     assert run(central, "publish").exit_code == 0
