@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -54,14 +55,15 @@ SUBMIT_SCRIPT_KEY = "submit/submit.js"
 SUBMIT_SCHEMA_KEY = "submit/schema.json"
 
 
-def theme_page_key(theme: str) -> str:
-    """Where the theme's page of key lessons is published."""
-    return f"themes/{url_slug(theme)}/index.html"
-
-
 def listing_page_key(number: int) -> str:
     """Where page `number` (from 1) of the list of every briefing is published."""
     return "index.html" if number == 1 else f"page/{number}/index.html"
+
+
+def theme_page_key(theme: str, number: int = 1) -> str:
+    """Where page `number` (from 1) of the theme's key lessons is published: paged as the listing is (a
+    national archive has thousands of briefings on a theme)."""
+    return f"themes/{url_slug(theme)}/{listing_page_key(number)}"
 
 
 @dataclass(frozen=True)
@@ -184,11 +186,6 @@ def filters_of(show: Show, episodes: Sequence[Episode]) -> Filters:
     )
 
 
-def page_url_of(number: int) -> str:
-    """The address of listing page `number`, relative to the site root."""
-    return listing_page_key(number)
-
-
 def page_links(current: int, count: int, around: int = 2) -> list[int | None]:
     """The page numbers a listing page links to: the first, the last and those near `current`; None for a gap."""
     shown = sorted({1, count, *range(max(1, current - around), min(count, current + around) + 1)})
@@ -218,7 +215,6 @@ _templates.globals.update(
     length_label=length_label,
     long_date=long_date,
     page_url=page_url,
-    page_url_of=page_url_of,
     filter_name=filter_name,
     partnership_name=partnership_name,
     theme_page_key=theme_page_key,
@@ -285,26 +281,40 @@ def _listing(
 ) -> dict[str, str]:
     """The pages listing every briefing in `ordered`, keyed relative to the folder they are published in;
     `up` is the way from that folder back to the site root."""
-    pages: dict[str, str] = {}
     listing = _templates.get_template("index.html")
     filters = filters_of(common["show"], ordered)
-    page_count = max(1, math.ceil(len(ordered) / page_size))
-    for number in range(1, page_count + 1):
-        key = listing_page_key(number)
-        pages[key] = listing.render(
-            episodes=ordered[(number - 1) * page_size : number * page_size],
-            total=len(ordered),
-            page=number,
-            first=(number - 1) * page_size + 1,
-            page_count=page_count,
-            page_links=page_links(number, page_count),
-            filters=filters,
-            root=up + _root(key),
-            home=_root(key),
-            **common,
-            **extra,
+    return {
+        key: listing.render(
+            total=len(ordered), filters=filters, root=up + _root(key), home=_root(key), **paging, **common, **extra
         )
-    return pages
+        for key, paging in _paged(ordered, page_size, listing_page_key)
+    }
+
+
+def _paged(
+    episodes: Sequence[Episode], page_size: int, key_of: Callable[[int], str]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each page of a list of `episodes` `page_size` at a time (one, empty, for none): its key (`key_of` its
+    number, from 1) and what the template's list and its links to the other pages need."""
+    page_count = max(1, math.ceil(len(episodes) / page_size))
+    for number in range(1, page_count + 1):
+        key = key_of(number)
+        yield (
+            key,
+            {
+                "episodes": episodes[(number - 1) * page_size : number * page_size],
+                "page": number,
+                "first": (number - 1) * page_size + 1,
+                "page_count": page_count,
+                "page_links": page_links(number, page_count),
+                "page_href": partial(_href, _root(key), key_of),
+            },
+        )
+
+
+def _href(root: str, key_of: Callable[[int], str], number: int) -> str:
+    """The address of page `number` of a list, from a page whose way to the site root is `root`."""
+    return root + key_of(number)
 
 
 def _briefing_pages(
@@ -390,14 +400,9 @@ def _pages(
     # A page for every theme, like its feed, even with no briefings (yet, or after a withdrawal): a link
     # someone shared keeps working.
     for theme in themes_of(show, ordered):
-        root = _root(theme.page_key)
-        pages[theme.page_key] = theme_page.render(
-            theme=theme,
-            episodes=[episode for episode in ordered if theme.name in episode.briefing.themes],
-            root=root,
-            home=root,
-            **common,
-        )
+        on_theme = [episode for episode in ordered if theme.name in episode.briefing.themes]
+        for key, paging in _paged(on_theme, page_size, partial(theme_page_key, theme.name)):
+            pages[key] = theme_page.render(theme=theme, root=_root(key), home=_root(key), **paging, **common)
     pages["themes/index.html"] = _templates.get_template("themes.html").render(root="../", home="../", **common)
     subscribe = _templates.get_template("subscribe.html")
     choices: list[Theme | None] = [None, *themes_of(show, ordered)]

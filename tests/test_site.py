@@ -184,6 +184,35 @@ def test_long_archives_are_paginated_and_every_briefing_is_listed(published: Pat
     assert len(second.cssselect("h1")) == 1
 
 
+def test_theme_pages_come_in_pages_as_the_listing_does(published: Path) -> None:
+    # A national archive has thousands of briefings on a theme: one page of them all would be megabytes.
+    files = render_site(load_show(published), example_episodes(published), "feed.xml", {}, page_size=1)
+    theme = "themes/information-sharing/"
+    assert theme_page_key("information sharing", 2) == theme + "page/2/index.html"
+    assert not [key for key in files if key.startswith(theme + "page/3/")]
+    first, second = html.fromstring(files[theme + "index.html"]), html.fromstring(files[theme + "page/2/index.html"])
+    assert [link.text_content() for link in first.cssselect(".by-briefing h2 a")] == [CHILD_B]
+    assert [link.text_content() for link in second.cssselect(".by-briefing h2 a")] == [CHILD_A]
+    assert second.cssselect(".by-briefing")[0].get("start") == "2"
+    assert second.cssselect("h1")[0].text_content() == "Key lessons on information sharing, page 2 of 2"
+    assert "all 2 briefings on this theme, newest first (2 to 2 on this page)" in second.text_content()
+    pages = second.cssselect("nav.pages")[0]
+    assert pages.get("aria-label") == "Pages of key lessons on information sharing"
+    assert [link.get("href") for link in pages.cssselect("a")] == [
+        "../../../../themes/information-sharing/index.html",  # Newer
+        "../../../../themes/information-sharing/index.html",
+        "../../../../themes/information-sharing/page/2/index.html",
+    ]
+    assert (
+        first.cssselect("nav.pages a[rel=next]")[0].get("href") == "../../themes/information-sharing/page/2/index.html"
+    )
+    assert second.cssselect(".by-briefing h2 a")[0].get("href") == "../../../../briefings/child-a/index.html"
+    assert second.cssselect("link[rel=stylesheet]")[0].get("href").startswith("../../../../style.css?v=")
+    # A theme of one briefing has one page, without links to others.
+    one = [key for key in files if key.startswith("themes/neglect/")]
+    assert one == ["themes/neglect/index.html"] and b'class="pages"' not in files[one[0]]
+
+
 def test_theme_pages_gather_lessons_newest_first_and_link_their_feed(published: Path) -> None:
     output = published / "feed"
     page = html.fromstring((output / "themes" / "information-sharing" / "index.html").read_bytes())
