@@ -39,9 +39,10 @@ CONTENT_TYPES = {
     ".pf_filter": "application/octet-stream",
 }
 # Pagefind names these parts by their content (a hash), like media, and each result's record by its id for
-# the result (search.py), which changes with the record; its script, WebAssembly and entry file keep their
+# the result (search.py), which changes with the record, and the frequent words' files are in a folder named
+# by their content (frequent.py); its script, WebAssembly and entry file keep their
 # names and change with every index.
-HASHED_SEARCH_PARTS = ("pagefind/record/", "pagefind/index/", "pagefind/filter/")
+HASHED_SEARCH_PARTS = ("pagefind/record/", "pagefind/index/", "pagefind/filter/", "pagefind/common/")
 SEARCH_ENTRY_KEY = "pagefind/pagefind-entry.json"
 # Media never changes under a key (its name carries its hash); everything else may change at any publish.
 IMMUTABLE = "public, max-age=31536000, immutable"

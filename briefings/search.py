@@ -19,6 +19,7 @@ from pathlib import Path
 from markupsafe import escape
 
 from briefings.episode import Episode
+from briefings.frequent import Frequent, frequent_files, frequent_words
 from briefings.runner import pagefind_indexing
 
 # Pagefind's bundle: archive.js imports pagefind/pagefind.js, which fetches only the parts a query needs.
@@ -41,8 +42,8 @@ FRAGMENT_DIR = "fragment"
 LIST_DIR = "list"
 LIST_NAME_CHARACTERS = 120
 # What a bundle kept in the cache holds: 2 since the lists, 3 since their dates, 4 since the documents' names
-# (_address) and the bundle kept as one file (KEPT_FILE).
-BUNDLE_FORMAT = 4
+# (_address) and the bundle kept as one file (KEPT_FILE), 5 since the frequent words' files (frequent.py).
+BUNDLE_FORMAT = 5
 KEPT_FILE = "bundle.zip"
 # Pagefind's own search interfaces and their styles: archive.js draws the results itself.
 UNUSED = frozenset(
@@ -168,9 +169,7 @@ def search_document(episode: Episode, language: str, transcript: str | None, rec
     ranks above the lessons, themes, summary, review details and transcript, in that order.
     """
     briefing = episode.briefing
-    review = briefing.review
-    details = " ".join([review.type.value, review.subject, review.partnership, review.region])
-    author = f"{briefing.author.name}, {briefing.author.role}"
+    details, author = _details(episode)
     left_out = stop_words(language)
 
     def text(words: str) -> str:
@@ -200,6 +199,24 @@ def search_document(episode: Episode, language: str, transcript: str | None, rec
         parts.append(f'<p data-pagefind-weight="1">{text(transcript)}</p>')
     parts.append("</body></html>\n")
     return "\n".join(parts)
+
+
+def _details(episode: Episode) -> tuple[str, str]:
+    """The review's details and the author, as the search matches them."""
+    review, author = episode.briefing.review, episode.briefing.author
+    details = " ".join([review.type.value, review.subject, review.partnership, review.region])
+    return details, f"{author.name}, {author.role}"
+
+
+def searched_texts(episode: Episode, transcript: str | None) -> tuple[str, str]:
+    """What the search matches of a briefing (search_document) as two texts: its heaviest parts (the title,
+    key lessons and themes), then the rest."""
+    briefing = episode.briefing
+    details, author = _details(episode)
+    return (
+        "\n".join([briefing.title, *briefing.key_lessons, *briefing.themes]),
+        "\n".join([briefing.summary, details, author, transcript or ""]),
+    )
 
 
 def transcript_words(paragraphs: Iterable[str]) -> str:
@@ -265,13 +282,16 @@ def _bundle(
     records: dict[str, bytes],
     filters: dict[str, list[tuple[str, str]]],
     published: dict[str, str],
+    years: list[tuple[str, list[str]]],
+    frequent: Frequent,
 ) -> dict[str, bytes]:
     """The bundle as published, keyed by where: Pagefind's files (`indexed`, by path) but those not used, and
     each document's record (`key_of`: each document's key by the address Pagefind was given it at) under the
     id Pagefind gave its result (the name of the result's fragment: gzip of a signature and JSON naming the
     document) instead of the fragments, which nothing fetches (https://pagefind.app/docs/api/: each result's
     `id`, and `data()`, which would fetch them). Then each filter value's list of ids with their `published`
-    times (LIST_DIR), in the order of `filters` (each document's values by key)."""
+    times (LIST_DIR), in the order of `filters` (each document's values by key). Then the files of the
+    `frequent` words (frequent.py), the documents in the order of `years` (_years)."""
     files: dict[str, bytes] = {}
     ids: dict[str, str] = {}  # by document key
     for path, data in sorted(indexed.items()):
@@ -296,7 +316,20 @@ def _bundle(
     for (name, file), held in lists.items():
         data = json.dumps(held, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         files[f"{BUNDLE_DIR}/{LIST_DIR}/{name}/{file}.json"] = data
+    for path, data in frequent_files(frequent, years, filters, ids).items():
+        files[f"{BUNDLE_DIR}/{path}"] = data
     return files
+
+
+def _years(filters: dict[str, list[tuple[str, str]]]) -> list[tuple[str, list[str]]]:
+    """Each year's documents (by key, in the order of `filters`), newest year first: the order of the years'
+    lists as archive.js walks them."""
+    years: dict[str, list[str]] = {}
+    for key, values in filters.items():
+        for name, value in values:
+            if name == "year":
+                years.setdefault(value, []).append(key)
+    return sorted(years.items(), reverse=True)
 
 
 @contextmanager
@@ -305,11 +338,14 @@ def search_bundle(
     records: dict[str, bytes],
     filters: dict[str, list[tuple[str, str]]],
     published: dict[str, str],
+    texts: dict[str, tuple[str, str]],
     cache: Path | None = None,
 ) -> Iterator[Callable[[], dict[str, bytes]]]:
     """Pagefind's search bundle for `documents` (HTML by path), with each one's record (by the same path) as
     archive.js shows its result and the lists of each filter value (`filters`: each document's values, newest
-    document first; `published`: each document's time, LIST_DIR), keyed by where they are published.
+    document first; `published`: each document's time, LIST_DIR) and the files of the frequent words of
+    `texts` (each document's searched_texts, if the search leaves out STOP_WORDS), keyed by where they are
+    published.
     Pagefind starts indexing at once, in its own process; the context gives a function that waits for it and
     returns the bundle, so the caller can render the pages meanwhile (in another process, not a thread:
     Python's threads share one lock).
@@ -332,7 +368,11 @@ def search_bundle(
     with pagefind_indexing({address: documents[key] for address, key in key_of.items()}) as indexed:
 
         def bundle() -> dict[str, bytes]:
-            found = _bundle(indexed(), key_of, records, filters, published)
+            # Worked out before waiting for Pagefind, which is still indexing.
+            years = _years(filters)
+            ordered = [texts[key] for _, keys in years for key in keys] if texts else []
+            frequent = frequent_words(ordered, search_words, STOP_WORDS)
+            found = _bundle(indexed(), key_of, records, filters, published, years, frequent)
             if cache is not None:
                 _keep(cache, found, fingerprint)
             return found
@@ -350,6 +390,9 @@ class Documents:
     # Each briefing's filter values, newest briefing first, and the time it was published (UTC, as LIST_DIR).
     filters: dict[str, list[tuple[str, str]]]
     published: dict[str, str]
+    # What the search matches of each (searched_texts), for its frequent words (frequent.py); none for a show
+    # in a language other than English.
+    texts: dict[str, tuple[str, str]]
 
     @contextmanager
     def indexing(self, cache: Path | None = None) -> Iterator[Callable[[], dict[str, bytes]]]:
@@ -359,7 +402,7 @@ class Documents:
             # Nothing to search: the archive shows no search box.
             yield dict
             return
-        with search_bundle(self.documents, self.records, self.filters, self.published, cache) as bundle:
+        with search_bundle(self.documents, self.records, self.filters, self.published, self.texts, cache) as bundle:
             yield bundle
 
 
@@ -373,13 +416,16 @@ def search_documents(episodes: Sequence[Episode], language: str, transcripts: di
     records: dict[str, bytes] = {}
     filters: dict[str, list[tuple[str, str]]] = {}
     published: dict[str, str] = {}
+    texts: dict[str, tuple[str, str]] = {}
     for episode in sorted(episodes, key=lambda episode: episode.published, reverse=True):
         key = document_key(episode)
         records[key] = record_bytes(episode)
         documents[key] = search_document(episode, language, transcripts.get(episode.slug), records[key])
         filters[key] = search_filters(episode)
         published[key] = episode.published.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return Documents(documents, records, filters, published)
+        if stop_words(language):  # English: Snowball's English stemmer matches as Pagefind does (frequent.py)
+            texts[key] = searched_texts(episode, transcripts.get(episode.slug))
+    return Documents(documents, records, filters, published, texts)
 
 
 def document_key(episode: Episode) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import requests
+import snowballstemmer
 import yaml
 from axe_playwright_python.sync_playwright import Axe
 from lxml import etree, html
@@ -25,8 +26,9 @@ from briefings.config import load_show
 from briefings.episode import Episode, episode_guid
 from briefings.errors import BriefingsError
 from briefings.feed import theme_feed_key
+from briefings.frequent import FREQUENT, frequent_files, frequent_words
 from briefings.layout import OPML_KEY
-from briefings.search import search_bundle, search_words
+from briefings.search import STOP_WORDS, search_bundle, search_words
 from briefings.site import page_links, render_site, theme_page_key, transcript_paragraphs
 from briefings.submission import Briefing, load_submissions
 from tests.conftest import (
@@ -419,7 +421,10 @@ def test_pagefind_answering_what_is_not_an_answer_is_one_line(
 ) -> None:
     another_pagefind(tmp_path, monkeypatch, script)
     document = {"a/index.html": '<html lang="en"><body>Words</body></html>'}
-    with pytest.raises(BriefingsError) as failed, search_bundle(document, {"a/index.html": b"{}"}, {}, {}) as bundle:
+    with (
+        pytest.raises(BriefingsError) as failed,
+        search_bundle(document, {"a/index.html": b"{}"}, {}, {}, {}) as bundle,
+    ):
         bundle()
     assert str(failed.value) == f"pagefind: indexing the archive's search failed: {said}"
 
@@ -427,11 +432,35 @@ def test_pagefind_answering_what_is_not_an_answer_is_one_line(
 def test_pagefind_given_a_document_with_nothing_to_index_leaves_it_out() -> None:
     nothing = {"a/index.html": '<html lang="en"><body data-pagefind-ignore="all"></body></html>'}
     with search_bundle(
-        nothing, {"a/index.html": b"{}"}, {"a/index.html": [("year", "2026")]}, {"a/index.html": ""}
+        nothing, {"a/index.html": b"{}"}, {"a/index.html": [("year", "2026")]}, {"a/index.html": ""}, {}
     ) as bundle:
         files = bundle()
     assert "pagefind/pagefind.js" in files
     assert not [key for key in files if key.startswith(("pagefind/record/", "pagefind/list/"))]
+
+
+def test_frequent_words_are_matched_as_pagefind_matches_them_once_there_are_enough_briefings() -> None:
+    texts = [("Child A: neglect", "Missed appointments.")] * (FREQUENT - 1)
+    assert frequent_words(texts, search_words, STOP_WORDS).words == {}  # too few briefings to need them
+    found = frequent_words([*texts, ("Child B", "The neglected child.")], search_words, STOP_WORDS)
+    size = FREQUENT // 8 + 1
+    every, all_but_the_last = (1 << FREQUENT) - 1, (1 << (FREQUENT - 1)) - 1
+    # "neglect" begins the stem of "neglected" (as in Pagefind: https://pagefind.app/docs/multilingual/).
+    assert found.words["neglect"] == all_but_the_last.to_bytes(size, "little") + every.to_bytes(size, "little")
+    assert found.words["child"] == every.to_bytes(size, "little") * 2
+    assert set(found.words) == {"child", "neglect", "neglected"}  # "missed": in one briefing too few
+    assert found.initials >= {"c", "n", "m", "a"} and "t" not in found.initials  # "the": a stop word
+    keys = [f"{number}/index.html" for number in range(FREQUENT)]
+    ids = {key: f"en_{number}" for number, key in enumerate(keys)}
+    files = frequent_files(found, [("2026", keys)], {key: [("year", "2026")] for key in keys}, ids)
+    folder = json.loads(files["common.json"])["folder"]
+    assert (
+        json.loads(files[folder + "words/63.json"]) == ["child"] and json.loads(files[folder + "words/6d.json"]) == []
+    )
+    assert json.loads(files[folder + "ids/2026.json"]) == list(ids.values())
+    # A briefing Pagefind found nothing in has no place in the years' lists: then no bitsets at all.
+    del ids[keys[3]]
+    assert frequent_files(found, [("2026", keys)], {}, ids) == {"common.json": b'{"folder": null}'}
 
 
 # --- In the browser -----------------------------------------------------------------------------------
@@ -889,6 +918,66 @@ def test_a_first_search_of_a_large_archive_fetches_little(page: Page, national: 
     total = sum(size for _, size in fetched)
     assert total < 300_000, (total, fetched)
     print(f"first search of 2,000 briefings: {total:,} bytes in {len(fetched)} files")
+
+
+def pagefind_counts(page: Page, queries: list[tuple[str, dict[str, str]]]) -> list[int]:
+    """How many results Pagefind itself gives each (query, filters), run in the page."""
+    return page.evaluate(
+        """async (queries) => {
+          // The module archive.js imported (at the address the page gives), Pagefind in the page.
+          const pagefind = await import(new URL(document.getElementById('search').dataset.search, document.baseURI).href);
+          const counts = [];
+          for (const [query, filters] of queries) counts.push((await pagefind.search(query, { filters })).results.length);
+          return counts;
+        }""",
+        [list(query) for query in queries],
+    )
+
+
+def test_a_search_of_frequent_words_finds_what_pagefind_finds_without_asking_it(page: Page, national: str) -> None:
+    # Pagefind's time grows with the square of its matches (a second for "child" at 10,000 briefings):
+    # a query whose every word is in 500 or more briefings is answered from the bundle's bitsets
+    # (briefings/frequent.py), matching as Pagefind does: stems, and words the stem begins.
+    folder = national + "pagefind/" + requests.get(national + "pagefind/common.json", timeout=10).json()["folder"]
+    frequent = [
+        word
+        for initial in "bdk"
+        for word in requests.get(f"{folder}words/{initial.encode().hex()}.json", timeout=10).json()
+    ]
+    # Short words begin many others ("ba" begins "bake" ...), a long one few; "child" is in every title.
+    chosen = ["child", *sorted(frequent, key=len)[:2], max(frequent, key=len)]
+    assert "child" in requests.get(f"{folder}words/63.json", timeout=10).json()
+    page.goto(national)
+    page.get_by_label("Search titles").click()
+    search_ready(page)
+    status = page.locator("#search-status")
+    queries = [(word, {}) for word in chosen] + [(" ".join(chosen[1:3]), {}), ("child", {"theme": "neglect"})]
+    counted = []
+    for query, filters in queries:
+        page.get_by_label("Theme").select_option(filters.get("theme", ""))
+        page.get_by_label("Search titles").fill(query)
+        page.keyboard.press("Enter")
+        expect(status).to_contain_text(f"\u201c{query}\u201d")
+        counted.append(int(status.inner_text().split(" ")[0]))
+    # Pagefind fetched nothing for them: no part of its word index, no filter file.
+    fetched = page.evaluate("() => performance.getEntriesByType('resource').map(entry => entry.name)")
+    assert [name for name in fetched if ".pf_index" in name or ".pf_filter" in name] == [], fetched
+    assert counted[0] == 2000 and counted == pagefind_counts(page, queries), counted
+    # Those with the words in the title, a key lesson or a theme first, then the rest, each newest first.
+    page.get_by_label("Theme").select_option("")
+    page.get_by_label("Search titles").fill(chosen[-1])
+    page.keyboard.press("Enter")
+    expect(page.locator("#results h3")).to_have_count(20)
+    shown = page.locator("#results article").evaluate_all(
+        "articles => articles.map(article => [article.querySelector('time').getAttribute('datetime'),"
+        " Array.from(article.querySelectorAll('h3, .lessons li, dd:last-of-type'), part => part.textContent).join(' ')])"
+    )
+    stem = snowballstemmer.stemmer("english").stemWord
+    heavy = [any(stem(word).startswith(stem(chosen[-1])) for word in search_words(text)) for _, text in shown]
+    assert heavy == sorted(heavy, reverse=True)
+    for tier in (True, False):
+        dates = [date for (date, _), weighty in zip(shown, heavy, strict=True) if weighty is tier]
+        assert dates == sorted(dates, reverse=True)
 
 
 def test_a_filter_chosen_without_words_fetches_its_list_not_the_word_index(page: Page, national: str) -> None:

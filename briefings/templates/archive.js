@@ -116,6 +116,13 @@
     // Pagefind is fetched on first use, not with the page, so the page itself stays small.
     function load() {
       if (!loading) {
+        var common = merged.length ? Promise.resolve(null) : fetch(bundles[0] + "common.json").then(function (response) {
+          return response.ok ? response.json() : null;
+        }).then(function (found) {
+          return found && /^common\/[0-9a-f]+\/$/.test(found.folder) ? bundles[0] + found.folder : null;
+        }, function () {
+          return null; // none: Pagefind answers every query
+        });
         loading = import(script).then(function (module) {
           // In the page, not a worker: one script less to fetch, and a search takes milliseconds.
           return module.options({ noWorker: true }).then(function () {
@@ -123,6 +130,9 @@
           }).then(function () {
             return Promise.all(merged.map(function (folder) { return module.mergeIndex(folder); }));
           }).then(function () {
+            return common;
+          }).then(function (folder) {
+            frequentFolder = folder;
             pagefind = module;
             // What has loaded, for tests and scripts/bench_search.py to wait on.
             form.setAttribute("data-loaded", "all");
@@ -210,13 +220,16 @@
       } else if (term === null) {
         found = Promise.resolve([]); // only words too common to search for
       } else {
-        found = Promise.all([pagefind.search(term, { filters: chosenFilters }), everyWord(tokens)]).then(
-          function (answers) {
-            // Best first, as Pagefind gives them; equal scores are put newest first as they are shown (showMore,
-            // newestAmongEquals).
-            return answers[1] ? answers[0].results : [];
-          }
-        );
+        found = frequently(tokens, chosenFilters).then(function (listed) {
+          if (listed) return listed;
+          return Promise.all([pagefind.search(term, { filters: chosenFilters }), everyWord(tokens)]).then(
+            function (answers) {
+              // Best first, as Pagefind gives them; equal scores are put newest first as they are shown
+              // (showMore, newestAmongEquals).
+              return answers[1] ? answers[0].results : [];
+            }
+          );
+        });
       }
       found.then(function (ranked) {
         if (asked !== latest) return;
@@ -261,11 +274,8 @@
     function entries(name, value) {
       var key = name + "=" + value;
       if (!lists[key]) {
-        var hex = Array.from(new TextEncoder().encode(value), function (byte) {
-          return byte.toString(16).padStart(2, "0");
-        }).join("").slice(0, 120);
         lists[key] = Promise.all(bundles.map(function (bundle) {
-          return fetch(bundle + "list/" + name + "/" + hex + ".json").then(function (response) {
+          return fetch(bundle + "list/" + name + "/" + hex(value).slice(0, 120) + ".json").then(function (response) {
             // None: a value this page offers that a publish since has left no briefing with (the page is
             // kept for minutes, the list is not), or that no briefing of a merged bundle has. A bucket that
             // does not let everyone list it (as README advises) answers 403 for a file it does not have
@@ -287,6 +297,112 @@
         });
       }
       return lists[key];
+    }
+
+    function hex(text) {
+      return Array.from(new TextEncoder().encode(text), function (byte) {
+        return byte.toString(16).padStart(2, "0");
+      }).join("");
+    }
+
+    // A query whose every word is in hundreds of briefings is answered from the bundle's files for such
+    // words (briefings/frequent.py), not by Pagefind, whose time grows with the square of its matches (a
+    // second for a word in every briefing of 10,000). Their folder is named by common.json (load); there is
+    // none in a subscriber's archive (each bundle merged has its own) or for a show not in English.
+    var frequentFolder = null;
+    var frequentFiles = {};
+    function frequentFile(path, read) {
+      if (!frequentFiles[path]) {
+        frequentFiles[path] = fetch(frequentFolder + path).then(function (response) {
+          // None: a first letter no frequent word has, a filter value no briefing has, or files a publish
+          // since has replaced (their folder changes with them).
+          if (response.status === 404 || response.status === 403) return null;
+          if (!response.ok) throw new Error("no " + path);
+          return read(response);
+        });
+        frequentFiles[path].catch(function () {
+          delete frequentFiles[path]; // a failure is not kept: the next search asks again
+        });
+      }
+      return frequentFiles[path];
+    }
+
+    // Whether `word` is a frequent word: in the list of those with its first letter.
+    function frequent(word) {
+      if (!frequentFolder || word === "" || word.indexOf(" ") >= 0) return Promise.resolve(false);
+      return frequentFile("words/" + hex(Array.from(word)[0]) + ".json", function (response) {
+        return response.json();
+      }).then(function (held) {
+        return held !== null && held.indexOf(word) >= 0;
+      });
+    }
+
+    function bitset(path) {
+      return frequentFile(path, function (response) {
+        return response.arrayBuffer().then(function (buffer) { return new Uint8Array(buffer); });
+      });
+    }
+
+    // The briefings that match every one of `tokens` (each a frequent word) and have every value of
+    // `chosenFilters`: those with every word in the title, a key lesson or a theme first, then the others,
+    // each newest first (the years' lists' order), as { place } in that order (named: showMore); null if a
+    // token is not a frequent word, for Pagefind to answer. Each bitset has a bit per briefing (frequent.py).
+    function frequently(tokens, chosenFilters) {
+      var wanted = tokens.map(words);
+      var names = Object.keys(chosenFilters);
+      if (names.some(function (name) { return hex(chosenFilters[name]).length > 120; })) return Promise.resolve(null);
+      return Promise.all(wanted.map(frequent)).then(function (known) {
+        if (!known.every(Boolean)) return null;
+        return Promise.all(wanted.map(function (word) { return bitset("word/" + hex(word) + ".bin"); }).concat(
+          names.map(function (name) { return bitset(name + "/" + hex(chosenFilters[name]) + ".bin"); })
+        ));
+      }).then(function (sets) {
+        if (!sets || !sets[0]) return null;
+        var size = sets[0].length / 2;
+        var heavy = new Uint8Array(size).fill(255);
+        var any = new Uint8Array(size).fill(255);
+        for (var index = 0; index < sets.length; index++) {
+          var set = sets[index];
+          var word = index < wanted.length;
+          if (set === null && !word) return []; // a value no briefing has
+          if (set === null || set.length !== (word ? 2 * size : size)) return null;
+          for (var byte = 0; byte < size; byte++) {
+            if (word) heavy[byte] &= set[byte];
+            any[byte] &= set[word ? size + byte : byte];
+          }
+        }
+        var first = [];
+        var rest = [];
+        for (var at = 0; at < size; at++) {
+          for (var bit = 0; any[at] >> bit; bit++) {
+            if (any[at] & (1 << bit)) (heavy[at] & (1 << bit) ? first : rest).push({ place: at * 8 + bit });
+          }
+        }
+        return first.concat(rest);
+      });
+    }
+
+    // Gives each of `found` (frequently's) its result's id, from the years' ids (newest year first: as
+    // many years as the last place needs).
+    function named(found) {
+      var unnamed = found.filter(function (match) { return match.id === undefined; });
+      if (!unnamed.length) return Promise.resolve();
+      var last = Math.max.apply(null, unnamed.map(function (match) { return match.place; }));
+      var ids = [];
+      function walk(index) {
+        if (ids.length > last || index >= years.length) return Promise.resolve();
+        return frequentFile("ids/" + years[index] + ".json", function (response) {
+          return response.json();
+        }).then(function (held) {
+          ids = ids.concat(held || []);
+          return walk(index + 1);
+        });
+      }
+      return walk(0).then(function () {
+        unnamed.forEach(function (match) {
+          match.id = ids[match.place];
+        });
+      });
     }
 
     // The words of a query as typed (Pagefind splits and stems them), but those only made of words too
@@ -378,7 +494,10 @@
       var end = Math.min(matches.length, shown + RESULTS_PER_PAGE);
       return newestAmongEquals(end).then(function () {
         if (asked !== latest) return [];
-        return Promise.all(matches.slice(from, end).map(record));
+        var showing = matches.slice(from, end);
+        return named(showing).then(function () {
+          return Promise.all(showing.map(record));
+        });
       }).then(function (found) {
         // Dropped: a newer search's, or a page another "Show more" has shown meanwhile.
         if (asked !== latest || shown !== from) return;
@@ -482,12 +601,18 @@
     // typing a four-word phrase fetched 13 parts at 10,000 briefings, instead of 5) and 20 results'
     // records. Meanwhile the words typed whole (followed by a space) are fetched, as Pagefind's docs advise
     // for a search that waits (https://pagefind.app/docs/api/: preload), so the search after the pause
-    // has only the last word's part left to fetch.
+    // has only the last word's part left to fetch. For a frequent word, its bitset instead (frequently): a
+    // query of frequent words only does not ask Pagefind (one with another word fetches its part then).
     function typing() {
       clearTimeout(pause);
       pause = setTimeout(search, TYPING_PAUSE);
-      var whole = meaningful(query.value.replace(/\S*$/, ""));
-      if (pagefind && whole.length) pagefind.preload(whole.join(" "));
+      meaningful(query.value.replace(/\S*$/, "")).forEach(function (token) {
+        var word = words(token);
+        frequent(word).then(function (known) {
+          if (known) bitset("word/" + hex(word) + ".bin");
+          else if (pagefind) pagefind.preload(token);
+        }).catch(function () {});
+      });
     }
     query.addEventListener("input", typing);
     // Pagefind starts loading when a person reaches the search, a pointer pressed or the keyboard's focus
