@@ -11,8 +11,8 @@ For each word the search would match in at least FREQUENT briefings, the bundle 
 (bit i, in byte i // 8 from its lowest bit, for the briefing at place i of the years' lists: newest year
 first, each newest first), twice: the briefings with it in the title, a key lesson or a theme (the search's
 heaviest weights), then those with it anywhere (`word/<hex of its UTF-8>.bin`), and the frequent words
-by their first letter (`words/<hex of its UTF-8>.json`: a query's words are looked up there, a few hundred
-bytes each, not in one list of them all, which is 12 kB at 10,000 briefings). A bitset per filter value too
+by their first two letters (`words/<hex of its UTF-8>.json`: a query's words are looked up there, a few
+dozen bytes each, not in one list of them all, which is 12 kB at 10,000 briefings). A bitset per filter value too
 (`<filter>/<hex>.bin`), and each year's result ids in that order, to name the briefings found
 (`ids/<year>.json`). All in `common/<generation>/` (a hash of their content, so cached as never changing),
 named by `common.json`.
@@ -37,6 +37,11 @@ INDEX_NAME = "common.json"
 FOLDER = "common"
 # Names longer than this (hex of UTF-8) get no file: archive.js then asks Pagefind, as for any other word.
 NAME_CHARACTERS = 120
+
+
+def beginning(word: str) -> str:
+    """The first two letters of `word` (all of a word of one), by which the frequent words are listed."""
+    return word[:2]
 
 
 def _bits(places: Iterable[int], size: int) -> int:
@@ -80,10 +85,10 @@ class Stems:
 
 @dataclass(frozen=True)
 class Frequent:
-    """The frequent words, each with its bitsets (frequent_words), and the first letters of every word."""
+    """The frequent words, each with its bitsets (frequent_words), and the first two letters of every word."""
 
     words: dict[str, bytes]
-    initials: frozenset[str]
+    beginnings: frozenset[str]
 
 
 def frequent_words(
@@ -120,7 +125,7 @@ def frequent_words(
         bitsets = by_stem[stem]
         if bitsets is not None and len(word.encode("utf-8").hex()) <= NAME_CHARACTERS:
             found[word] = bitsets
-    return Frequent(found, frozenset(word[0] for word in words))
+    return Frequent(found, frozenset(beginning(word) for word in words))
 
 
 def frequent_files(
@@ -143,13 +148,13 @@ def frequent_files(
         for name, value in held:
             values.setdefault((name, value.encode("utf-8").hex()), []).append(place[key])
     files = {f"word/{word.encode('utf-8').hex()}.bin": bitsets for word, bitsets in frequent.words.items()}
-    # A file for every first letter a word has (none of them frequent, some), so a word searched finds one.
-    initials: dict[str, list[str]] = {initial: [] for initial in frequent.initials}
+    # A file for the beginning of every word (none of them frequent, some), so a word searched finds one.
+    beginnings: dict[str, list[str]] = {start: [] for start in frequent.beginnings}
     for word in sorted(frequent.words):
-        initials[word[0]].append(word)
-    for initial, starting in initials.items():
+        beginnings[beginning(word)].append(word)
+    for start, starting in beginnings.items():
         data = json.dumps(starting, ensure_ascii=False, separators=(",", ":")).encode()
-        files[f"words/{initial.encode('utf-8').hex()}.json"] = data
+        files[f"words/{start.encode('utf-8').hex()}.json"] = data
     for (name, file), places in values.items():
         if len(file) <= NAME_CHARACTERS:
             files[f"{name}/{file}.bin"] = _bits(places, size).to_bytes(size, "little")

@@ -327,10 +327,10 @@
       return frequentFiles[path];
     }
 
-    // Whether `word` is a frequent word: in the list of those with its first letter.
+    // Whether `word` is a frequent word: in the list of those with its first two letters.
     function frequent(word) {
       if (!frequentFolder || word === "" || word.indexOf(" ") >= 0) return Promise.resolve(false);
-      return frequentFile("words/" + hex(Array.from(word)[0]) + ".json", function (response) {
+      return frequentFile("words/" + hex(Array.from(word).slice(0, 2).join("")) + ".json", function (response) {
         return response.json();
       }).then(function (held) {
         return held !== null && held.indexOf(word) >= 0;
@@ -353,6 +353,7 @@
       if (names.some(function (name) { return hex(chosenFilters[name]).length > 120; })) return Promise.resolve(null);
       return Promise.all(wanted.map(frequent)).then(function (known) {
         if (!known.every(Boolean)) return null;
+        yearIds(years[0]).catch(function () {}); // meanwhile: the first results shown are among them
         return Promise.all(wanted.map(function (word) { return bitset("word/" + hex(word) + ".bin"); }).concat(
           names.map(function (name) { return bitset(name + "/" + hex(chosenFilters[name]) + ".bin"); })
         ));
@@ -382,6 +383,13 @@
       });
     }
 
+    // The result ids of a year's briefings, in the bitsets' order.
+    function yearIds(year) {
+      return frequentFile("ids/" + year + ".json", function (response) {
+        return response.json();
+      });
+    }
+
     // Gives each of `found` (frequently's) its result's id, from the years' ids (newest year first: as
     // many years as the last place needs).
     function named(found) {
@@ -391,9 +399,7 @@
       var ids = [];
       function walk(index) {
         if (ids.length > last || index >= years.length) return Promise.resolve();
-        return frequentFile("ids/" + years[index] + ".json", function (response) {
-          return response.json();
-        }).then(function (held) {
+        return yearIds(years[index]).then(function (held) {
           ids = ids.concat(held || []);
           return walk(index + 1);
         });
@@ -606,9 +612,14 @@
     function typing() {
       clearTimeout(pause);
       pause = setTimeout(search, TYPING_PAUSE);
-      meaningful(query.value.replace(/\S*$/, "")).forEach(function (token) {
+      var tokens = meaningful(query.value);
+      var typed = /\s$/.test(query.value) ? tokens.length : tokens.length - 1; // the last is half typed
+      tokens.forEach(function (token, index) {
         var word = words(token);
+        // A half-typed word's first two letters fetch the list its word will be looked up in.
+        if (index >= typed && Array.from(word).length < 2) return;
         frequent(word).then(function (known) {
+          if (index >= typed) return;
           if (known) bitset("word/" + hex(word) + ".bin");
           else if (pagefind) pagefind.preload(token);
         }).catch(function () {});
