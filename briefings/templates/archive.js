@@ -215,8 +215,14 @@
       var term = tokens.length ? tokens.join(" ") : null;
       var found;
       if (alone) {
-        // Filters alone list every briefing they match newest first, as the list below does.
+        // Filters alone list every briefing they match newest first, as the list below does; words typed
+        // next may be frequent ones, for which their bitsets are fetched meanwhile.
         found = listed(chosenFilters);
+        if (frequentFolder) {
+          Object.keys(chosenFilters).forEach(function (name) {
+            if (hex(chosenFilters[name]).length <= 120) bitset(name + "/" + hex(chosenFilters[name]) + ".bin").catch(function () {});
+          });
+        }
       } else if (term === null) {
         found = Promise.resolve([]); // only words too common to search for
       } else {
@@ -327,13 +333,19 @@
       return frequentFiles[path];
     }
 
-    // Whether `word` is a frequent word: in the list of those with its first two letters.
-    function frequent(word) {
-      if (!frequentFolder || word === "" || word.indexOf(" ") >= 0) return Promise.resolve(false);
+    // The frequent words with the first two letters of `word`.
+    function alike(word) {
+      if (!frequentFolder || word === "" || word.indexOf(" ") >= 0) return Promise.resolve([]);
       return frequentFile("words/" + hex(Array.from(word).slice(0, 2).join("")) + ".json", function (response) {
         return response.json();
       }).then(function (held) {
-        return held !== null && held.indexOf(word) >= 0;
+        return held || [];
+      });
+    }
+
+    function frequent(word) {
+      return alike(word).then(function (held) {
+        return held.indexOf(word) >= 0;
       });
     }
 
@@ -616,12 +628,15 @@
       var typed = /\s$/.test(query.value) ? tokens.length : tokens.length - 1; // the last is half typed
       tokens.forEach(function (token, index) {
         var word = words(token);
-        // A half-typed word's first two letters fetch the list its word will be looked up in.
-        if (index >= typed && Array.from(word).length < 2) return;
-        frequent(word).then(function (known) {
-          if (index >= typed) return;
-          if (known) bitset("word/" + hex(word) + ".bin");
-          else if (pagefind) pagefind.preload(token);
+        // A half-typed word's first two letters fetch the list its word will be looked up in, and its bitset
+        // once it is a frequent word that no other frequent word begins (it is likely the whole word).
+        var whole = index < typed;
+        if (!whole && Array.from(word).length < 2) return;
+        alike(word).then(function (held) {
+          var known = held.indexOf(word) >= 0;
+          var last = held.every(function (other) { return other === word || other.indexOf(word) !== 0; });
+          if (known && (whole || last)) return bitset("word/" + hex(word) + ".bin");
+          if (!known && whole && pagefind) pagefind.preload(token);
         }).catch(function () {});
       });
     }
