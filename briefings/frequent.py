@@ -18,7 +18,8 @@ dozen bytes each, not in one list of them all, which is 12 kB at 10,000 briefing
 named by `common.json`.
 
 A word matches as Pagefind matches it: a briefing with a word whose stem (Snowball's English stemmer, which
-Pagefind uses: https://pagefind.app/docs/multilingual/) begins with the word's stem.
+Pagefind uses: https://pagefind.app/docs/multilingual/; here PyStemmer, the Snowball project's own, in C)
+begins with the word's stem.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ from __future__ import annotations
 import hashlib
 import json
 from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-import snowballstemmer
+import Stemmer
 
 # The fewest briefings a word must be in for the browser to take its briefings from the bundle.
 FREQUENT = 500
@@ -99,16 +101,20 @@ def frequent_words(
     with it in the heavy text, then of those with it anywhere. None below FREQUENT briefings."""
     if len(texts) < FREQUENT:
         return Frequent({}, frozenset())
-    heavy: dict[str, list[int]] = {}
-    anywhere: dict[str, list[int]] = {}
+    heavy: defaultdict[str, list[int]] = defaultdict(list)
+    anywhere: defaultdict[str, list[int]] = defaultdict(list)
     for place, (weighty, other) in enumerate(texts):
-        first = set(split(weighty)) - stop_words
+        first = set(split(weighty))
+        first -= stop_words
+        rest = set(split(other))
+        rest -= stop_words
+        rest |= first
         for word in first:
-            heavy.setdefault(word, []).append(place)
-        for word in first.union(split(other)) - stop_words:
-            anywhere.setdefault(word, []).append(place)
+            heavy[word].append(place)
+        for word in rest:
+            anywhere[word].append(place)
     words = list(anywhere)
-    stems = dict(zip(words, snowballstemmer.stemmer("english").stemWords(words), strict=True))
+    stems = dict(zip(words, Stemmer.Stemmer("english").stemWords(words), strict=True))
     size = (len(texts) + 7) // 8
     every, weighty_stems = Stems(anywhere, stems, size), Stems(heavy, stems, size)
     found: dict[str, bytes] = {}
