@@ -619,8 +619,8 @@
     // typing a four-word phrase fetched 13 parts at 10,000 briefings, instead of 5) and 20 results'
     // records. Meanwhile the words typed whole (followed by a space) are fetched, as Pagefind's docs advise
     // for a search that waits (https://pagefind.app/docs/api/: preload), so the search after the pause
-    // has only the last word's part left to fetch. For a frequent word, its bitset instead (frequently): a
-    // query of frequent words only does not ask Pagefind (one with another word fetches its part then).
+    // has only the last word's part left to fetch. A frequent word's bitset too (frequently): a query of
+    // frequent words only is answered from them, without Pagefind.
     function typing() {
       clearTimeout(pause);
       pause = setTimeout(search, TYPING_PAUSE);
@@ -631,12 +631,12 @@
         // A half-typed word's first two letters fetch the list its word will be looked up in, and its bitset
         // once it is a frequent word that no other frequent word begins (it is likely the whole word).
         var whole = index < typed;
+        if (whole && pagefind) pagefind.preload(token);
         if (!whole && Array.from(word).length < 2) return;
         alike(word).then(function (held) {
           var known = held.indexOf(word) >= 0;
           var last = held.every(function (other) { return other === word || other.indexOf(word) !== 0; });
           if (known && (whole || last)) return bitset("word/" + hex(word) + ".bin");
-          if (!known && whole && pagefind) pagefind.preload(token);
         }).catch(function () {});
       });
     }
