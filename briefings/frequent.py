@@ -69,14 +69,16 @@ class Stems:
         self.size = size
         self._bits: dict[int, int] = {}
 
-    def beginning(self, stem: str) -> range:
-        """The places in `ordered` of the stems that begin with `stem`."""
+    def starting(self, stem: str) -> range:
+        """The indexes in `ordered` of the stems that begin with `stem`."""
         return range(bisect_left(self.ordered, stem), bisect_left(self.ordered, stem + "\U0010ffff"))
 
     def bound(self, found: range) -> int:
+        """At least as many as the briefings the stems at `found` are in (briefings counted once per stem)."""
         return self.before[found.stop] - self.before[found.start]
 
     def union(self, found: range) -> int:
+        """The briefings the stems at `found` are in, as a bitset."""
         union = 0
         for index in found:
             if index not in self._bits:
@@ -122,11 +124,11 @@ def frequent_words(
     for word in words:
         stem = stems[word]
         if stem not in by_stem:
-            matched = every.beginning(stem)
+            matched = every.starting(stem)
             union = every.union(matched) if every.bound(matched) >= FREQUENT else 0
             by_stem[stem] = None
             if union.bit_count() >= FREQUENT:
-                in_heavy = weighty_stems.union(weighty_stems.beginning(stem))
+                in_heavy = weighty_stems.union(weighty_stems.starting(stem))
                 by_stem[stem] = in_heavy.to_bytes(size, "little") + union.to_bytes(size, "little")
         bitsets = by_stem[stem]
         if bitsets is not None and len(word.encode("utf-8").hex()) <= NAME_CHARACTERS:
