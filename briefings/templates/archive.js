@@ -320,8 +320,8 @@
     function frequentFile(path, read) {
       if (!frequentFiles[path]) {
         frequentFiles[path] = fetch(frequentFolder + path).then(function (response) {
-          // None: a first letter no frequent word has, a filter value no briefing has, or files a publish
-          // since has replaced (their folder changes with them).
+          // None: two first letters no word has, a filter value no briefing has, or files a publish since
+          // has replaced (their folder changes with them).
           if (response.status === 404 || response.status === 403) return null;
           if (!response.ok) throw new Error("no " + path);
           return read(response);
