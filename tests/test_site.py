@@ -952,7 +952,8 @@ def test_a_search_of_frequent_words_finds_what_pagefind_finds_without_asking_it(
     page.get_by_label("Search titles").click()
     search_ready(page)
     status = page.locator("#search-status")
-    queries = [(word, {}) for word in chosen] + [("child", {"theme": "neglect"}), (" ".join(chosen[1:3]), {})]
+    both = " ".join(chosen[1:3])
+    queries = [(word, {}) for word in chosen] + [("child", {"theme": "neglect"}), (both, {}), (f'"{both}"', {})]
     counted = []
     for query, filters in queries:
         page.get_by_label("Theme").select_option(filters.get("theme", ""))

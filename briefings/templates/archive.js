@@ -362,6 +362,9 @@
     function frequently(tokens, chosenFilters) {
       var wanted = tokens.map(words);
       var names = Object.keys(chosenFilters);
+      // A quoted phrase is Pagefind's to find, its words in that order
+      // (https://github.com/CloudCannon/pagefind/issues/556).
+      if (tokens.join(" ").indexOf('"') >= 0) return Promise.resolve(null);
       if (names.some(function (name) { return hex(chosenFilters[name]).length > 120; })) return Promise.resolve(null);
       return Promise.all(wanted.map(frequent)).then(function (known) {
         if (!known.every(Boolean)) return null;
