@@ -12,8 +12,8 @@ For each word the search would match in at least FREQUENT briefings, the bundle 
 first, each newest first), twice: the briefings with it in the title, a key lesson or a theme (the search's
 heaviest weights), then those with it anywhere (`word/<hex of its UTF-8>.bin`), and the frequent words
 by their first two letters (`words/<hex of its UTF-8>.json`: a query's words are looked up there, a few
-dozen bytes each, not in one list of them all, which is 12 kB at 10,000 briefings). A bitset per filter value too
-(`<filter>/<hex>.bin`), and each year's result ids in that order, to name the briefings found
+dozen bytes each, not in one list of them all, which is 12 kB at 10,000 briefings). A bitset per filter
+value too (`<filter>/<hex>.bin`), and each year's result ids in that order, to name the briefings found
 (`ids/<year>.json`). All in `common/<generation>/` (a hash of their content, so cached as never changing),
 named by `common.json`.
 
@@ -139,22 +139,18 @@ def frequent_words(
 def frequent_files(
     frequent: Frequent,
     years: Sequence[tuple[str, list[str]]],
-    filters: Mapping[str, Sequence[tuple[str, str]]],
+    holders: Mapping[tuple[str, str], Sequence[str]],
     ids: Mapping[str, str],
 ) -> dict[str, bytes]:
     """The files of the answer (paths within the bundle): the `frequent` words', each filter value's
-    bitset (`filters`: each document's values by key), each year's ids (`years`: each year's document keys,
-    in the order of the bitsets; `ids`: each document's result id). None if a document has no result (a
+    bitset (`holders`: the keys of the documents with each (filter, value)), each year's ids (`years`: each
+    year's document keys, in the order of the bitsets; `ids`: each document's result id). None if a document has no result (a
     document Pagefind found nothing to index in has no place in the years' lists): archive.js then asks
     Pagefind for every query (as it does when `common.json` names no folder)."""
     if not frequent.words or any(key not in ids for _, keys in years for key in keys):
         return {INDEX_NAME: json.dumps({"folder": None}).encode()}
     place = {key: index for index, key in enumerate(key for _, keys in years for key in keys)}
     size = (len(place) + 7) // 8
-    values: dict[tuple[str, str], list[int]] = {}
-    for key, held in filters.items():
-        for name, value in held:
-            values.setdefault((name, value.encode("utf-8").hex()), []).append(place[key])
     files = {f"word/{word.encode('utf-8').hex()}.bin": bitsets for word, bitsets in frequent.words.items()}
     # A file for the beginning of every word (none of them frequent, some), so a word searched finds one.
     beginnings: dict[str, list[str]] = {start: [] for start in frequent.beginnings}
@@ -163,9 +159,10 @@ def frequent_files(
     for start, starting in beginnings.items():
         data = json.dumps(starting, ensure_ascii=False, separators=(",", ":")).encode()
         files[f"words/{start.encode('utf-8').hex()}.json"] = data
-    for (name, file), places in values.items():
+    for (name, value), keys in holders.items():
+        file = value.encode("utf-8").hex()
         if len(file) <= NAME_CHARACTERS:
-            files[f"{name}/{file}.bin"] = _bits(places, size).to_bytes(size, "little")
+            files[f"{name}/{file}.bin"] = _bits((place[key] for key in keys), size).to_bytes(size, "little")
     for year, keys in years:
         files[f"ids/{year}.json"] = json.dumps([ids[key] for key in keys], separators=(",", ":")).encode()
     generation = hashlib.sha256()

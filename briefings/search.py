@@ -280,7 +280,7 @@ def _bundle(
     indexed: dict[str, bytes],
     key_of: dict[str, str],
     records: dict[str, bytes],
-    filters: dict[str, list[tuple[str, str]]],
+    holders: dict[tuple[str, str], list[str]],
     published: dict[str, str],
     years: list[tuple[str, list[str]]],
     frequent: Frequent,
@@ -290,8 +290,8 @@ def _bundle(
     id Pagefind gave its result (the name of the result's fragment: gzip of a signature and JSON naming the
     document) instead of the fragments, which nothing fetches (https://pagefind.app/docs/api/: each result's
     `id`, and `data()`, which would fetch them). Then each filter value's list of ids with their `published`
-    times (LIST_DIR), in the order of `filters` (each document's values by key). Then the files of the
-    `frequent` words (frequent.py), the documents in the order of `years` (_years)."""
+    times (LIST_DIR), in the order of its `holders` (_holders). Then the files of the `frequent` words
+    (frequent.py), the documents in the order of `years` (_years)."""
     files: dict[str, bytes] = {}
     ids: dict[str, str] = {}  # by document key
     for path, data in sorted(indexed.items()):
@@ -307,29 +307,33 @@ def _bundle(
         else:
             files[f"{BUNDLE_DIR}/{path}"] = data
     lists: dict[tuple[str, str], dict[str, list[list[str]]]] = {}
-    for key, values in filters.items():
-        result = ids.get(key)
-        if result is None:
-            continue  # a document Pagefind found nothing to index in
-        for name, value in values:
-            lists.setdefault((name, list_name(value)), {}).setdefault(value, []).append([result, published[key]])
+    for (name, value), keys in holders.items():
+        # Not a document Pagefind found nothing to index in: it has no result.
+        entries = [[ids[key], published[key]] for key in keys if key in ids]
+        if entries:
+            lists.setdefault((name, list_name(value)), {})[value] = entries
     for (name, file), held in lists.items():
         data = json.dumps(held, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         files[f"{BUNDLE_DIR}/{LIST_DIR}/{name}/{file}.json"] = data
-    for path, data in frequent_files(frequent, years, filters, ids).items():
+    for path, data in frequent_files(frequent, years, holders, ids).items():
         files[f"{BUNDLE_DIR}/{path}"] = data
     return files
 
 
-def _years(filters: dict[str, list[tuple[str, str]]]) -> list[tuple[str, list[str]]]:
-    """Each year's documents (by key, in the order of `filters`), newest year first: the order of the years'
-    lists as archive.js walks them."""
-    years: dict[str, list[str]] = {}
+def _holders(filters: dict[str, list[tuple[str, str]]]) -> dict[tuple[str, str], list[str]]:
+    """The documents with each filter value, by (filter, value): their keys in the order of `filters` (each
+    document's values by key)."""
+    holders: dict[tuple[str, str], list[str]] = {}
     for key, values in filters.items():
-        for name, value in values:
-            if name == "year":
-                years.setdefault(value, []).append(key)
-    return sorted(years.items(), reverse=True)
+        for value in values:
+            holders.setdefault(value, []).append(key)
+    return holders
+
+
+def _years(holders: dict[tuple[str, str], list[str]]) -> list[tuple[str, list[str]]]:
+    """Each year's documents (_holders), newest year first: the order of the years' lists as archive.js walks
+    them."""
+    return sorted(((value, keys) for (name, value), keys in holders.items() if name == "year"), reverse=True)
 
 
 @contextmanager
@@ -369,10 +373,11 @@ def search_bundle(
 
         def bundle() -> dict[str, bytes]:
             # Worked out before waiting for Pagefind, which is still indexing.
-            years = _years(filters)
+            holders = _holders(filters)
+            years = _years(holders)
             ordered = [texts[key] for _, keys in years for key in keys] if texts else []
             frequent = frequent_words(ordered, search_words, STOP_WORDS)
-            found = _bundle(indexed(), key_of, records, filters, published, years, frequent)
+            found = _bundle(indexed(), key_of, records, holders, published, years, frequent)
             if cache is not None:
                 _keep(cache, found, fingerprint)
             return found

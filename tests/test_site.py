@@ -452,7 +452,7 @@ def test_frequent_words_are_matched_as_pagefind_matches_them_once_there_are_enou
     assert found.beginnings >= {"ch", "ne", "mi", "ap"} and "th" not in found.beginnings  # "the": a stop word
     keys = [f"{number}/index.html" for number in range(FREQUENT)]
     ids = {key: f"en_{number}" for number, key in enumerate(keys)}
-    files = frequent_files(found, [("2026", keys)], {key: [("year", "2026")] for key in keys}, ids)
+    files = frequent_files(found, [("2026", keys)], {("year", "2026"): keys}, ids)
     folder = json.loads(files["common.json"])["folder"]
     assert (
         json.loads(files[folder + "words/6368.json"]) == ["child"]
