@@ -272,25 +272,43 @@
       });
     }
 
+    // What `make()` promises, kept in `store` under `key`: asked for once a page. A failure is not kept: the
+    // next search asks again.
+    function once(store, key, make) {
+      if (!store[key]) {
+        store[key] = make();
+        store[key].catch(function () {
+          delete store[key];
+        });
+      }
+      return store[key];
+    }
+
+    // A file of a bundle, as `read` reads its response; null if there is none. A bucket that does not let
+    // everyone list it (as README advises) answers 403 for a file it does not have
+    // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html: permissions).
+    function fetched(url, read) {
+      return fetch(url).then(function (response) {
+        if (response.status === 404 || response.status === 403) return null;
+        if (!response.ok) throw new Error("no " + url);
+        return read(response);
+      });
+    }
+
     // The briefings with one filter's value, newest first, as [id, published (UTC, sorting as text)], from
     // every bundle searched (briefings/search.py writes them, newest first, in list/<filter>/<name>.json, the
     // name the hex of the value's UTF-8, cut short; the file maps each value it holds to its list). Each is
     // fetched once a page.
     var lists = {};
     function entries(name, value) {
-      var key = name + "=" + value;
-      if (!lists[key]) {
-        lists[key] = Promise.all(bundles.map(function (bundle) {
-          return fetch(bundle + "list/" + name + "/" + hex(value).slice(0, 120) + ".json").then(function (response) {
-            // None: a value this page offers that a publish since has left no briefing with (the page is
-            // kept for minutes, the list is not), or that no briefing of a merged bundle has. A bucket that
-            // does not let everyone list it (as README advises) answers 403 for a file it does not have
-            // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html: permissions).
-            if (response.status === 404 || response.status === 403) return {};
-            if (!response.ok) throw new Error("no list for " + name);
+      return once(lists, name + "=" + value, function () {
+        return Promise.all(bundles.map(function (bundle) {
+          return fetched(bundle + "list/" + name + "/" + hex(value).slice(0, 120) + ".json", function (response) {
             return response.json();
           }).then(function (held) {
-            return Object.prototype.hasOwnProperty.call(held, value) ? held[value] : [];
+            // None: a value this page offers that a publish since has left no briefing with (the page is
+            // kept for minutes, the list is not), or that no briefing of a merged bundle has.
+            return held && Object.prototype.hasOwnProperty.call(held, value) ? held[value] : [];
           });
         })).then(function (held) {
           // One bundle's list is in order already; merged ones are put in order of time (a stable sort).
@@ -298,11 +316,7 @@
             return a[1] < b[1] ? 1 : a[1] > b[1] ? -1 : 0;
           });
         });
-        lists[key].catch(function () {
-          delete lists[key]; // a failure is not kept: the next search asks again
-        });
-      }
-      return lists[key];
+      });
     }
 
     function hex(text) {
@@ -317,20 +331,12 @@
     // none in a subscriber's archive (each bundle merged has its own) or for a show not in English.
     var frequentFolder = null;
     var frequentFiles = {};
+    // None (null): two first letters no word has, a filter value no briefing has, or files a publish since
+    // has replaced (their folder changes with them).
     function frequentFile(path, read) {
-      if (!frequentFiles[path]) {
-        frequentFiles[path] = fetch(frequentFolder + path).then(function (response) {
-          // None: two first letters no word has, a filter value no briefing has, or files a publish since
-          // has replaced (their folder changes with them).
-          if (response.status === 404 || response.status === 403) return null;
-          if (!response.ok) throw new Error("no " + path);
-          return read(response);
-        });
-        frequentFiles[path].catch(function () {
-          delete frequentFiles[path]; // a failure is not kept: the next search asks again
-        });
-      }
-      return frequentFiles[path];
+      return once(frequentFiles, path, function () {
+        return fetched(frequentFolder + path, read);
+      });
     }
 
     // The frequent words with the first two letters of `word`.
@@ -551,13 +557,7 @@
           throw new Error("no record for " + match.id);
         });
       }
-      if (!records[match.id]) {
-        records[match.id] = next();
-        records[match.id].catch(function () {
-          delete records[match.id]; // a failure is not kept: the next search asks again
-        });
-      }
-      return records[match.id];
+      return once(records, match.id, next);
     }
 
     function entry(record) {
