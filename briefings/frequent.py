@@ -37,7 +37,9 @@ import Stemmer
 FREQUENT = 500
 INDEX_NAME = "common.json"
 FOLDER = "common"
-# Names longer than this (hex of UTF-8) get no file: archive.js then asks Pagefind, as for any other word.
+# A file named by the hex of a value's UTF-8 has at most this many characters of it (archive.js:
+# NAME_CHARACTERS): a longer word or filter value gets no file here (archive.js then asks Pagefind), and a
+# filter value's list (search.py: list_name) is named by its first ones.
 NAME_CHARACTERS = 120
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from markupsafe import escape
 
 from briefings.episode import Episode
-from briefings.frequent import Frequent, frequent_files, frequent_words
+from briefings.frequent import NAME_CHARACTERS, Frequent, frequent_files, frequent_words
 from briefings.runner import pagefind_indexing
 
 # Pagefind's bundle: archive.js imports pagefind/pagefind.js, which fetches only the parts a query needs.
@@ -40,7 +40,6 @@ FRAGMENT_DIR = "fragment"
 # (as archive.js names it), cut short for a file name; the file maps each value it holds to its list, so
 # values whose names are cut alike share it.
 LIST_DIR = "list"
-LIST_NAME_CHARACTERS = 120
 # What a bundle kept in the cache holds: 2 since the lists, 3 since their dates, 4 since the documents' names
 # (_address) and the bundle kept as one file (KEPT_FILE), 5 since the frequent words' files (frequent.py).
 BUNDLE_FORMAT = 5
@@ -157,7 +156,7 @@ def search_filters(episode: Episode) -> list[tuple[str, str]]:
 
 def list_name(value: str) -> str:
     """The name of the file holding a filter value's list (without .json), as archive.js makes it."""
-    return value.encode("utf-8").hex()[:LIST_NAME_CHARACTERS]
+    return value.encode("utf-8").hex()[:NAME_CHARACTERS]
 
 
 def search_document(episode: Episode, language: str, transcript: str | None, record: bytes) -> str:

@@ -76,6 +76,9 @@
 
   var FILTERS = ["theme", "type", "region", "year", "partnership"];
   var RESULTS_PER_PAGE = 20;
+  // A file named by the hex of a value's UTF-8 has at most this many characters of it: a list's name is cut
+  // there, and a longer value has no bitset (briefings/frequent.py NAME_CHARACTERS).
+  var NAME_CHARACTERS = 120;
 
   /* Search with Pagefind (pagefind/, built with the site by briefings/search.py): its script, its
      WebAssembly and only the parts of the index a query needs are fetched, on first use, and each
@@ -220,7 +223,7 @@
         found = listed(chosenFilters);
         if (frequentFolder) {
           Object.keys(chosenFilters).forEach(function (name) {
-            if (hex(chosenFilters[name]).length <= 120) bitset(name + "/" + hex(chosenFilters[name]) + ".bin").catch(function () {});
+            if (hex(chosenFilters[name]).length <= NAME_CHARACTERS) bitset(name + "/" + hex(chosenFilters[name]) + ".bin").catch(function () {});
           });
         }
       } else if (term === null) {
@@ -303,7 +306,7 @@
     function entries(name, value) {
       return once(lists, name + "=" + value, function () {
         return Promise.all(bundles.map(function (bundle) {
-          return fetched(bundle + "list/" + name + "/" + hex(value).slice(0, 120) + ".json", function (response) {
+          return fetched(bundle + "list/" + name + "/" + hex(value).slice(0, NAME_CHARACTERS) + ".json", function (response) {
             return response.json();
           }).then(function (held) {
             // None: a value this page offers that a publish since has left no briefing with (the page is
@@ -371,7 +374,7 @@
       // A quoted phrase is Pagefind's to find, its words in that order
       // (https://github.com/CloudCannon/pagefind/issues/556).
       if (tokens.join(" ").indexOf('"') >= 0) return Promise.resolve(null);
-      if (names.some(function (name) { return hex(chosenFilters[name]).length > 120; })) return Promise.resolve(null);
+      if (names.some(function (name) { return hex(chosenFilters[name]).length > NAME_CHARACTERS; })) return Promise.resolve(null);
       return Promise.all(wanted.map(frequent)).then(function (known) {
         if (!known.every(Boolean)) return null;
         yearIds(years[0]).catch(function () {}); // meanwhile: the first results shown are among them
