@@ -72,7 +72,7 @@ class Stager:
         return self._record(key, path, _written_sha256(path), path.stat().st_size, stage)
 
     def discard(self, keys: Collection[str]) -> None:
-        """Remove what was staged under `keys` (a briefing refused after some of its files were staged)."""
+        """Remove what was staged under `keys` (a briefing refused, or a render that failed, after they were staged)."""
         for output in self.outputs:
             if output.key in keys:
                 output.path.unlink(missing_ok=True)
@@ -358,7 +358,9 @@ def build(
     # Briefings harvested from other shows ([harvest]) are listed beside this show's own, never instead of them.
     outside = harvested_episodes(workspace, show, {episode.guid for episode in episodes} | set((guids or {}).values()))
 
-    def render(listed: list[Episode], harvested: Sequence[Episode] = ()) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    def render(listed: list[Episode], harvested: Sequence[Episode] = (), into: Stager | None = None) -> None:
+        """Render the archive and feeds of `listed` and the `harvested`, staged `into` (if given: else only
+        rendered, to see that they render)."""
         texts = {episode.slug: transcripts[episode.slug] for episode in listed if episode.slug in transcripts}
         # A briefing published before and no longer listed was withdrawn: the catalogue's tombstones say so.
         listed_slugs = {episode.slug for episode in listed}
@@ -366,14 +368,26 @@ def build(
         listed = [*listed, *harvested]
         cache = workspace / STATE_DIR / "cache" / "search"
         with site_rendering(show, listed, FEED_KEY, texts, search_cache=cache) as site:
-            feeds = render_feeds(show, listed, artwork.key, gone)  # while the search indexes
-            return site(), feeds
+            feeds = render_feeds(show, listed, artwork.key, gone)
+            pages = site.pages()
+            if into is not None:
+                # Written while the search indexes: a national archive's 10,000 pages take seconds to write.
+                for key, data in feeds.items():
+                    into.add_bytes(key, data, FEEDS)
+                for key, data in pages.items():
+                    into.add_bytes(key, data, site_stage(key))
+            search = site.search()
+            if into is not None:
+                for key, data in search.items():
+                    into.add_bytes(key, data, site_stage(key))
 
+    mark = len(stager.outputs)
     try:
-        pages, feeds = render(episodes, outside)
+        render(episodes, outside, stager)
     except BriefingsError:
         raise
     except Exception:
+        stager.discard({output.key for output in stager.outputs[mark:]})
         # A bug that one briefing's text sets off: find the briefing by rendering each built now alone (not beside
         # thousands of harvested ones), refuse it, and render the others. Anything else (the show, a kept briefing) is a bug to report as it is.
         failed = []
@@ -388,11 +402,7 @@ def build(
             problems.append(problem)
             stager.discard(episode.files)
             episodes.remove(episode)
-        pages, feeds = render(episodes, outside)
-    for key, data in pages.items():
-        stager.add_bytes(key, data, site_stage(key))
-    for key, data in feeds.items():
-        stager.add_bytes(key, data, FEEDS)
+        render(episodes, outside, stager)
     if staff_episodes and media_folder is not None:
         # Their pages and their own search, under keys derived from the secret as their files are.
         search_folder = media_folder(PRIVATE_SEARCH_NAME)

@@ -353,7 +353,17 @@ def render_site(
     builds, so an unchanged archive gets the same bytes.
     """
     with site_rendering(show, episodes, feed_key, transcripts, page_size, search_cache) as site:
-        return site()
+        return site.pages() | site.search()
+
+
+@dataclass(frozen=True)
+class SiteRendering:
+    """An archive being rendered while Pagefind indexes its search: `pages` renders every file but the
+    search's, `search` waits for Pagefind and gives the search bundle's, so the pages can be written out
+    meanwhile."""
+
+    pages: Callable[[], dict[str, bytes]]
+    search: Callable[[], dict[str, bytes]]
 
 
 @contextmanager
@@ -364,25 +374,26 @@ def site_rendering(
     transcripts: dict[str, str],
     page_size: int = PAGE_SIZE,
     search_cache: Path | None = None,
-) -> Iterator[Callable[[], dict[str, bytes]]]:
+) -> Iterator[SiteRendering]:
     """`render_site`, begun: Pagefind indexes in a process of its own from now on, while the caller does other
-    work, then while the pages render in the function the context gives, which returns every file."""
+    work, renders the pages and writes them out."""
     ordered = sorted(episodes, key=lambda episode: episode.published, reverse=True)
     paragraphs = _paragraphs(ordered, transcripts)
     # On two cores Pagefind and the rendering here take about as long together as the longer alone (a
     # national archive's build, issue 13).
     with search_documents(ordered, show.language, _words(paragraphs)).indexing(search_cache) as search:
 
-        def rendered() -> dict[str, bytes]:
+        def pages() -> dict[str, bytes]:
             files = _shipped()
             common = _common(show, ordered, feed_key, _assets(files, searched=bool(ordered)))
-            pages = _pages(show, ordered, feed_key, paragraphs, page_size, common)
             files.update(_submit_files(show, common))
-            files.update(search())
-            files.update({key: text.encode("utf-8") for key, text in pages.items()})
+            files.update(
+                (key, text.encode("utf-8"))
+                for key, text in _pages(show, ordered, feed_key, paragraphs, page_size, common).items()
+            )
             return files
 
-        yield rendered
+        yield SiteRendering(pages, search)
 
 
 def _pages(

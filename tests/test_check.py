@@ -850,35 +850,38 @@ def test_check_and_publish_agree_on_every_show_setting_case(tmp_path: Path, name
 
 # --- One briefing's unexpected failure (a bug) refuses that briefing, never the run --------------------------
 
-STAGES = {
-    "reading briefing.yaml": "briefings.check:load_submission",
-    "checking its recording and transcript": "briefings.check:check_submission",
-    "encoding its recording": "briefings.audio_cache:AudioCache.process",
+STAGES = [
+    ("reading briefing.yaml", "briefings.check:load_submission"),
+    ("checking its recording and transcript", "briefings.check:check_submission"),
+    ("encoding its recording", "briefings.audio_cache:AudioCache.process"),
     # After its MP3 is staged: what was staged for it must go too.
-    "rendering its files": "briefings.build:duration",
-    "rendering its pages and feeds": "briefings.build:render_feeds",
-}
+    ("rendering its files", "briefings.build:duration"),
+    ("rendering its pages and feeds", "briefings.build:render_feeds"),
+    # After every page is staged, while the search is made: the staged pages must go too.
+    ("rendering its pages and feeds", "briefings.search:_bundle"),
+]
 
 
-@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize(("stage", "target"), STAGES, ids=[target for _, target in STAGES])
 def test_an_unexpected_failure_refuses_only_its_briefing(
-    workspace: Path, stage: str, monkeypatch: pytest.MonkeyPatch
+    workspace: Path, stage: str, target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # No real input should reach this net once the known crashes are fixed, so the fault is made here.
-    original = pkgutil.resolve_name(STAGES[stage])
+    original = pkgutil.resolve_name(target)
 
     def failing(*arguments: object, **options: object) -> object:
         if "child-b" in repr(arguments):
             raise RecursionError("maximum recursion depth exceeded")
         return original(*arguments, **options)
 
-    monkeypatch.setattr(STAGES[stage].replace(":", "."), failing)
+    monkeypatch.setattr(target.replace(":", "."), failing)
     monkeypatch.chdir(workspace)
     line = (
         f"episodes/child-b: internal error while {stage} (RecursionError); please report it "
         "(fix: run the command again with -v and include what it prints in the report)"
     )
     shutil.rmtree(workspace / "feed")  # published from the start again: child-b never was
+    shutil.rmtree(workspace / ".briefings" / "cache" / "search", ignore_errors=True)  # so Pagefind indexes
     result, summary = run_json(Path("."), "publish")
     assert result.exit_code == 1
     assert "Traceback" not in result.output
