@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import shutil
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -195,6 +197,22 @@ def _render_episode(
     return episode, text
 
 
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector off for the duration. Each of its full runs walks every object alive: at
+    national scale (10,000 harvested briefings, millions of objects) a second of the build in all, to free a
+    few hundred objects (https://docs.python.org/3/library/gc.html); memory held in cycles is freed when it is
+    back on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@_without_cycle_collection()
 def build(
     workspace: Path,
     runner: Runner,
