@@ -399,6 +399,7 @@ def build(
                 for key, data in search.items():
                     into.add_bytes(key, data, site_stage(key))
 
+    reporter.step(f"rendering the archive and feeds of {len(episodes) + len(outside)} briefing(s)")
     mark = len(stager.outputs)
     try:
         render(episodes, outside, stager)

@@ -18,7 +18,7 @@ from briefings.errors import BriefingsError, Severity, UsageError, printable
 from briefings.harvest import SourceResult
 from briefings.invite_cli import inbox_group, invite_command, setup_bucket_command
 from briefings.layout import FEED_KEY
-from briefings.release import Release, build_summary, refused
+from briefings.release import Release, build_summary, counted, refused
 from briefings.runner import stop_on_sigterm
 from briefings.serve import preview
 from briefings.staff_cli import staff
@@ -116,12 +116,11 @@ def build_command(options: Options, jobs: int | None, as_json: bool) -> None:
     """
     space = open_workspace(options)
     result = space.build(jobs)
+    summary = build_summary(result)
     if as_json:
-        print_json(build_summary(result))
+        print_json(summary)
     else:
-        click.echo(
-            f"Built {len(result.episodes)} briefing(s), {result.encoded} encoded now, in {shown(space.staging)}/"
-        )
+        click.echo(f"Built {counted(summary)}, {result.encoded} encoded now, in {shown(space.staging)}/")
     if refused(result):
         sys.exit(1)
 

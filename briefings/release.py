@@ -74,7 +74,7 @@ class Release:
         verb = "Would publish" if summary["dry_run"] else "Published"
         lines = [
             *self.plan(),
-            f"{verb} {len(summary['episodes'])} briefing(s) to {summary['destination']}: "
+            f"{verb} {counted(summary)} to {summary['destination']}: "
             f"{len(summary['written'])} file(s) written, {len(summary['deleted'])} deleted, "
             f"{summary['unchanged']} unchanged.",
         ]
@@ -110,6 +110,8 @@ def build_summary(result: Build) -> dict[str, Any]:
     """The facts of a build, as `--json` prints them."""
     return {
         "episodes": [episode.slug for episode in result.episodes],
+        # Listed beside them, from the shows of [harvest] sources.
+        "harvested": len(result.harvested),
         "kept": list(result.kept),
         "encoded": result.encoded,
         "embargoed": {slug: moment.isoformat() for slug, moment in result.embargoed},
@@ -117,6 +119,12 @@ def build_summary(result: Build) -> dict[str, Any]:
         "problems": [str(problem) for problem in result.problems],
         "feed_url": result.show.url + FEED_KEY,
     }
+
+
+def counted(summary: dict[str, Any]) -> str:
+    """The briefings a build lists (build_summary): this show's own, and those harvested, if any."""
+    harvested = summary.get("harvested")
+    return f"{len(summary['episodes'])} briefing(s)" + (f" and {harvested} harvested" if harvested else "")
 
 
 def refused(result: Build) -> bool:

@@ -355,6 +355,9 @@ def test_the_central_show_lists_harvested_briefings_and_follows_withdrawals(
     expected = {
         entry["guid"]: entry["audio"]["url"] for catalogue in catalogues.values() for entry in catalogue["briefings"]
     }
+    # None of the central show's own: the harvested are counted apart.
+    assert result.stdout.startswith(f"Published 0 briefing(s) and {len(expected)} harvested to "), result.stdout
+    assert f"rendering the archive and feeds of {len(expected)} briefing(s)" in result.stderr.splitlines()
     feed = central / "feed" / "feed.xml"
     parsed = podcastparser.parse(str(feed), feed.open("rb"))
     assert {episode["guid"]: episode["enclosures"][0]["url"] for episode in parsed["episodes"]} == expected
