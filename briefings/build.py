@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import shutil
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
@@ -385,19 +385,17 @@ def build(
         gone = {slug: guid for slug, guid in (guids or {}).items() if slug not in listed_slugs}
         listed = [*listed, *harvested]
         cache = workspace / STATE_DIR / "cache" / "search"
+
+        def stage(files: Iterable[tuple[str, bytes]], stage_of: Callable[[str], int]) -> None:
+            for key, data in files:  # rendered as they come, staged or not
+                if into is not None:
+                    into.add_bytes(key, data, stage_of(key))
+
         with site_rendering(show, listed, FEED_KEY, texts, search_cache=cache) as site:
-            feeds = render_feeds(show, listed, artwork.key, gone)
-            pages = site.pages()
-            if into is not None:
-                # Written while the search indexes: a national archive's 10,000 pages take seconds to write.
-                for key, data in feeds.items():
-                    into.add_bytes(key, data, FEEDS)
-                for key, data in pages.items():
-                    into.add_bytes(key, data, site_stage(key))
-            search = site.search()
-            if into is not None:
-                for key, data in search.items():
-                    into.add_bytes(key, data, site_stage(key))
+            # Written while the search indexes: a national archive's 10,000 pages take seconds to write.
+            stage(render_feeds(show, listed, artwork.key, gone).items(), lambda key: FEEDS)
+            stage(site.pages().items(), site_stage)
+            stage(site.search().items(), site_stage)
 
     reporter.step(f"rendering the archive and feeds of {len(episodes) + len(outside)} briefing(s)")
     mark = len(stager.outputs)

@@ -319,24 +319,25 @@ def _href(root: str, key_of: Callable[[int], str], number: int) -> str:
 
 def _briefing_pages(
     ordered: Sequence[Episode], paragraphs: dict[str, list[tuple[float | None, str]]], common: dict[str, Any]
-) -> dict[str, str]:
-    """A page per briefing, at its page key."""
+) -> Iterator[tuple[str, str]]:
+    """A page per briefing, with its key."""
     briefing = _templates.get_template("briefing.html")
-    pages: dict[str, str] = {}
     for episode in ordered:
         found = paragraphs.get(episode.slug)
         root = _root(episode.page_key)
-        pages[episode.page_key] = briefing.render(
-            episode=episode,
-            transcript=transcript_html(found) if found else None,
-            root=root,
-            home=root,
-            # A staff-only briefing's page is in no public listing or search, and must not name its address to
-            # the sites it links to (the report): robots and referrer meta tags (base.html).
-            private=episode.briefing.staff_only,
-            **common,
+        yield (
+            episode.page_key,
+            briefing.render(
+                episode=episode,
+                transcript=transcript_html(found) if found else None,
+                root=root,
+                home=root,
+                # A staff-only briefing's page is in no public listing or search, and must not name its address
+                # to the sites it links to (the report): robots and referrer meta tags (base.html).
+                private=episode.briefing.staff_only,
+                **common,
+            ),
         )
-    return pages
 
 
 def render_site(
@@ -387,9 +388,11 @@ def site_rendering(
             files = _shipped()
             common = _common(show, ordered, feed_key, _assets(files, searched=bool(ordered)))
             files.update(_submit_files(show, common))
+            # Each page encoded as it is rendered: a national archive's pages are over a hundred megabytes, held
+            # once. (All rendered, then all written: rendering between writes took a fifth longer.)
             files.update(
                 (key, text.encode("utf-8"))
-                for key, text in _pages(show, ordered, feed_key, paragraphs, page_size, common).items()
+                for key, text in _pages(show, ordered, feed_key, paragraphs, page_size, common)
             )
             return files
 
@@ -403,35 +406,37 @@ def _pages(
     paragraphs: dict[str, list[tuple[float | None, str]]],
     page_size: int,
     common: dict[str, Any],
-) -> dict[str, str]:
-    """The public archive's pages, keyed by their path in the output."""
-    pages = _listing(ordered, common, page_size)
-    pages.update(_briefing_pages(ordered, paragraphs, common))
+) -> Iterator[tuple[str, str]]:
+    """The public archive's pages, each with its path in the output."""
+    yield from _listing(ordered, common, page_size).items()
+    yield from _briefing_pages(ordered, paragraphs, common)
     theme_page = _templates.get_template("theme.html")
     # A page for every theme, like its feed, even with no briefings (yet, or after a withdrawal): a link
     # someone shared keeps working.
     for theme in themes_of(show, ordered):
         on_theme = [episode for episode in ordered if theme.name in episode.briefing.themes]
         for key, paging in _paged(on_theme, page_size, partial(theme_page_key, theme.name)):
-            pages[key] = theme_page.render(theme=theme, root=_root(key), home=_root(key), **paging, **common)
-    pages["themes/index.html"] = _templates.get_template("themes.html").render(root="../", home="../", **common)
+            yield key, theme_page.render(theme=theme, root=_root(key), home=_root(key), **paging, **common)
+    yield "themes/index.html", _templates.get_template("themes.html").render(root="../", home="../", **common)
     subscribe = _templates.get_template("subscribe.html")
     choices: list[Theme | None] = [None, *themes_of(show, ordered)]
     for choice in choices:
         key = subscribe_page_key(choice.name if choice else None)
         feed_url = show.url + (choice.feed_key if choice else feed_key)
         root = _root(key)
-        pages[key] = subscribe.render(
-            theme=choice,
-            feed_url=feed_url,
-            # The title an app shows while it fetches the feed: the feed's own (feed.py's feed_specs).
-            apps=app_links(feed_url, theme_feed_title(show, choice.name) if choice else show.title),
-            qr=qr_code(feed_url, "QR code of the address above"),
-            root=root,
-            home=root,
-            **common,
+        yield (
+            key,
+            subscribe.render(
+                theme=choice,
+                feed_url=feed_url,
+                # The title an app shows while it fetches the feed: the feed's own (feed.py's feed_specs).
+                apps=app_links(feed_url, theme_feed_title(show, choice.name) if choice else show.title),
+                qr=qr_code(feed_url, "QR code of the address above"),
+                root=root,
+                home=root,
+                **common,
+            ),
         )
-    return pages
 
 
 def _submit_files(show: Show, common: dict[str, Any]) -> dict[str, bytes]:
@@ -468,7 +473,7 @@ def render_staff_pages(
         # The pages load the public archive's style and script (no private search on them: the subscriber's
         # archive page has it), named as the public pages name them.
         common = _common(show, ordered, feed_key, _assets(_shipped(), searched=False))
-        pages = _briefing_pages(ordered, paragraphs, common)
+        pages = dict(_briefing_pages(ordered, paragraphs, common))
         search = indexed()
     return {
         **{search_folder + key: data for key, data in search.items()},
