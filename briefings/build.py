@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import shutil
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
@@ -386,16 +386,16 @@ def build(
         listed = [*listed, *harvested]
         cache = workspace / STATE_DIR / "cache" / "search"
 
-        def stage(files: Iterable[tuple[str, bytes]], stage_of: Callable[[str], int]) -> None:
-            for key, data in files:  # rendered as they come, staged or not
-                if into is not None:
+        def stage(files: dict[str, bytes], stage_of: Callable[[str], int]) -> None:
+            if into is not None:
+                for key, data in files.items():
                     into.add_bytes(key, data, stage_of(key))
 
         with site_rendering(show, listed, FEED_KEY, texts, search_cache=cache) as site:
             # Written while the search indexes: a national archive's 10,000 pages take seconds to write.
-            stage(render_feeds(show, listed, artwork.key, gone).items(), lambda key: FEEDS)
-            stage(site.pages().items(), site_stage)
-            stage(site.search().items(), site_stage)
+            stage(render_feeds(show, listed, artwork.key, gone), lambda key: FEEDS)
+            stage(site.pages(), site_stage)
+            stage(site.search(), site_stage)
 
     reporter.step(f"rendering the archive and feeds of {len(episodes) + len(outside)} briefing(s)")
     mark = len(stager.outputs)
