@@ -43,6 +43,11 @@ FOLDER = "common"
 NAME_CHARACTERS = 120
 
 
+def hex_name(text: str) -> str:
+    """The name of a file for `text` (a word, a filter value): the hex of its UTF-8, as archive.js's hex()."""
+    return text.encode("utf-8").hex()
+
+
 def beginning(word: str) -> str:
     """The first two letters of `word` (all of a word of one), by which the frequent words are listed."""
     return word[:2]
@@ -133,7 +138,7 @@ def frequent_words(
                 in_heavy = weighty_stems.union(weighty_stems.starting(stem))
                 by_stem[stem] = in_heavy.to_bytes(size, "little") + union.to_bytes(size, "little")
         bitsets = by_stem[stem]
-        if bitsets is not None and len(word.encode("utf-8").hex()) <= NAME_CHARACTERS:
+        if bitsets is not None and len(hex_name(word)) <= NAME_CHARACTERS:
             found[word] = bitsets
     return Frequent(found, frozenset(beginning(word) for word in words))
 
@@ -153,16 +158,16 @@ def frequent_files(
         return {INDEX_NAME: json.dumps({"folder": None}).encode()}
     place = {key: index for index, key in enumerate(key for _, keys in years for key in keys)}
     size = (len(place) + 7) // 8
-    files = {f"word/{word.encode('utf-8').hex()}.bin": bitsets for word, bitsets in frequent.words.items()}
+    files = {f"word/{hex_name(word)}.bin": bitsets for word, bitsets in frequent.words.items()}
     # A file for the beginning of every word (none of them frequent, some), so a word searched finds one.
     beginnings: dict[str, list[str]] = {start: [] for start in frequent.beginnings}
     for word in sorted(frequent.words):
         beginnings[beginning(word)].append(word)
     for start, starting in beginnings.items():
         data = json.dumps(starting, ensure_ascii=False, separators=(",", ":")).encode()
-        files[f"words/{start.encode('utf-8').hex()}.json"] = data
+        files[f"words/{hex_name(start)}.json"] = data
     for (name, value), keys in holders.items():
-        file = value.encode("utf-8").hex()
+        file = hex_name(value)
         if len(file) <= NAME_CHARACTERS:
             files[f"{name}/{file}.bin"] = _bits((place[key] for key in keys), size).to_bytes(size, "little")
     for year, keys in years:

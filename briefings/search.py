@@ -19,7 +19,7 @@ from pathlib import Path
 from markupsafe import escape
 
 from briefings.episode import Episode
-from briefings.frequent import NAME_CHARACTERS, Frequent, frequent_files, frequent_words
+from briefings.frequent import NAME_CHARACTERS, Frequent, frequent_files, frequent_words, hex_name
 from briefings.runner import pagefind_indexing
 
 # Pagefind's bundle: archive.js imports pagefind/pagefind.js, which fetches only the parts a query needs.
@@ -156,7 +156,7 @@ def search_filters(episode: Episode) -> list[tuple[str, str]]:
 
 def list_name(value: str) -> str:
     """The name of the file holding a filter value's list (without .json), as archive.js makes it."""
-    return value.encode("utf-8").hex()[:NAME_CHARACTERS]
+    return hex_name(value)[:NAME_CHARACTERS]
 
 
 def search_document(episode: Episode, language: str, transcript: str | None, record: bytes) -> str:
