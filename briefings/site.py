@@ -473,12 +473,9 @@ def render_staff_pages(
         # The pages load the public archive's style and script (no private search on them: the subscriber's
         # archive page has it), named as the public pages name them.
         common = _common(show, ordered, feed_key, _assets(_shipped(), searched=False))
-        pages = dict(_briefing_pages(ordered, paragraphs, common))
+        pages = {key: text.encode("utf-8") for key, text in _briefing_pages(ordered, paragraphs, common)}
         search = indexed()
-    return {
-        **{search_folder + key: data for key, data in search.items()},
-        **{key: text.encode("utf-8") for key, text in pages.items()},
-    }
+    return {**{search_folder + key: data for key, data in search.items()}, **pages}
 
 
 def render_private_index(
