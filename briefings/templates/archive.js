@@ -223,7 +223,7 @@
         found = listed(chosenFilters);
         if (frequentFolder) {
           Object.keys(chosenFilters).forEach(function (name) {
-            if (hex(chosenFilters[name]).length <= NAME_CHARACTERS) bitset(name + "/" + hex(chosenFilters[name]) + ".bin").catch(function () {});
+            if (hex(chosenFilters[name]).length <= NAME_CHARACTERS) valueBitset(name, chosenFilters[name]).catch(function () {});
           });
         }
       } else if (term === null) {
@@ -364,6 +364,15 @@
       });
     }
 
+    // A frequent word's bitsets, and a filter value's bitset (named as frequent.py names them).
+    function wordBitset(word) {
+      return bitset("word/" + hex(word) + ".bin");
+    }
+
+    function valueBitset(name, value) {
+      return bitset(name + "/" + hex(value) + ".bin");
+    }
+
     // The briefings that match every one of `tokens` (each a frequent word) and have every value of
     // `chosenFilters`: those with every word in the title, a key lesson or a theme first, then the others,
     // each newest first (the years' lists' order), as { place } in that order (named: showMore); null if a
@@ -378,8 +387,8 @@
       return Promise.all(wanted.map(frequent)).then(function (known) {
         if (!known.every(Boolean)) return null;
         yearIds(years[0]).catch(function () {}); // meanwhile: the first results shown are among them
-        return Promise.all(wanted.map(function (word) { return bitset("word/" + hex(word) + ".bin"); }).concat(
-          names.map(function (name) { return bitset(name + "/" + hex(chosenFilters[name]) + ".bin"); })
+        return Promise.all(wanted.map(wordBitset).concat(
+          names.map(function (name) { return valueBitset(name, chosenFilters[name]); })
         ));
       }).then(function (sets) {
         if (!sets || !sets[0]) return null;
@@ -642,7 +651,7 @@
         alike(word).then(function (held) {
           var known = held.indexOf(word) >= 0;
           var last = held.every(function (other) { return other === word || other.indexOf(word) !== 0; });
-          if (known && (whole || last)) return bitset("word/" + hex(word) + ".bin");
+          if (known && (whole || last)) return wordBitset(word);
         }).catch(function () {});
       });
     }
