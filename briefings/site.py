@@ -272,8 +272,15 @@ def _common(show: Show, ordered: Sequence[Episode], feed_key: str, assets: dict[
         "review_type_feeds": review_type_feeds(ordered),
         "assets": assets,
         "stop_words": " ".join(sorted(stop_words(show.language))),
-        "media_origins": sorted({origin(episode.origin.media_url) for episode in ordered if episode.origin}),
+        "policy": _policy(sorted({origin(episode.origin.media_url) for episode in ordered if episode.origin})),
     }
+
+
+def _policy(media_origins: Sequence[str], connect_origins: Sequence[str] = ()) -> Markup:
+    """The Content-Security-Policy meta tag of every page (csp.html), letting it play audio from and connect to
+    these origins as well as the site's own."""
+    policy: Markup = _templates.get_template("csp.html").module.policy(media_origins, connect_origins)  # type: ignore[attr-defined]
+    return policy
 
 
 def _listing(
@@ -451,7 +458,7 @@ def _submit_files(show: Show, common: dict[str, Any]) -> dict[str, bytes]:
         home=_root(SUBMIT_PAGE_KEY),
         # Its own recording plays from memory; uploads go to the show's bucket, and nowhere else.
         upload_urls=upload_urls(show),
-        **(common | {"media_origins": ["blob:"], "connect_origins": upload_origins(show)}),
+        **(common | {"policy": _policy(["blob:"], upload_origins(show))}),
     )
     return {SUBMIT_SCRIPT_KEY: script, SUBMIT_SCHEMA_KEY: schema, SUBMIT_PAGE_KEY: page.encode("utf-8")}
 
