@@ -6,12 +6,13 @@ import base64
 import json
 import logging
 import os
+import queue
 import shutil
 import signal
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -178,11 +179,28 @@ def _pagefind_answers(stream: IO[bytes]) -> Iterator[dict[str, Any]]:
         searched = len(buffer)
 
 
+@dataclass(frozen=True)
+class PagefindIndexing:
+    """Pagefind indexing in its own process (`pagefind_indexing`): `add` gives it a document (HTML, by the
+    address a result gives) to index at once; `done` says there are no more, so it makes the search bundle;
+    `finished` waits for the bundle's files, by path; `stop` ends it when its bundle is not wanted after all."""
+
+    add: Callable[[str, str], None]
+    done: Callable[[], None]
+    finished: Callable[[], dict[str, bytes]]
+    stop: Callable[[], None]
+
+
+# Documents go to Pagefind in writes of about this many bytes: handed one at a time to the thread that writes
+# them, each would wait for Python's lock (up to 5 ms: sys.getswitchinterval) while the caller makes the next,
+# and Pagefind, which takes half a millisecond a document, would wait for them.
+_BATCH = 1 << 18
+
+
 @contextmanager
-def pagefind_indexing(documents: Mapping[str, str]) -> Iterator[Callable[[], dict[str, bytes]]]:
-    """Start indexing `documents` (HTML, by the address a result gives) with Pagefind (the binary in the
-    pagefind[bin] wheel), in its own process; the context gives a function that waits for it and returns the
-    search bundle's files by path. Pagefind is killed if the caller fails before.
+def pagefind_indexing() -> Iterator[PagefindIndexing]:
+    """Start Pagefind (the binary in the pagefind[bin] wheel) indexing the documents the context's `add` is
+    given, as they come. Pagefind is killed if the caller fails, or leaves, before it has the bundle.
 
     Pagefind runs as a service (`pagefind --service`, which its own Python and Node indexing APIs drive:
     https://pagefind.app/docs/py-api/): the documents go to it down a pipe and the bundle comes back up one.
@@ -210,24 +228,28 @@ def pagefind_indexing(documents: Mapping[str, str]) -> Iterator[Callable[[], dic
     ):
         assert process.stdin is not None and process.stdout is not None
         requests, answers = process.stdin, process.stdout
+        # Requests encoded by the caller, written by a thread of their own: a pipe to a program slower than the
+        # caller fills, and a write to a full pipe waits (without Python's lock). None: no more.
+        queued: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        batch = [_pagefind_message(0, {"type": "NewIndex", "config": None})]
+        batched = [0, len(batch[0])]  # documents so far, bytes in `batch`
 
-        # Encoded here, sent in one write: the thread sending waits in it without Python's lock.
-        sent = b"".join(
-            [
-                _pagefind_message(0, {"type": "NewIndex", "config": None}),
-                *(
-                    _pagefind_message(
-                        number, {"type": "AddFile", "index_id": 0, "url": url, "file_path": None, "file_contents": html}
-                    )
-                    for number, (url, html) in enumerate(documents.items(), start=1)
-                ),
-                _pagefind_message(len(documents) + 1, {"type": "GetFiles", "index_id": 0}),
-            ]
-        )
+        def add(url: str, html: str) -> None:
+            batched[0] += 1
+            message = _pagefind_message(
+                batched[0], {"type": "AddFile", "index_id": 0, "url": url, "file_path": None, "file_contents": html}
+            )
+            batch.append(message)
+            batched[1] += len(message)
+            if batched[1] >= _BATCH:
+                queued.put(b"".join(batch))
+                batch.clear()
+                batched[1] = 0
 
         def send() -> None:
             try:
-                requests.write(sent)
+                while (data := queued.get()) is not None:
+                    requests.write(data)
                 requests.flush()
             except (BrokenPipeError, ValueError):
                 pass  # it stopped (or was stopped): `finished` says why
@@ -252,8 +274,23 @@ def pagefind_indexing(documents: Mapping[str, str]) -> Iterator[Callable[[], dic
         threads = [threading.Thread(target=send, daemon=True), threading.Thread(target=receive, daemon=True)]
         for thread in threads:
             thread.start()
+        closed = threading.Event()  # no more requests: the bundle asked for, or Pagefind stopped
+
+        def stop() -> None:
+            process.kill()
+            if not closed.is_set():
+                closed.set()
+                queued.put(None)
+
+        def done() -> None:
+            if not closed.is_set():
+                closed.set()
+                batch.append(_pagefind_message(batched[0] + 1, {"type": "GetFiles", "index_id": 0}))
+                queued.put(b"".join(batch))
+                queued.put(None)
 
         def finished() -> dict[str, bytes]:
+            done()
             threads[1].join()
             if not bundled.is_set():
                 if not failed:  # its answers ended before the bundle: it is stopping, or has stopped
@@ -277,4 +314,8 @@ def pagefind_indexing(documents: Mapping[str, str]) -> Iterator[Callable[[], dic
                 )
             return found
 
-        yield finished
+        try:
+            yield PagefindIndexing(add, done, finished, stop)
+        finally:
+            if not bundled.is_set():
+                stop()  # its bundle not wanted (kept from before), or the caller failed

@@ -20,7 +20,7 @@ from markupsafe import escape
 
 from briefings.episode import Episode
 from briefings.frequent import NAME_CHARACTERS, Frequent, frequent_files, frequent_words, hex_name
-from briefings.runner import pagefind_indexing
+from briefings.runner import PagefindIndexing, pagefind_indexing
 
 # Pagefind's bundle: archive.js imports pagefind/pagefind.js, which fetches only the parts a query needs.
 BUNDLE_DIR = "pagefind"
@@ -41,7 +41,7 @@ FRAGMENT_DIR = "fragment"
 # values whose names are cut alike share it.
 LIST_DIR = "list"
 # What a bundle kept in the cache holds: 2 since the lists, 3 since their dates, 4 since the documents' names
-# (_address) and the bundle kept as one file (KEPT_FILE), 5 since the frequent words' files (frequent.py).
+# (document_address) and the bundle kept as one file (KEPT_FILE), 5 since the frequent words' files (frequent.py).
 BUNDLE_FORMAT = 5
 KEPT_FILE = "bundle.zip"
 # Pagefind's own search interfaces and their styles: archive.js draws the results itself.
@@ -268,7 +268,7 @@ def _keep(cache: Path, files: dict[str, bytes], fingerprint: str) -> None:
     (cache / "fingerprint").write_text(fingerprint)
 
 
-def _address(key: str) -> str:
+def document_address(key: str) -> str:
     """The address the document at `key` is given to Pagefind at: a hash of the key, so a briefing's address,
     and with it its result's id (a hash of the fragment, which holds the address), stays the same whatever
     else changes."""
@@ -335,55 +335,6 @@ def _years(holders: dict[tuple[str, str], list[str]]) -> list[tuple[str, list[st
     return sorted(((value, keys) for (name, value), keys in holders.items() if name == "year"), reverse=True)
 
 
-@contextmanager
-def search_bundle(
-    documents: dict[str, str],
-    records: dict[str, bytes],
-    filters: dict[str, list[tuple[str, str]]],
-    published: dict[str, str],
-    texts: dict[str, tuple[str, str]],
-    cache: Path | None = None,
-) -> Iterator[Callable[[], dict[str, bytes]]]:
-    """Pagefind's search bundle for `documents` (HTML by path), with each one's record (by the same path) as
-    archive.js shows its result and the lists of each filter value (`filters`: each document's values, newest
-    document first; `published`: each document's time, LIST_DIR) and the files of the frequent words of
-    `texts` (each document's searched_texts, if the search leaves out STOP_WORDS), keyed by where they are
-    published.
-    Pagefind starts indexing at once, in its own process; the context gives a function that waits for it and
-    returns the bundle, so the caller can render the pages meanwhile (in another process, not a thread:
-    Python's threads share one lock).
-
-    Pagefind's filter and meta files differ from run to run for the same input (their entries come out of
-    a hash map in a different order each time), so a bundle is kept in `cache` with a fingerprint of its
-    input: an unchanged archive gets the same bytes, and publishes nothing new.
-    """
-    fingerprint = _fingerprint(documents, records)
-    stamp = None if cache is None else cache / "fingerprint"
-    if stamp is not None and stamp.is_file() and stamp.read_text() == fingerprint:
-        try:
-            kept = _read_kept(stamp.parent)
-        except (OSError, zipfile.BadZipFile):
-            pass  # damaged (a disk that lost it): made again
-        else:
-            yield lambda: kept
-            return
-    key_of = {_address(key): key for key in documents}
-    with pagefind_indexing({address: documents[key] for address, key in key_of.items()}) as indexed:
-
-        def bundle() -> dict[str, bytes]:
-            # Worked out before waiting for Pagefind, which is still indexing.
-            holders = _holders(filters)
-            years = _years(holders)
-            ordered = [texts[key] for _, keys in years for key in keys] if texts else []
-            frequent = frequent_words(ordered, search_words, STOP_WORDS)
-            found = _bundle(indexed(), key_of, records, holders, published, years, frequent)
-            if cache is not None:
-                _keep(cache, found, fingerprint)
-            return found
-
-        yield bundle
-
-
 @dataclass(frozen=True)
 class Documents:
     """What Pagefind indexes (an HTML document per briefing) and what a result shows (its record), by the
@@ -398,20 +349,78 @@ class Documents:
     # in a language other than English.
     texts: dict[str, tuple[str, str]]
 
-    @contextmanager
-    def indexing(self, cache: Path | None = None) -> Iterator[Callable[[], dict[str, bytes]]]:
-        """The archive's search, Pagefind's bundle over these documents keyed by path, started now: the
-        context gives a function that waits for it (`search_bundle`)."""
-        if not self.documents:
-            # Nothing to search: the archive shows no search box.
-            yield dict
+
+@contextmanager
+def search_bundle(
+    documents: Documents, pagefind: PagefindIndexing, cache: Path | None = None
+) -> Iterator[Callable[[], dict[str, bytes]]]:
+    """Pagefind's search bundle for `documents`, which `pagefind` has been given (each at its document_address), with
+    each document's record as archive.js shows its result and the lists of each filter value (LIST_DIR) and
+    the files of the frequent words of the documents' texts (if the search leaves out STOP_WORDS), keyed by
+    where they are published. The context gives a function that waits for Pagefind and returns the bundle, so
+    the caller can render the pages meanwhile (Pagefind runs in another process, not a thread: Python's
+    threads share one lock).
+
+    Pagefind's filter and meta files differ from run to run for the same input (their entries come out of
+    a hash map in a different order each time), so a bundle is kept in `cache` with a fingerprint of its
+    input: an unchanged archive gets the same bytes, and publishes nothing new (Pagefind is stopped).
+    """
+    fingerprint = _fingerprint(documents.documents, documents.records)
+    stamp = None if cache is None else cache / "fingerprint"
+    if stamp is not None and stamp.is_file() and stamp.read_text() == fingerprint:
+        try:
+            kept = _read_kept(stamp.parent)
+        except (OSError, zipfile.BadZipFile):
+            pass  # damaged (a disk that lost it): made again
+        else:
+            pagefind.stop()
+            yield lambda: kept
             return
-        with search_bundle(self.documents, self.records, self.filters, self.published, self.texts, cache) as bundle:
+    pagefind.done()
+    key_of = {document_address(key): key for key in documents.documents}
+
+    def bundle() -> dict[str, bytes]:
+        # Worked out before waiting for Pagefind, which is still indexing.
+        holders = _holders(documents.filters)
+        years = _years(holders)
+        texts = documents.texts
+        ordered = [texts[key] for _, keys in years for key in keys] if texts else []
+        frequent = frequent_words(ordered, search_words, STOP_WORDS)
+        found = _bundle(pagefind.finished(), key_of, documents.records, holders, documents.published, years, frequent)
+        if cache is not None:
+            _keep(cache, found, fingerprint)
+        return found
+
+    yield bundle
+
+
+@contextmanager
+def search_index(
+    episodes: Sequence[Episode], language: str, transcripts: dict[str, str], cache: Path | None = None
+) -> Iterator[Callable[[], dict[str, bytes]]]:
+    """The archive's search over `episodes` (search_documents), begun: Pagefind indexes each document as soon
+    as it is made (on two cores, while the next are made), and the context gives a function that waits for
+    the bundle (`search_bundle`)."""
+    if not episodes:
+        # Nothing to search: the archive shows no search box.
+        yield dict
+        return
+    with pagefind_indexing() as pagefind:
+        documents = search_documents(
+            episodes, language, transcripts, lambda key, document: pagefind.add(document_address(key), document)
+        )
+        with search_bundle(documents, pagefind, cache) as bundle:
             yield bundle
 
 
-def search_documents(episodes: Sequence[Episode], language: str, transcripts: dict[str, str]) -> Documents:
-    """Every briefing given (published ones only) as the search indexes and shows it.
+def search_documents(
+    episodes: Sequence[Episode],
+    language: str,
+    transcripts: dict[str, str],
+    made: Callable[[str, str], object] = lambda key, document: None,
+) -> Documents:
+    """Every briefing given (published ones only) as the search indexes and shows it; `made` is given each
+    document (by key) as soon as it is made.
 
     `transcripts` maps a slug to its transcript's distinct words (`transcript_words`): the search matches
     words, and repeats would double what Pagefind stores.
@@ -425,6 +434,7 @@ def search_documents(episodes: Sequence[Episode], language: str, transcripts: di
         key = document_key(episode)
         records[key] = record_bytes(episode)
         documents[key] = search_document(episode, language, transcripts.get(episode.slug), records[key])
+        made(key, documents[key])
         filters[key] = search_filters(episode)
         published[key] = episode.published.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if stop_words(language):  # English: Snowball's English stemmer matches as Pagefind does (frequent.py)
@@ -434,6 +444,6 @@ def search_documents(episodes: Sequence[Episode], language: str, transcripts: di
 
 def document_key(episode: Episode) -> str:
     """A briefing's document's key: its page's, from which the name Pagefind knows it by is made
-    (_address), so adding or changing one briefing leaves every other briefing's file in the bundle
+    (document_address), so adding or changing one briefing leaves every other briefing's file in the bundle
     (named by a hash of its content, this name included) as it was."""
     return episode.page_key

@@ -27,7 +27,7 @@ from briefings.search import (
     long_date,
     page_url,
     pagefind_version,
-    search_documents,
+    search_index,
     stop_words,
     transcript_words,
 )
@@ -389,7 +389,7 @@ def site_rendering(
     paragraphs = _paragraphs(ordered, transcripts)
     # On two cores Pagefind and the rendering here take about as long together as the longer alone (a
     # national archive's build, issue 13).
-    with search_documents(ordered, show.language, _words(paragraphs)).indexing(search_cache) as search:
+    with search_index(ordered, show.language, _words(paragraphs), search_cache) as search:
 
         def pages() -> dict[str, bytes]:
             files = _shipped()
@@ -476,7 +476,7 @@ def render_staff_pages(
     ordered = sorted(episodes, key=lambda episode: episode.published, reverse=True)
     paragraphs = _paragraphs(ordered, transcripts)
     # Pagefind indexes while the pages render, as in render_site.
-    with search_documents(ordered, show.language, _words(paragraphs)).indexing(search_cache) as indexed:
+    with search_index(ordered, show.language, _words(paragraphs), search_cache) as indexed:
         # The pages load the public archive's style and script (no private search on them: the subscriber's
         # archive page has it), named as the public pages name them.
         common = _common(show, ordered, feed_key, _assets(_shipped(), searched=False))

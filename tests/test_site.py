@@ -28,7 +28,8 @@ from briefings.errors import BriefingsError
 from briefings.feed import theme_feed_key
 from briefings.frequent import FREQUENT, frequent_files, frequent_words
 from briefings.layout import OPML_KEY
-from briefings.search import STOP_WORDS, search_bundle, search_words
+from briefings.runner import pagefind_indexing
+from briefings.search import STOP_WORDS, Documents, document_address, search_bundle, search_words
 from briefings.site import page_links, render_site, theme_page_key, transcript_paragraphs
 from briefings.submission import Briefing, load_submissions
 from tests.conftest import (
@@ -420,21 +421,25 @@ def test_pagefind_answering_what_is_not_an_answer_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str, said: str
 ) -> None:
     another_pagefind(tmp_path, monkeypatch, script)
-    document = {"a/index.html": '<html lang="en"><body>Words</body></html>'}
-    with (
-        pytest.raises(BriefingsError) as failed,
-        search_bundle(document, {"a/index.html": b"{}"}, {}, {}, {}) as bundle,
-    ):
-        bundle()
+    with pytest.raises(BriefingsError) as failed, pagefind_indexing() as pagefind:
+        pagefind.add("/a.html", '<html lang="en"><body>Words</body></html>')
+        pagefind.finished()
     assert str(failed.value) == f"pagefind: indexing the archive's search failed: {said}"
 
 
 def test_pagefind_given_a_document_with_nothing_to_index_leaves_it_out() -> None:
-    nothing = {"a/index.html": '<html lang="en"><body data-pagefind-ignore="all"></body></html>'}
-    with search_bundle(
-        nothing, {"a/index.html": b"{}"}, {"a/index.html": [("year", "2026")]}, {"a/index.html": ""}, {}
-    ) as bundle:
-        files = bundle()
+    nothing = '<html lang="en"><body data-pagefind-ignore="all"></body></html>'
+    documents = Documents(
+        {"a/index.html": nothing},
+        {"a/index.html": b"{}"},
+        {"a/index.html": [("year", "2026")]},
+        {"a/index.html": ""},
+        {},
+    )
+    with pagefind_indexing() as pagefind:
+        pagefind.add(document_address("a/index.html"), nothing)
+        with search_bundle(documents, pagefind) as bundle:
+            files = bundle()
     assert "pagefind/pagefind.js" in files
     assert not [key for key in files if key.startswith(("pagefind/record/", "pagefind/list/"))]
 
