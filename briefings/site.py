@@ -273,7 +273,22 @@ def _common(show: Show, ordered: Sequence[Episode], feed_key: str, assets: dict[
         "assets": assets,
         "stop_words": " ".join(sorted(stop_words(show.language))),
         "policy": _policy(sorted({origin(episode.origin.media_url) for episode in ordered if episode.origin})),
+        "review_details": _review_details(),
     }
+
+
+def _review_details() -> Callable[[Episode], Markup]:
+    """A briefing's review details (macros.html's `details`), rendered once however many pages show them (its
+    own page and a listing's)."""
+    details = _templates.get_template("macros.html").module.details  # type: ignore[attr-defined]
+    rendered: dict[str, Markup] = {}  # by GUID
+
+    def review_details(episode: Episode) -> Markup:
+        if episode.guid not in rendered:
+            rendered[episode.guid] = details(episode)
+        return rendered[episode.guid]
+
+    return review_details
 
 
 def _policy(media_origins: Sequence[str], connect_origins: Sequence[str] = ()) -> Markup:
