@@ -215,7 +215,7 @@ def main() -> None:
                             made.rename(folder / f"{made.name}-{number}")
                 builds.append(timed([*briefings_cli, "-q", "-C", str(central), "build"]))
             seconds = sorted(build.seconds for build in builds)
-            print(line(f"central build of {total} briefings, median of {BUILDS}", statistics.median(seconds), "s", 15))
+            print(line(f"central build (median of {BUILDS})", statistics.median(seconds), "s", 15))
             print(f"  {'':<44} {', '.join(f'{each:.2f}' for each in seconds)} s")
             print(line("  its peak memory, the highest", max(build.peak_mb for build in builds), "MB", 1024))
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
