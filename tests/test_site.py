@@ -388,6 +388,20 @@ def another_pagefind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: st
     monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(program))
 
 
+def test_a_kept_bundle_still_good_stops_pagefind(
+    published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pagefind is given each document as it is made, before the build knows the kept bundle is still good:
+    # then it is stopped, not left to index the rest for nothing.
+    show, episodes = load_show(published), example_episodes(published)
+    cache = tmp_path / "search"
+    first = render_site(show, episodes, "feed.xml", {}, search_cache=cache)
+    let_finish = tmp_path / "let-finish"
+    another_pagefind(tmp_path, monkeypatch, f"cat >/dev/null\ntouch '{let_finish}'")  # notes that it ran to its end
+    assert render_site(show, episodes, "feed.xml", {}, search_cache=cache) == first
+    assert not let_finish.exists()
+
+
 def test_pagefind_failing_is_one_line_and_leaves_the_cache_as_it_was(
     published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
