@@ -354,12 +354,12 @@ class Documents:
 def search_bundle(
     documents: Documents, pagefind: PagefindIndexing, cache: Path | None = None
 ) -> Iterator[Callable[[], dict[str, bytes]]]:
-    """Pagefind's search bundle for `documents`, which `pagefind` has been given (each at its document_address), with
-    each document's record as archive.js shows its result and the lists of each filter value (LIST_DIR) and
-    the files of the frequent words of the documents' texts (if the search leaves out STOP_WORDS), keyed by
-    where they are published. The context gives a function that waits for Pagefind and returns the bundle, so
-    the caller can render the pages meanwhile (Pagefind runs in another process, not a thread: Python's
-    threads share one lock).
+    """Pagefind's search bundle for `documents`, which `pagefind` has been given (each at its
+    document_address), with each document's record as archive.js shows its result, the lists of each filter
+    value (LIST_DIR) and the files of the frequent words of the documents' texts (if the search leaves out
+    STOP_WORDS), keyed by where they are published. The context gives a function that waits for Pagefind and
+    returns the bundle, so the caller can render the pages meanwhile (Pagefind runs in another process, not a
+    thread: Python's threads share one lock).
 
     Pagefind's filter and meta files differ from run to run for the same input (their entries come out of
     a hash map in a different order each time), so a bundle is kept in `cache` with a fingerprint of its

@@ -294,7 +294,8 @@ def _review_details() -> Callable[[Episode], Markup]:
 def _policy(media_origins: Sequence[str], connect_origins: Sequence[str] = ()) -> Markup:
     """The Content-Security-Policy meta tag of every page (csp.html), letting it play audio from and connect to
     these origins as well as the site's own."""
-    policy: Markup = _templates.get_template("csp.html").module.policy(media_origins, connect_origins)  # type: ignore[attr-defined]
+    macro = _templates.get_template("csp.html").module.policy  # type: ignore[attr-defined]
+    policy: Markup = macro(media_origins, connect_origins)
     return policy
 
 
