@@ -232,19 +232,20 @@ def pagefind_indexing() -> Iterator[PagefindIndexing]:
         # caller fills, and a write to a full pipe waits (without Python's lock). None: no more.
         queued: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         batch = [_pagefind_message(0, {"type": "NewIndex", "config": None})]
-        batched = [0, len(batch[0])]  # documents so far, bytes in `batch`
+        added, batch_bytes = 0, len(batch[0])
 
         def add(url: str, html: str) -> None:
-            batched[0] += 1
+            nonlocal added, batch_bytes
+            added += 1
             message = _pagefind_message(
-                batched[0], {"type": "AddFile", "index_id": 0, "url": url, "file_path": None, "file_contents": html}
+                added, {"type": "AddFile", "index_id": 0, "url": url, "file_path": None, "file_contents": html}
             )
             batch.append(message)
-            batched[1] += len(message)
-            if batched[1] >= _BATCH:
+            batch_bytes += len(message)
+            if batch_bytes >= _BATCH:
                 queued.put(b"".join(batch))
                 batch.clear()
-                batched[1] = 0
+                batch_bytes = 0
 
         def send() -> None:
             try:
@@ -285,7 +286,7 @@ def pagefind_indexing() -> Iterator[PagefindIndexing]:
         def done() -> None:
             if not closed.is_set():
                 closed.set()
-                batch.append(_pagefind_message(batched[0] + 1, {"type": "GetFiles", "index_id": 0}))
+                batch.append(_pagefind_message(added + 1, {"type": "GetFiles", "index_id": 0}))
                 queued.put(b"".join(batch))
                 queued.put(None)
 

@@ -417,7 +417,7 @@ def search_documents(
     episodes: Sequence[Episode],
     language: str,
     transcripts: dict[str, str],
-    made: Callable[[str, str], object] = lambda key, document: None,
+    made: Callable[[str, str], object],
 ) -> Documents:
     """Every briefing given (published ones only) as the search indexes and shows it; `made` is given each
     document (by key) as soon as it is made.
